@@ -1,0 +1,167 @@
+//! The consumer loop shared by both readers: decode, publish, block.
+
+use std::time::Instant;
+
+use crate::error::{ReadError, ReaderError};
+use crate::ring::{Cursor, Next, RawRing};
+use crate::sys::BPF_F_RB_OVERWRITE;
+use crate::wait::{ReaderHandle, Wake, Waiter};
+use crate::RingBuf;
+
+/// One ring's consumer state: where it reads, what it published, how it
+/// waits.
+#[derive(Debug)]
+pub(crate) struct Consumer {
+    pub raw: RawRing,
+    pub cur: Cursor,
+    /// Publish once this many bytes are consumed but unpublished, so
+    /// producers never see more than this much of the ring held back.
+    publish_every: usize,
+    deadline: Option<Instant>,
+    waiter: Waiter,
+    // Declared last: dropped after everything that points into it.
+    ring: RingBuf,
+}
+
+impl Consumer {
+    pub fn new(ring: RingBuf) -> Result<Self, ReaderError> {
+        if ring.map_flags() & BPF_F_RB_OVERWRITE != 0 {
+            return Err(ReaderError::Overwrite {
+                flags: ring.map_flags(),
+            });
+        }
+        let raw = ring.raw();
+        let waiter = Waiter::new(std::os::fd::AsFd::as_fd(&ring))?;
+        // Start from the live consumer position: the ring may have been
+        // consumed before (a pinned map, an earlier reader).
+        let pos = raw.load_consumer();
+        Ok(Self {
+            raw,
+            cur: Cursor {
+                pos,
+                producer: pos,
+                published: pos,
+            },
+            publish_every: (raw.size() / 4).max(1),
+            deadline: None,
+            waiter,
+            ring,
+        })
+    }
+
+    pub fn ring(&self) -> &RingBuf {
+        &self.ring
+    }
+
+    pub fn handle(&self) -> ReaderHandle {
+        self.waiter.handle()
+    }
+
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// Bytes the producer had published after the cursor when last looked.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.cur.producer.wrapping_sub(self.cur.pos)
+    }
+
+    /// Publishes `pos` if at least `publish_every` bytes are unpublished
+    /// before it.
+    #[inline]
+    pub fn publish_lazily(&mut self, pos: usize) {
+        if pos.wrapping_sub(self.cur.published) >= self.publish_every {
+            self.raw.publish(&mut self.cur, pos);
+        }
+    }
+
+    /// Publishes everything read so far.
+    #[inline]
+    pub fn publish_all(&mut self) {
+        let pos = self.cur.pos;
+        self.raw.publish(&mut self.cur, pos);
+    }
+
+    /// The next record without blocking: `Ok(None)` when the ring is empty
+    /// or the next record is still BUSY.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::CorruptHeader`]; the cursor then skips to the producer
+    /// position.
+    #[inline]
+    pub fn try_next(&mut self) -> Result<Option<(usize, u32)>, ReadError> {
+        match self.raw.next(&mut self.cur) {
+            Next::Record { pos, len } => Ok(Some((pos, len))),
+            Next::Empty | Next::Busy => Ok(None),
+            Next::Corrupt {
+                pos,
+                len,
+                available,
+            } => {
+                self.cur.pos = self.cur.producer;
+                Err(ReadError::CorruptHeader {
+                    pos: pos as u64,
+                    len,
+                    available: available as u64,
+                })
+            }
+        }
+    }
+
+    /// The next record, blocking until one is submitted. Publishes
+    /// everything read so far before it blocks, so the caller must hold no
+    /// view of earlier records.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::Closed`] once the reader is closed;
+    /// [`ReadError::Flushed`] or [`ReadError::DeadlineExceeded`] with the
+    /// ring empty; [`ReadError::CorruptHeader`]; a failed `epoll_wait`.
+    #[inline]
+    pub fn next_blocking(&mut self) -> Result<(usize, u32), ReadError> {
+        if self.waiter.is_closed() {
+            return Err(ReadError::Closed);
+        }
+        loop {
+            if let Some(record) = self.try_next()? {
+                return Ok(record);
+            }
+            self.wait()?;
+        }
+    }
+
+    /// Publishes, re-checks the ring, and sleeps if it is still empty (or
+    /// its next record BUSY). Returns `Ok` when the ring should be looked at
+    /// again.
+    #[cold]
+    fn wait(&mut self) -> Result<(), ReadError> {
+        // Publish before sleeping: the kernel wakes only a consumer whose
+        // published position has caught up (DESIGN §2).
+        self.publish_all();
+        if !self.raw.should_sleep(&mut self.cur) {
+            return Ok(());
+        }
+        if self.waiter.is_closed() {
+            return Err(ReadError::Closed);
+        }
+        if self.waiter.take_flush() {
+            return Err(ReadError::Flushed);
+        }
+        match self.waiter.wait(self.deadline)? {
+            Wake::Again => Ok(()),
+            Wake::Deadline if self.raw.should_sleep(&mut self.cur) => {
+                Err(ReadError::DeadlineExceeded)
+            }
+            Wake::Deadline => Ok(()),
+        }
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        // Everything handed out was read: release it to the producers.
+        self.publish_all();
+    }
+}

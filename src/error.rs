@@ -1,0 +1,128 @@
+//! Error types, one enum per subsystem.
+
+use std::io;
+
+/// A failed system call, with the call's name.
+#[derive(Debug, thiserror::Error)]
+#[error("{call} failed")]
+pub struct SyscallError {
+    /// The name of the call (`"bpf(BPF_OBJ_GET_INFO_BY_FD)"`, `"mmap"`, ...).
+    pub call: &'static str,
+    /// What the kernel answered.
+    #[source]
+    pub io_error: io::Error,
+}
+
+impl SyscallError {
+    /// Captures `errno` for `call`.
+    pub(crate) fn last(call: &'static str) -> Self {
+        Self {
+            call,
+            io_error: io::Error::last_os_error(),
+        }
+    }
+}
+
+/// Errors from opening and mapping a ring ([`RingBuf`](crate::RingBuf)).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RingBufError {
+    /// The file descriptor does not refer to a BPF map.
+    #[error("fd {fd} is not a BPF map (it is `{target}`)")]
+    NotAMap {
+        /// The descriptor that was passed.
+        fd: i32,
+        /// What `/proc/self/fd` says the descriptor is.
+        target: String,
+    },
+    /// The map exists but is not a `BPF_MAP_TYPE_RINGBUF`.
+    #[error("map type {found} is not BPF_MAP_TYPE_RINGBUF ({expected})")]
+    WrongMapType {
+        /// The map's type as the kernel reports it.
+        found: u32,
+        /// `BPF_MAP_TYPE_RINGBUF`.
+        expected: u32,
+    },
+    /// The map's data size is not a power of two multiple of the page size.
+    #[error("ring size {size} is not a power of two multiple of the page size {page_size}")]
+    BadSize {
+        /// `max_entries` as the kernel reports it.
+        size: u64,
+        /// The system page size.
+        page_size: usize,
+    },
+    /// A system call failed.
+    #[error(transparent)]
+    Syscall(#[from] SyscallError),
+}
+
+/// Errors from reading records.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The deadline set with `set_deadline` passed and the ring is empty.
+    #[error("deadline exceeded with the ring empty")]
+    DeadlineExceeded,
+    /// A [`ReaderHandle::flush`](crate::ReaderHandle::flush) woke the reader
+    /// and the ring is empty.
+    #[error("reader flushed with the ring empty")]
+    Flushed,
+    /// [`ReaderHandle::close`](crate::ReaderHandle::close) was called.
+    #[error("reader closed")]
+    Closed,
+    /// A record is shorter than the type it is read as. The reader has moved
+    /// past it; its bytes are still reachable through the reader's
+    /// `rejected()` until the next read.
+    #[error("record of {len} bytes is shorter than the {expected} bytes of `{type_name}`")]
+    RecordTooShort {
+        /// The record's payload length.
+        len: usize,
+        /// The size the record was read as.
+        expected: usize,
+        /// The type the record was read as.
+        type_name: &'static str,
+    },
+    /// A record's payload is not aligned enough for the type it is read as.
+    /// Ring payloads are 8-byte aligned, so this means a type aligned to
+    /// more than 8 bytes.
+    #[error("record payload is not aligned to the {align} bytes of `{type_name}`")]
+    Misaligned {
+        /// The alignment the type needs.
+        align: usize,
+        /// The type the record was read as.
+        type_name: &'static str,
+    },
+    /// A record header claims more bytes than the producer has published.
+    /// Only another consumer moving the consumer position, or memory that is
+    /// not a ring, can cause this. The reader skips to the producer position.
+    #[error(
+        "corrupt record header at position {pos}: length {len} but only {available} bytes published"
+    )]
+    CorruptHeader {
+        /// The record's position.
+        pos: u64,
+        /// The length the header claims (payload bytes).
+        len: u32,
+        /// The bytes the producer had published from `pos`.
+        available: u64,
+    },
+    /// A system call failed while waiting.
+    #[error(transparent)]
+    Syscall(#[from] SyscallError),
+}
+
+/// Errors from creating a reader.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReaderError {
+    /// The map was created with `BPF_F_RB_OVERWRITE`: producers may
+    /// overwrite records while a view of them is alive.
+    #[error("map flags {flags:#x} include BPF_F_RB_OVERWRITE: zero-copy views would be overwritten")]
+    Overwrite {
+        /// The map's flags.
+        flags: u32,
+    },
+    /// Setting up epoll or the wakeup eventfd failed.
+    #[error(transparent)]
+    Syscall(#[from] SyscallError),
+}

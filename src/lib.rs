@@ -1,0 +1,93 @@
+//! Zero-copy, borrow-checked reading of BPF ring buffers
+//! (`BPF_MAP_TYPE_RINGBUF`).
+//!
+//! A [`RingBuf`] maps a kernel ring: the consumer page read-write, the
+//! producer page and the data pages (mapped twice, so a record that wraps
+//! is contiguous) read-only. Two readers consume it:
+//!
+//! - [`Reader`] copies each record out ([`Reader::read_into`] reuses one
+//!   buffer), and is entirely safe;
+//! - [`UnsafeReader<T>`] casts each record in place to a view `&T` (through
+//!   `zerocopy`), valid until it is committed; the borrow checker enforces
+//!   that no view outlives its commit.
+//!
+//! # Example
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use ringview::{RingBuf, UnsafeReader};
+//! use zerocopy::{FromBytes, Immutable, KnownLayout};
+//!
+//! #[derive(FromBytes, Immutable, KnownLayout)]
+//! #[repr(C)]
+//! struct ExecEvent {
+//!     pid: u32,
+//!     ppid: u32,
+//!     comm: [u8; 16],
+//! }
+//!
+//! let ring = RingBuf::from_pinned("/sys/fs/bpf/exec_events")?;
+//! // SAFETY: this process is the ring's only consumer.
+//! let mut reader = unsafe { UnsafeReader::<ExecEvent>::new(ring)? };
+//! loop {
+//!     let event = reader.read()?;
+//!     println!("{} {}", event.pid, String::from_utf8_lossy(&event.comm));
+//! }
+//! # }
+//! ```
+//!
+//! # Safety model
+//!
+//! The kernel lets a producer reuse ring space as soon as the consumer
+//! position passes it. A view `&T` is therefore sound only while nothing
+//! moves the consumer position past its record. Within this process the
+//! borrow checker guarantees that: a view borrows the reader, and every
+//! operation that publishes the position (`read`, `commit`, a batch's end,
+//! drop) needs the reader mutably. What the compiler cannot see is another
+//! consumer of the same map (another process, or another `RingBuf` on it),
+//! which is the one promise [`UnsafeReader::new`] asks of its caller. Maps
+//! created with `BPF_F_RB_OVERWRITE` let producers overwrite unconsumed
+//! records and are refused.
+//!
+//! # Testing without a kernel
+//!
+//! [`testing::MemoryRing`] is an in-memory ring with the kernel's wire
+//! format and producer; the readers work on it unchanged.
+//!
+//! # Cargo features
+//!
+//! - `derive` (default): re-exports `ringview-derive`.
+//!
+//! # Requirements
+//!
+//! Linux 5.8 or later (`BPF_MAP_TYPE_RINGBUF`); reading needs no privilege
+//! beyond access to the map's descriptor. Minimum Rust: 1.87.
+
+#![deny(
+    unsafe_op_in_unsafe_fn,
+    clippy::undocumented_unsafe_blocks,
+    clippy::multiple_unsafe_ops_per_block,
+    clippy::missing_safety_doc
+)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod consumer;
+mod error;
+mod event;
+mod mmap;
+mod reader;
+mod ring;
+mod ringbuf;
+mod sys;
+pub mod testing;
+mod unsafe_reader;
+mod wait;
+
+pub use error::{ReadError, ReaderError, RingBufError, SyscallError};
+pub use event::{View, ViewAs};
+pub use reader::{Reader, Record};
+pub use ring::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
+pub use ringbuf::RingBuf;
+pub use sys::{BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF};
+pub use unsafe_reader::{Batch, UnsafeReader};
+pub use wait::ReaderHandle;

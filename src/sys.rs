@@ -1,0 +1,162 @@
+//! `bpf(2)` calls: map info, pinned-object get, fd by id.
+//!
+//! The attribute layouts below are prefixes of `union bpf_attr` and
+//! `struct bpf_map_info` from `include/uapi/linux/bpf.h`; the kernel accepts
+//! a shorter attribute (zero-extended) and copies at most `info_len` bytes of
+//! map info, so only the fields used are declared.
+
+use std::ffi::CString;
+use std::mem;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::path::Path;
+
+use crate::error::SyscallError;
+
+/// `BPF_MAP_TYPE_RINGBUF` from `enum bpf_map_type`.
+pub const BPF_MAP_TYPE_RINGBUF: u32 = 27;
+/// `BPF_F_RB_OVERWRITE` (Linux 6.19): producers overwrite unconsumed records.
+pub const BPF_F_RB_OVERWRITE: u32 = 1 << 19;
+
+const BPF_MAP_GET_FD_BY_ID: libc::c_long = 14;
+const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
+const BPF_OBJ_GET: libc::c_long = 7;
+
+/// The prefix of `struct bpf_map_info` that ringview reads.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MapInfo {
+    pub map_type: u32,
+    pub id: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub name: [u8; 16],
+}
+
+/// `bpf_attr.info` for `BPF_OBJ_GET_INFO_BY_FD`.
+#[repr(C, align(8))]
+struct InfoAttr {
+    bpf_fd: u32,
+    info_len: u32,
+    info: u64,
+}
+
+/// `bpf_attr` for `BPF_OBJ_GET`.
+#[repr(C, align(8))]
+struct ObjGetAttr {
+    pathname: u64,
+    bpf_fd: u32,
+    file_flags: u32,
+    path_fd: i32,
+    _pad: u32,
+}
+
+/// `bpf_attr` for `BPF_MAP_GET_FD_BY_ID`.
+#[repr(C, align(8))]
+struct GetFdByIdAttr {
+    map_id: u32,
+    next_id: u32,
+    open_flags: u32,
+    _pad: u32,
+}
+
+/// Calls `bpf(cmd, attr, size_of::<A>())`, retrying on `EINTR`.
+///
+/// # Safety
+///
+/// `attr` must be a valid attribute for `cmd`: every pointer it carries must
+/// be valid for the access the kernel makes through it (for `cmd`) for the
+/// duration of the call.
+unsafe fn bpf<A>(cmd: libc::c_long, attr: &mut A, call: &'static str) -> Result<i64, SyscallError> {
+    loop {
+        // SAFETY: `attr` is a live, exclusive reference of `size_of::<A>()`
+        // bytes, which the kernel reads and may write back; the pointers
+        // inside it are valid by this function's contract.
+        let ret = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                cmd,
+                attr as *mut A,
+                mem::size_of::<A>() as libc::c_uint,
+            )
+        };
+        if ret >= 0 {
+            return Ok(ret);
+        }
+        let err = SyscallError::last(call);
+        if err.io_error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// Wraps a descriptor that `bpf(2)` just returned.
+fn owned_fd(ret: i64) -> OwnedFd {
+    let raw = ret as i32;
+    debug_assert!(raw >= 0 && i64::from(raw) == ret);
+    // SAFETY: `bpf(2)` returned `raw` as a new descriptor that nothing else
+    // owns; this is its only owner.
+    unsafe { OwnedFd::from_raw_fd(raw) }
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` for a map.
+pub fn map_info(fd: BorrowedFd<'_>) -> Result<MapInfo, SyscallError> {
+    let mut info = MapInfo::default();
+    let mut attr = InfoAttr {
+        bpf_fd: fd.as_raw_fd() as u32,
+        info_len: mem::size_of::<MapInfo>() as u32,
+        info: &mut info as *mut MapInfo as u64,
+    };
+    // SAFETY: `attr.info` points at `info`, writable for `attr.info_len`
+    // bytes, and `info` outlives the call.
+    unsafe { bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr, "bpf(BPF_OBJ_GET_INFO_BY_FD)")? };
+    Ok(info)
+}
+
+/// `BPF_OBJ_GET`: opens a pinned object.
+pub fn obj_get(path: &Path) -> Result<OwnedFd, SyscallError> {
+    let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| SyscallError {
+        call: "bpf(BPF_OBJ_GET)",
+        io_error: std::io::Error::new(std::io::ErrorKind::InvalidInput, "path contains a NUL byte"),
+    })?;
+    let mut attr = ObjGetAttr {
+        pathname: c_path.as_ptr() as u64,
+        bpf_fd: 0,
+        file_flags: 0,
+        path_fd: 0,
+        _pad: 0,
+    };
+    // SAFETY: `attr.pathname` points at a NUL-terminated string that lives
+    // until `c_path` drops, after the call.
+    let ret = unsafe { bpf(BPF_OBJ_GET, &mut attr, "bpf(BPF_OBJ_GET)")? };
+    Ok(owned_fd(ret))
+}
+
+/// `BPF_MAP_GET_FD_BY_ID`.
+pub fn map_fd_by_id(id: u32) -> Result<OwnedFd, SyscallError> {
+    let mut attr = GetFdByIdAttr {
+        map_id: id,
+        next_id: 0,
+        open_flags: 0,
+        _pad: 0,
+    };
+    // SAFETY: the attribute carries no pointers.
+    let ret = unsafe { bpf(BPF_MAP_GET_FD_BY_ID, &mut attr, "bpf(BPF_MAP_GET_FD_BY_ID)")? };
+    Ok(owned_fd(ret))
+}
+
+/// What `/proc/self/fd/N` links to (`anon_inode:bpf-map` for a map), or
+/// `None` when `/proc` is not mounted.
+pub fn fd_target(fd: BorrowedFd<'_>) -> Option<String> {
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .ok()
+        .map(|p| p.to_string_lossy().into_owned())
+}
+
+/// The system page size.
+pub fn page_size() -> usize {
+    // SAFETY: `sysconf` has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096)
+}

@@ -1,0 +1,327 @@
+//! [`UnsafeReader`]: zero-copy views of records, released by commit.
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::time::Instant;
+
+use crate::consumer::Consumer;
+use crate::error::{ReadError, ReaderError};
+use crate::event::{View, ViewAs};
+use crate::ring::{Cursor, Next};
+use crate::wait::ReaderHandle;
+use crate::RingBuf;
+
+/// Reads records as views `&T` cast in place in the ring: no copy.
+///
+/// A view borrows the reader and is released by the next [`read`](Self::read)
+/// or by [`commit`](Self::commit); the borrow checker rejects any use after
+/// that. Releases are batched: the consumer position is stored once a
+/// quarter of the ring is released, before blocking, on `commit`, and on
+/// drop, never once per record.
+///
+/// `T = [u8]` (the default) reads raw payloads; on such an untyped reader,
+/// `reader.read::<ExecEvent>()` views one record as a given type, for rings
+/// that carry several event types.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::UnsafeReader;
+/// use zerocopy::{FromBytes, Immutable, KnownLayout};
+///
+/// #[derive(FromBytes, Immutable, KnownLayout)]
+/// #[repr(C)]
+/// struct Event {
+///     pid: u32,
+///     cpu: u32,
+///     ts: u64,
+/// }
+///
+/// let ring = MemoryRing::new(4096).unwrap();
+/// // SAFETY: this reader is the ring's only consumer.
+/// let mut reader = unsafe { UnsafeReader::<Event>::new(ring.ring_buf()) }.unwrap();
+/// let mut bytes = [0u8; 16];
+/// bytes[..4].copy_from_slice(&42u32.to_ne_bytes());
+/// ring.output(&bytes, 0).unwrap();
+///
+/// let event = reader.read().unwrap();
+/// assert_eq!(event.pid, 42);
+/// reader.commit();
+/// ```
+#[derive(Debug)]
+pub struct UnsafeReader<T: ?Sized + View = [u8]> {
+    consumer: Consumer,
+    /// The last record rejected as too short: `(pos, len)`, not yet
+    /// published past.
+    rejected: Option<(usize, u32)>,
+    _view: PhantomData<fn() -> *const T>,
+}
+
+impl<T: ?Sized + View> UnsafeReader<T> {
+    /// A zero-copy reader of `ring`, starting at its live consumer position.
+    ///
+    /// # Safety
+    ///
+    /// While any view handed out by this reader is alive, nothing else may
+    /// advance this ring's consumer position: no other reader (in this
+    /// process or another, on this `RingBuf` or another mapping of the same
+    /// map) may consume it. Otherwise a producer may overwrite the bytes
+    /// behind a live `&T`.
+    ///
+    /// # Errors
+    ///
+    /// [`ReaderError::Overwrite`] for maps created with
+    /// `BPF_F_RB_OVERWRITE`, where producers overwrite unconsumed records;
+    /// [`ReaderError::Syscall`] when epoll or the eventfd cannot be set up.
+    pub unsafe fn new(ring: RingBuf) -> Result<Self, ReaderError> {
+        Ok(Self {
+            consumer: Consumer::new(ring)?,
+            rejected: None,
+            _view: PhantomData,
+        })
+    }
+
+    /// Views the next record, blocking until one is submitted. The previous
+    /// view is released.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::RecordTooShort`] when the record is shorter than `U`:
+    /// the reader moves past it, and [`rejected`](Self::rejected) shows its
+    /// bytes until the next read or commit. [`ReadError::Closed`],
+    /// [`ReadError::Flushed`], [`ReadError::DeadlineExceeded`],
+    /// [`ReadError::CorruptHeader`] and [`ReadError::Syscall`] as for
+    /// [`Reader::read_into`](crate::Reader::read_into).
+    #[inline]
+    pub fn read<U: ?Sized + View>(&mut self) -> Result<&U, ReadError>
+    where
+        T: ViewAs<U>,
+    {
+        self.rejected = None;
+        // Blocking publishes everything handed out so far: `&mut self` means
+        // no view of it is alive.
+        let (pos, len) = self.consumer.next_blocking()?;
+        // Release what came before this record once enough has piled up.
+        self.consumer.publish_lazily(pos);
+        // SAFETY: `pos`/`len` come from `next` on this ring; the consumer
+        // position is published past `pos` only by a later `read`,
+        // `commit`, batch or drop, all of which need `&mut self` and so end
+        // the returned borrow first; the ring lives as long as `self`.
+        let bytes = unsafe { self.consumer.raw.payload(pos, len) };
+        match U::view(bytes) {
+            Ok(view) => Ok(view),
+            Err(err) => {
+                self.rejected = Some((pos, len));
+                Err(err)
+            }
+        }
+    }
+
+    /// The bytes of the last record a read rejected, until the next read or
+    /// commit.
+    pub fn rejected(&self) -> Option<&[u8]> {
+        let (pos, len) = self.rejected?;
+        // SAFETY: `pos`/`len` came from `next`; the consumer position is not
+        // published past `pos` until the next read or commit (which clear
+        // `rejected` and need `&mut self`, ending this borrow).
+        Some(unsafe { self.consumer.raw.payload(pos, len) })
+    }
+
+    /// Releases every record handed out so far, with one store of the
+    /// consumer position.
+    pub fn commit(&mut self) {
+        self.rejected = None;
+        self.consumer.publish_all();
+    }
+
+    /// Waits for at least one record, then hands out views of every record
+    /// available, all valid until the batch is committed (or dropped), which
+    /// releases them with one store of the consumer position.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read), for the wait.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringview::testing::MemoryRing;
+    /// use ringview::UnsafeReader;
+    ///
+    /// let ring = MemoryRing::new(4096).unwrap();
+    /// // SAFETY: this reader is the ring's only consumer.
+    /// let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf()) }.unwrap();
+    /// ring.output(b"one", 0).unwrap();
+    /// ring.output(b"two", 0).unwrap();
+    ///
+    /// let batch = reader.batch().unwrap();
+    /// let first = batch.next().unwrap().unwrap();
+    /// let second = batch.next().unwrap().unwrap();
+    /// assert_eq!((first, second), (&b"one"[..], &b"two"[..]));
+    /// assert!(batch.next().unwrap().is_none());
+    /// batch.commit();
+    /// ```
+    pub fn batch(&mut self) -> Result<Batch<'_, T>, ReadError> {
+        self.commit();
+        let first = self.consumer.next_blocking()?;
+        let cur = self.consumer.cur;
+        Ok(Batch {
+            reader: self,
+            first: Cell::new(Some(first)),
+            cur: Cell::new(cur),
+            rejected: Cell::new(None),
+        })
+    }
+
+    /// Waits for at least one record, then calls `f` with a view of each
+    /// available record and the bytes remaining after it, and commits them
+    /// all with one store. Returns how many records `f` saw.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read). On [`ReadError::RecordTooShort`] the records
+    /// before the short one are committed and [`rejected`](Self::rejected)
+    /// shows the short one.
+    pub fn read_func<F>(&mut self, mut f: F) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize),
+    {
+        self.commit();
+        let (mut pos, mut len) = self.consumer.next_blocking()?;
+        let mut count = 0;
+        loop {
+            // SAFETY: `pos`/`len` come from `next` on this ring, and the
+            // consumer position is published past them only after `f`
+            // returned (the view does not escape `f`: it is only valid for
+            // the call's lifetime).
+            let bytes = unsafe { self.consumer.raw.payload(pos, len) };
+            match T::view(bytes) {
+                Ok(view) => f(view, self.consumer.remaining()),
+                Err(err) => {
+                    self.consumer.raw.publish(&mut self.consumer.cur, pos);
+                    self.rejected = Some((pos, len));
+                    return Err(err);
+                }
+            }
+            count += 1;
+            match self.consumer.try_next() {
+                Ok(Some(next)) => (pos, len) = next,
+                Ok(None) => break,
+                Err(err) => {
+                    self.consumer.publish_all();
+                    return Err(err);
+                }
+            }
+        }
+        self.consumer.publish_all();
+        Ok(count)
+    }
+
+    /// Sets (or clears) the deadline for blocking reads; see
+    /// [`Reader::set_deadline`](crate::Reader::set_deadline).
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.consumer.set_deadline(deadline);
+    }
+
+    /// A handle that flushes or closes this reader from another thread.
+    pub fn handle(&self) -> ReaderHandle {
+        self.consumer.handle()
+    }
+
+    /// The ring being read.
+    pub fn ring(&self) -> &RingBuf {
+        self.consumer.ring()
+    }
+}
+
+/// Views handed out by [`UnsafeReader::batch`], all valid until the batch is
+/// committed or dropped.
+#[derive(Debug)]
+pub struct Batch<'r, T: ?Sized + View> {
+    reader: &'r mut UnsafeReader<T>,
+    /// The record found while waiting, handed out first.
+    first: Cell<Option<(usize, u32)>>,
+    cur: Cell<Cursor>,
+    rejected: Cell<Option<(usize, u32)>>,
+}
+
+impl<T: ?Sized + View> Batch<'_, T> {
+    /// Views the next available record, or `None` when none is available
+    /// without waiting. Never blocks.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::RecordTooShort`] (the batch moves past the record;
+    /// [`rejected`](Self::rejected) shows it until the batch ends) and
+    /// [`ReadError::CorruptHeader`].
+    pub fn next<U: ?Sized + View>(&self) -> Result<Option<&U>, ReadError>
+    where
+        T: ViewAs<U>,
+    {
+        let (pos, len) = match self.first.take() {
+            Some(first) => first,
+            None => {
+                let mut cur = self.cur.get();
+                let next = self.reader.consumer.raw.next(&mut cur);
+                self.cur.set(cur);
+                match next {
+                    Next::Record { pos, len } => (pos, len),
+                    Next::Empty | Next::Busy => return Ok(None),
+                    Next::Corrupt {
+                        pos,
+                        len,
+                        available,
+                    } => {
+                        cur.pos = cur.producer;
+                        self.cur.set(cur);
+                        return Err(ReadError::CorruptHeader {
+                            pos: pos as u64,
+                            len,
+                            available: available as u64,
+                        });
+                    }
+                }
+            }
+        };
+        // SAFETY: `pos`/`len` come from `next` on this ring; the consumer
+        // position is published past them only when the batch is committed
+        // or dropped, which ends every borrow of `self`.
+        let bytes = unsafe { self.reader.consumer.raw.payload(pos, len) };
+        match U::view(bytes) {
+            Ok(view) => Ok(Some(view)),
+            Err(err) => {
+                self.rejected.set(Some((pos, len)));
+                Err(err)
+            }
+        }
+    }
+
+    /// The bytes of the last record this batch rejected as too short.
+    pub fn rejected(&self) -> Option<&[u8]> {
+        let (pos, len) = self.rejected.get()?;
+        // SAFETY: as in `next`: not published past until the batch ends.
+        Some(unsafe { self.reader.consumer.raw.payload(pos, len) })
+    }
+
+    /// Bytes the producer had published after the last record handed out.
+    pub fn remaining(&self) -> usize {
+        let cur = self.cur.get();
+        cur.producer.wrapping_sub(cur.pos)
+    }
+
+    /// Releases every record of the batch with one store of the consumer
+    /// position. Dropping the batch does the same.
+    pub fn commit(self) {}
+}
+
+impl<T: ?Sized + View> Drop for Batch<'_, T> {
+    fn drop(&mut self) {
+        self.reader.consumer.cur = self.cur.get();
+        if let Some((pos, _)) = self.first.get() {
+            // Never handed out: leave it for the next read.
+            self.reader.consumer.cur.pos = pos;
+        }
+        self.reader.commit();
+    }
+}

@@ -1,0 +1,199 @@
+//! Blocking: epoll over the ring's descriptor and a control eventfd, with a
+//! deadline, and the handle that flushes or closes a reader from another
+//! thread.
+
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::error::SyscallError;
+
+/// Shared between a reader and its handles.
+#[derive(Debug)]
+struct Control {
+    /// Written to wake the reader; registered edge-triggered, never read.
+    eventfd: OwnedFd,
+    flushed: AtomicBool,
+    closed: AtomicBool,
+}
+
+impl Control {
+    fn wake(&self) {
+        let one: u64 = 1;
+        // SAFETY: `eventfd` is a live eventfd owned by `self`; the buffer is
+        // the 8 bytes of `one`, readable for the duration of the call. A
+        // failed write (EAGAIN at a saturated counter) still leaves the
+        // eventfd readable, which is all a wakeup needs.
+        let _ = unsafe {
+            libc::write(
+                self.eventfd.as_raw_fd(),
+                (&one as *const u64).cast(),
+                std::mem::size_of::<u64>(),
+            )
+        };
+    }
+}
+
+/// Wakes or closes a blocked reader from any thread.
+///
+/// Obtained from [`Reader::handle`](crate::Reader::handle) or
+/// [`UnsafeReader::handle`](crate::UnsafeReader::handle). Cloneable, `Send`
+/// and `Sync`.
+#[derive(Debug, Clone)]
+pub struct ReaderHandle {
+    control: Arc<Control>,
+}
+
+impl ReaderHandle {
+    /// Wakes the reader: a blocked read returns what is in the ring, then
+    /// fails once with [`ReadError::Flushed`](crate::ReadError::Flushed).
+    /// A reader not blocked now sees the flush at its next empty ring.
+    pub fn flush(&self) {
+        // Release pairs with the reader's Acquire swap: whatever the caller
+        // did before flushing is visible when the reader reports it.
+        self.control.flushed.store(true, Ordering::Release);
+        self.control.wake();
+    }
+
+    /// Closes the reader: a blocked read and every later one fail with
+    /// [`ReadError::Closed`](crate::ReadError::Closed). Idempotent.
+    pub fn close(&self) {
+        self.control.closed.store(true, Ordering::Release);
+        self.control.wake();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        self.control.closed.load(Ordering::Acquire)
+    }
+}
+
+/// Why a wait ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Wake {
+    /// The ring's descriptor signalled, the control eventfd did, or a
+    /// signal interrupted the wait: look at the ring again.
+    Again,
+    /// The deadline passed.
+    Deadline,
+}
+
+const RING_TOKEN: u64 = 1;
+const CONTROL_TOKEN: u64 = 2;
+
+/// An epoll instance watching a ring's descriptor and a control eventfd.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    epoll: OwnedFd,
+    control: Arc<Control>,
+}
+
+impl Waiter {
+    /// Watches `ring_fd` (edge-triggered: the kernel's ringbuf wait queue is
+    /// woken by `bpf_ringbuf_notify` when a producer commits a record at the
+    /// published consumer position).
+    pub fn new(ring_fd: BorrowedFd<'_>) -> Result<Self, SyscallError> {
+        // SAFETY: `epoll_create1` has no memory preconditions.
+        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        let epoll = owned(epoll, "epoll_create1")?;
+        // SAFETY: `eventfd` has no memory preconditions.
+        let eventfd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        let eventfd = owned(eventfd, "eventfd")?;
+        add(epoll.as_fd(), ring_fd, RING_TOKEN)?;
+        add(epoll.as_fd(), eventfd.as_fd(), CONTROL_TOKEN)?;
+        Ok(Self {
+            epoll,
+            control: Arc::new(Control {
+                eventfd,
+                flushed: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    pub fn handle(&self) -> ReaderHandle {
+        ReaderHandle {
+            control: Arc::clone(&self.control),
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.control.closed.load(Ordering::Acquire)
+    }
+
+    /// Consumes a pending flush.
+    pub fn take_flush(&self) -> bool {
+        // Acquire pairs with the Release store in `ReaderHandle::flush`.
+        self.control.flushed.swap(false, Ordering::Acquire)
+    }
+
+    /// Waits for an edge on the ring or the control eventfd, or until
+    /// `deadline`.
+    pub fn wait(&self, deadline: Option<Instant>) -> Result<Wake, SyscallError> {
+        let timeout_ms = match deadline {
+            None => -1,
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Ok(Wake::Deadline);
+                }
+                // Round up, so a wait never ends before the deadline and
+                // never spins on a zero timeout.
+                let micros = (deadline - now).as_micros();
+                i32::try_from(micros.div_ceil(1000)).unwrap_or(i32::MAX)
+            }
+        };
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 2];
+        // SAFETY: `epoll` is a live epoll descriptor; `events` is writable
+        // for the 2 entries passed as `maxevents`.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.epoll.as_raw_fd(),
+                events.as_mut_ptr(),
+                events.len() as i32,
+                timeout_ms,
+            )
+        };
+        if n < 0 {
+            let err = SyscallError::last("epoll_wait");
+            if err.io_error.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(Wake::Again);
+            }
+            return Err(err);
+        }
+        if n == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(Wake::Deadline);
+        }
+        Ok(Wake::Again)
+    }
+}
+
+fn owned(fd: i32, call: &'static str) -> Result<OwnedFd, SyscallError> {
+    if fd < 0 {
+        return Err(SyscallError::last(call));
+    }
+    // SAFETY: `fd` was just returned by `call` and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn add(epoll: BorrowedFd<'_>, fd: BorrowedFd<'_>, token: u64) -> Result<(), SyscallError> {
+    let mut event = libc::epoll_event {
+        events: (libc::EPOLLIN | libc::EPOLLET) as u32,
+        u64: token,
+    };
+    // SAFETY: both descriptors are live; `event` is a valid `epoll_event`
+    // the kernel reads during the call.
+    let ret = unsafe {
+        libc::epoll_ctl(
+            epoll.as_raw_fd(),
+            libc::EPOLL_CTL_ADD,
+            fd.as_raw_fd(),
+            &mut event,
+        )
+    };
+    if ret < 0 {
+        return Err(SyscallError::last("epoll_ctl(EPOLL_CTL_ADD)"));
+    }
+    Ok(())
+}
