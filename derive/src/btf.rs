@@ -1,53 +1,52 @@
 //! Reader for the `.BTF` section of a compiled BPF object.
 //!
 //! `clang -target bpf -g` describes every type the program uses in BPF Type
-//! Format (BTF): a header, a list of type records and a string table
+//! Format: a header, a list of type records and a string table
 //! (`include/uapi/linux/btf.h`, `Documentation/bpf/btf.rst`). The derive reads
-//! it at compile time to find the C layout of an event struct: its size and
+//! it at compile time to learn the C layout of an event struct: its size and
 //! each member's offset, size and type.
 //!
-//! Only what the derive needs is kept, but every record is parsed with its
-//! exact trailing data and every offset is bounds-checked, so a corrupt object
-//! gives a [`BtfError`], never a panic. Only little-endian ELF64 objects are
-//! read: that is what clang emits for `-target bpf` (an alias of `bpfel`) on
-//! the hosts the derive runs on.
+//! Only what a layout needs is kept, but every record is parsed with its exact
+//! trailing data and every offset is bounds-checked, so a corrupt object gives
+//! a [`BtfError`], never a panic. Only little-endian ELF64 objects are read:
+//! that is what `clang -target bpf` (an alias of `bpfel`) emits on the
+//! little-endian hosts the derive runs on.
 
 use std::fmt;
 
-/// `BTF_MAGIC` as read from a little-endian header.
+/// `BTF_MAGIC`, read little-endian.
 const BTF_MAGIC: u16 = 0xeb9f;
-/// `BTF_VERSION`, the only version the kernel accepts.
 const BTF_VERSION: u8 = 1;
-/// Size of `struct btf_header` in version 1.
+/// Size of version 1's `struct btf_header`.
 const BTF_HEADER_LEN: usize = 24;
-/// The kernel's `MAX_RESOLVE_DEPTH`: longest typedef/modifier/array/nesting
-/// chain followed before the type graph is taken to be cyclic.
+/// The kernel's `MAX_RESOLVE_DEPTH`: the longest chain of typedefs,
+/// qualifiers, array dimensions or anonymous members followed before the
+/// type graph is taken to be cyclic.
 const MAX_RESOLVE_DEPTH: u32 = 32;
 /// Pointer size on the BPF target; BTF does not record it.
 const BPF_POINTER_SIZE: u32 = 8;
-
-/// ELF constants (`<elf.h>`).
+/// From `<elf.h>`.
 const ELF_HEADER_LEN: usize = 64;
+const ELF_SECTION_HEADER_LEN: u64 = 64;
 const ELFCLASS64: u8 = 2;
 const ELFDATA2LSB: u8 = 1;
-const SHT_NOBITS: u32 = 8;
+const SHT_NOBITS: u64 = 8;
 const SHF_COMPRESSED: u64 = 0x800;
-const SHN_XINDEX: u16 = 0xffff;
+const SHN_XINDEX: u64 = 0xffff;
 
 /// Why a BPF object's BTF could not be read, or a struct not found in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum BtfError {
-    /// The file does not start with the ELF magic.
     NotElf {
         len: usize,
     },
-    /// ELF32 or an unknown class.
-    UnsupportedElfClass {
+    /// Anything but ELF64 (class 2), little-endian (data 1).
+    UnsupportedElf {
         class: u8,
-    },
-    /// Big-endian or an unknown data encoding.
-    UnsupportedElfData {
         data: u8,
+    },
+    BadSectionHeaderSize {
+        size: u64,
     },
     /// A header, table or section lies (partly) outside the file.
     ElfOutOfBounds {
@@ -56,21 +55,12 @@ pub(crate) enum BtfError {
         len: u64,
         file_len: usize,
     },
-    /// `e_shentsize` is smaller than an ELF64 section header.
-    BadSectionHeaderSize {
-        size: u64,
-    },
-    /// No section is named `.BTF`.
     NoBtfSection,
-    /// The `.BTF` section has no bytes in the file or is compressed.
+    /// The `.BTF` section is `SHT_NOBITS` or compressed.
     UnreadableBtfSection {
         reason: &'static str,
     },
-    /// The section is shorter than the fixed part of `struct btf_header`.
-    TruncatedHeader {
-        len: usize,
-    },
-    /// Wrong magic; `0x9feb` means big-endian BTF.
+    /// `0x9feb` means big-endian BTF.
     BadMagic {
         found: u16,
     },
@@ -82,7 +72,7 @@ pub(crate) enum BtfError {
         hdr_len: u32,
         section_len: usize,
     },
-    /// The type or string area runs past the end of the section.
+    /// The header, type area or string table runs past the end of the section.
     AreaOutOfBounds {
         area: &'static str,
         offset: u32,
@@ -97,7 +87,7 @@ pub(crate) enum BtfError {
     TruncatedType {
         type_id: u32,
         offset: usize,
-        type_len: u32,
+        type_len: usize,
     },
     UnknownKind {
         type_id: u32,
@@ -105,9 +95,9 @@ pub(crate) enum BtfError {
     },
     StringOutOfRange {
         offset: u32,
-        len: u32,
+        len: usize,
     },
-    /// A name that is not valid UTF-8.
+    /// A name that is not UTF-8.
     BadString {
         offset: u32,
     },
@@ -115,12 +105,11 @@ pub(crate) enum BtfError {
         type_id: u32,
         count: usize,
     },
-    /// A chain of typedefs, modifiers, arrays or anonymous members is longer
-    /// than [`MAX_RESOLVE_DEPTH`]: the type graph is cyclic.
+    /// A chain longer than [`MAX_RESOLVE_DEPTH`].
     TooDeep {
         type_id: u32,
     },
-    /// A member's type has no size (void, a forward declaration, a function).
+    /// A member of a type without a size: void, a declaration, a function.
     Unsized {
         type_id: u32,
         kind: &'static str,
@@ -128,7 +117,7 @@ pub(crate) enum BtfError {
     SizeOverflow {
         type_id: u32,
     },
-    /// No struct or union of that name; `available` is sorted and deduplicated.
+    /// `available` is sorted and deduplicated.
     StructNotFound {
         name: String,
         available: Vec<String>,
@@ -138,22 +127,15 @@ pub(crate) enum BtfError {
 impl fmt::Display for BtfError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NotElf { len } => {
-                write!(
-                    f,
-                    "the {len}-byte file is not an ELF object (no \\x7fELF magic)"
-                )
+            Self::NotElf { len } => write!(f, "the {len}-byte file is not an ELF object"),
+            Self::UnsupportedElf { class, data } => write!(
+                f,
+                "ELF class {class} with data encoding {data} is not supported: only \
+                 little-endian ELF64 objects are read (compile with clang -target bpf)"
+            ),
+            Self::BadSectionHeaderSize { size } => {
+                write!(f, "ELF section headers are {size} bytes, less than 64")
             }
-            Self::UnsupportedElfClass { class } => write!(
-                f,
-                "ELF class {class} is not supported: only ELF64 objects are read \
-                 (compile with clang -target bpf)"
-            ),
-            Self::UnsupportedElfData { data } => write!(
-                f,
-                "ELF data encoding {data} is not supported: only little-endian objects are \
-                 read (compile with clang -target bpf or bpfel, not bpfeb)"
-            ),
             Self::ElfOutOfBounds {
                 what,
                 offset,
@@ -162,32 +144,26 @@ impl fmt::Display for BtfError {
             } => write!(
                 f,
                 "{what} at offset {offset} with length {len} runs past the end of the \
-                 {file_len}-byte ELF file"
+                 {file_len}-byte file"
             ),
-            Self::BadSectionHeaderSize { size } => write!(
-                f,
-                "ELF section header size is {size} bytes, expected at least 64"
-            ),
-            Self::NoBtfSection => write!(
-                f,
-                "the object has no .BTF section (compile it with clang -g -target bpf)"
-            ),
+            Self::NoBtfSection => {
+                write!(
+                    f,
+                    "the object has no .BTF section (compile it with clang -g)"
+                )
+            }
             Self::UnreadableBtfSection { reason } => write!(f, "the .BTF section {reason}"),
-            Self::TruncatedHeader { len } => write!(
-                f,
-                "the {len}-byte .BTF section is shorter than the {BTF_HEADER_LEN}-byte header"
-            ),
             Self::BadMagic { found } => {
-                write!(f, "BTF magic is {found:#06x}, expected {BTF_MAGIC:#06x}")?;
+                write!(f, "BTF magic is {found:#06x}, not {BTF_MAGIC:#06x}")?;
                 if *found == BTF_MAGIC.swap_bytes() {
-                    write!(f, " (the BTF is big-endian, which is not supported)")?;
+                    write!(f, " (big-endian BTF is not supported)")?;
                 }
                 Ok(())
             }
             Self::UnsupportedVersion { version } => {
                 write!(
                     f,
-                    "BTF version {version} is not supported, expected {BTF_VERSION}"
+                    "BTF version {version} is not supported, only {BTF_VERSION}"
                 )
             }
             Self::BadHeaderLength {
@@ -195,8 +171,8 @@ impl fmt::Display for BtfError {
                 section_len,
             } => write!(
                 f,
-                "BTF header length {hdr_len} is not between {BTF_HEADER_LEN} and the section \
-                 length {section_len}"
+                "BTF header length {hdr_len} is not between {BTF_HEADER_LEN} and the \
+                 {section_len}-byte section length"
             ),
             Self::AreaOutOfBounds {
                 area,
@@ -205,12 +181,12 @@ impl fmt::Display for BtfError {
                 available,
             } => write!(
                 f,
-                "BTF {area} area at offset {offset} with length {len} runs past the {available} \
-                 bytes after the header"
+                "BTF {area} at offset {offset} with length {len} runs past the end of the \
+                 {available} bytes that hold it"
             ),
             Self::BadStringTable { len } => write!(
                 f,
-                "BTF string table of {len} bytes does not start and end with a NUL byte"
+                "the {len}-byte BTF string table does not start and end with a NUL byte"
             ),
             Self::TruncatedType {
                 type_id,
@@ -218,47 +194,45 @@ impl fmt::Display for BtfError {
                 type_len,
             } => write!(
                 f,
-                "BTF type {type_id} at offset {offset} runs past the end of the \
-                 {type_len}-byte type area"
+                "BTF type {type_id} at offset {offset} runs past the end of the {type_len}-byte \
+                 type area"
             ),
             Self::UnknownKind { type_id, kind } => {
                 write!(f, "BTF type {type_id} has unknown kind {kind}")
             }
-            Self::StringOutOfRange { offset, len } => write!(
-                f,
-                "BTF string offset {offset} is outside the {len}-byte string table"
-            ),
+            Self::StringOutOfRange { offset, len } => {
+                write!(
+                    f,
+                    "BTF string offset {offset} is outside the {len}-byte string table"
+                )
+            }
             Self::BadString { offset } => {
                 write!(f, "BTF string at offset {offset} is not valid UTF-8")
             }
-            Self::TypeIdOutOfRange { type_id, count } => write!(
-                f,
-                "BTF type id {type_id} is out of range: the object has {count} types"
-            ),
+            Self::TypeIdOutOfRange { type_id, count } => {
+                write!(
+                    f,
+                    "BTF type id {type_id} is out of range: there are {count} types"
+                )
+            }
             Self::TooDeep { type_id } => write!(
                 f,
-                "BTF type {type_id} nests more than {MAX_RESOLVE_DEPTH} levels deep \
-                 (the type graph is cyclic)"
+                "BTF type {type_id} nests more than {MAX_RESOLVE_DEPTH} levels deep (a cycle?)"
             ),
-            Self::Unsized { type_id, kind } => {
-                write!(f, "BTF type {type_id} ({kind}) has no size")
-            }
+            Self::Unsized { type_id, kind } => write!(f, "BTF type {type_id} ({kind}) has no size"),
             Self::SizeOverflow { type_id } => {
                 write!(f, "the size of BTF type {type_id} overflows u32")
             }
-            Self::StructNotFound { name, available } => {
-                write!(f, "no struct or union named `{name}` in the BTF; ")?;
-                if available.is_empty() {
-                    write!(f, "it has no named structs or unions")?;
-                } else {
-                    write!(f, "it has: {}", available.join(", "))?;
-                }
-                write!(
-                    f,
-                    " (clang leaves out a struct used only through a local pointer: \
-                     keep a global of its type)"
-                )
-            }
+            Self::StructNotFound { name, available } if available.is_empty() => write!(
+                f,
+                "no struct or union named `{name}` in the BTF, which has none (clang leaves \
+                 out a struct used only through a local pointer: keep a global of its type)"
+            ),
+            Self::StructNotFound { name, available } => write!(
+                f,
+                "no struct or union named `{name}` in the BTF; it has: {}",
+                available.join(", ")
+            ),
         }
     }
 }
@@ -272,19 +246,12 @@ pub(crate) enum CompositeKind {
     Union,
 }
 
-impl CompositeKind {
-    /// The C keyword.
-    pub(crate) fn keyword(self) -> &'static str {
-        match self {
-            Self::Struct => "struct",
-            Self::Union => "union",
-        }
-    }
-}
-
 impl fmt::Display for CompositeKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.keyword())
+        f.write_str(match self {
+            Self::Struct => "struct",
+            Self::Union => "union",
+        })
     }
 }
 
@@ -305,15 +272,15 @@ impl StructLayout {
     /// own members (recursively), their offsets made relative to this struct.
     ///
     /// This is how C code names them: `ev.addr` for a member of an anonymous
-    /// union inside `ev`. Unnamed members of other types (unnamed bitfields)
-    /// are kept as they are.
+    /// union inside `ev`. Other unnamed members (bitfields) are kept.
     pub(crate) fn flattened(&self) -> Vec<Member> {
         fn push(out: &mut Vec<Member>, members: &[Member], base_bits: u32) {
             for member in members {
                 let bit_offset = base_bits.saturating_add(member.bit_offset);
                 if member.anonymous_members.is_empty() {
+                    let byte_offset = bit_offset / 8;
                     out.push(Member {
-                        byte_offset: bit_offset / 8,
+                        byte_offset,
                         bit_offset,
                         ..member.clone()
                     });
@@ -362,19 +329,22 @@ struct Type {
     kind: Kind,
 }
 
-/// A BTF type, with the fields the layout needs. Referenced ids are unchecked
-/// until used: BTF may refer forward.
+/// A BTF type with what a layout needs of it. The ids it holds are checked
+/// when followed: BTF may refer forward.
+///
+/// `Other` is a type with no size that no member has (void, FUNC, VAR,
+/// DATASEC, DECL_TAG), named for messages; `Ptr` holds the pointee; `Enum`
+/// (ENUM and ENUM64) and `Float` their size; `Alias` a typedef, qualifier or
+/// type tag and the type it applies to.
 #[derive(Debug, Clone)]
 enum Kind {
-    Void,
+    Other(&'static str),
     Int {
         size: u32,
         bits_offset: u32,
         bits: u32,
     },
-    Ptr {
-        target: u32,
-    },
+    Ptr(u32),
     Array {
         elem: u32,
         nelems: u32,
@@ -384,70 +354,31 @@ enum Kind {
         size: u32,
         members: Vec<RawMember>,
     },
-    Enum {
-        size: u32,
-    },
-    Fwd {
-        kind: CompositeKind,
-    },
-    Typedef {
-        target: u32,
-    },
-    Volatile {
-        target: u32,
-    },
-    Const {
-        target: u32,
-    },
-    Restrict {
-        target: u32,
-    },
-    TypeTag {
-        target: u32,
-    },
-    Func,
+    Enum(u32),
+    Float(u32),
+    Fwd(CompositeKind),
+    Alias(Alias, u32),
     FuncProto {
         ret: u32,
         params: Vec<u32>,
     },
-    Var,
-    Datasec,
-    Float {
-        size: u32,
-    },
-    DeclTag,
 }
 
-impl Kind {
-    fn describe(&self) -> &'static str {
-        match self {
-            Self::Void => "void",
-            Self::Int { .. } => "int",
-            Self::Ptr { .. } => "pointer",
-            Self::Array { .. } => "array",
-            Self::Composite { kind, .. } | Self::Fwd { kind } => kind.keyword(),
-            Self::Enum { .. } => "enum",
-            Self::Typedef { .. } => "typedef",
-            Self::Volatile { .. } => "volatile",
-            Self::Const { .. } => "const",
-            Self::Restrict { .. } => "restrict",
-            Self::TypeTag { .. } => "type tag",
-            Self::Func => "function",
-            Self::FuncProto { .. } => "function prototype",
-            Self::Var => "variable",
-            Self::Datasec => "data section",
-            Self::Float { .. } => "float",
-            Self::DeclTag => "declaration tag",
-        }
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alias {
+    Typedef,
+    Volatile,
+    Const,
+    Restrict,
+    TypeTag,
 }
 
+/// A `btf_member` with its name and decoded offset: the bit offset and, with
+/// the struct's `kind_flag`, the bitfield width (0 when not a bitfield).
 #[derive(Debug, Clone)]
 struct RawMember {
     name: String,
     type_id: u32,
-    /// `btf_member.offset` decoded: bit offset and, with the struct's
-    /// `kind_flag`, the bitfield width (0 when not a bitfield).
     bit_offset: u32,
     bitfield_size: u32,
 }
@@ -463,26 +394,29 @@ impl Btf {
         Self::parse(btf_section(bytes)?)
     }
 
-    /// Parses a raw BTF blob: header, type area and string table.
+    /// Parses raw BTF: header, type area and string table.
     ///
     /// # Errors
     ///
     /// When the header is wrong, an area or record runs out of bounds, a kind
-    /// is unknown or a name is outside the string table.
+    /// is unknown or a name lies outside the string table.
     pub(crate) fn parse(data: &[u8]) -> Result<Self, BtfError> {
-        let header: [u8; BTF_HEADER_LEN] = data
-            .get(..BTF_HEADER_LEN)
-            .and_then(|header| header.try_into().ok())
-            .ok_or(BtfError::TruncatedHeader { len: data.len() })?;
-        let field = |at: usize| {
-            u32::from_le_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
-        };
-        let magic = u16::from_le_bytes([header[0], header[1]]);
+        let field = |at| read_u32(data, at).unwrap_or_default();
+        if data.len() < BTF_HEADER_LEN {
+            let (area, available) = ("header", data.len());
+            return Err(BtfError::AreaOutOfBounds {
+                area,
+                offset: 0,
+                len: 24,
+                available,
+            });
+        }
+        let magic = u16::from_le_bytes([data[0], data[1]]);
         if magic != BTF_MAGIC {
             return Err(BtfError::BadMagic { found: magic });
         }
-        if header[2] != BTF_VERSION {
-            return Err(BtfError::UnsupportedVersion { version: header[2] });
+        if data[2] != BTF_VERSION {
+            return Err(BtfError::UnsupportedVersion { version: data[2] });
         }
         let hdr_len = field(4);
         let rest = usize::try_from(hdr_len)
@@ -493,48 +427,39 @@ impl Btf {
                 hdr_len,
                 section_len: data.len(),
             })?;
-        let area = |name, offset: u32, len: u32| {
-            let start = usize::try_from(offset).ok();
-            let end = start
-                .zip(usize::try_from(len).ok())
-                .and_then(|(s, l)| s.checked_add(l));
-            start
-                .zip(end)
-                .and_then(|(start, end)| rest.get(start..end))
-                .ok_or(BtfError::AreaOutOfBounds {
-                    area: name,
-                    offset,
-                    len,
-                    available: rest.len(),
-                })
+        let area = |area, offset: u32, len: u32| {
+            let available = rest.len();
+            slice(rest, offset.into(), len.into()).ok_or(BtfError::AreaOutOfBounds {
+                area,
+                offset,
+                len,
+                available,
+            })
         };
-        let (type_len, str_len) = (field(12), field(20));
-        let type_area = area("type", field(8), type_len)?;
-        let strings = Strings(area("string", field(16), str_len)?);
+        let type_area = area("type area", field(8), field(12))?;
+        let strings = Strings(area("string table", field(16), field(20))?);
         if strings.0.first() != Some(&0) || strings.0.last() != Some(&0) {
-            return Err(BtfError::BadStringTable { len: str_len });
+            return Err(BtfError::BadStringTable { len: field(20) });
         }
 
         let mut types = vec![Type {
             name: String::new(),
-            kind: Kind::Void,
+            kind: Kind::Other("void"),
         }];
-        let mut offset = 0;
-        while offset < type_area.len() {
-            let type_id = u32::try_from(types.len()).unwrap_or(u32::MAX);
-            let mut record = Record {
-                area: type_area,
-                offset,
-                type_id,
-            };
+        let mut record = Record {
+            area: type_area,
+            offset: 0,
+            type_id: 0,
+        };
+        while record.offset < type_area.len() {
+            record.type_id = u32::try_from(types.len()).unwrap_or(u32::MAX);
             types.push(record.parse_type(&strings)?);
-            offset = record.offset;
         }
         Ok(Self { types })
     }
 
     /// The layout of the struct or union named `name`, or of the struct or
-    /// union a typedef named `name` stands for.
+    /// union that a typedef named `name` stands for.
     ///
     /// # Errors
     ///
@@ -546,22 +471,21 @@ impl Btf {
             ids.find_map(|(id, ty)| (ty.name == name && kind(&ty.kind)).then_some(id))
         };
         let by_tag = named(|kind| matches!(kind, Kind::Composite { .. }));
-        let by_typedef = || named(|kind| matches!(kind, Kind::Typedef { .. }));
-        let found = by_tag
-            .or_else(by_typedef)
-            .and_then(|id| self.composite_behind(id));
-        let found = found.filter(|_| !name.is_empty());
-        let Some((type_id, kind, size)) = found else {
+        let by_typedef = || named(|kind| matches!(kind, Kind::Alias(Alias::Typedef, _)));
+        let found = by_tag.or_else(by_typedef).filter(|_| !name.is_empty());
+        let Some((type_id, kind, size)) = found.and_then(|id| self.composite_behind(id)) else {
+            let available = self.composite_names();
             return Err(BtfError::StructNotFound {
                 name: name.to_owned(),
-                available: self.composite_names(),
+                available,
             });
         };
+        let members = self.members(type_id, 0)?;
         Ok(StructLayout {
             name: name.to_owned(),
             kind,
             size,
-            members: self.members(type_id, 0)?,
+            members,
         })
     }
 
@@ -578,10 +502,10 @@ impl Btf {
         names
     }
 
-    /// The id, kind and size of the struct or union `type_id` is or names
-    /// through typedefs and modifiers.
+    /// The id, kind and size of the struct or union that `type_id` is, or
+    /// names through typedefs and qualifiers.
     fn composite_behind(&self, type_id: u32) -> Option<(u32, CompositeKind, u32)> {
-        let id = self.strip(type_id, Kind::typedef_or_modifier_target).ok()?;
+        let id = self.strip(type_id, Kind::alias_target).ok()?;
         match self.get(id).ok()?.kind {
             Kind::Composite { kind, size, .. } => Some((id, kind, size)),
             _ => None,
@@ -589,16 +513,14 @@ impl Btf {
     }
 
     fn get(&self, type_id: u32) -> Result<&Type, BtfError> {
-        usize::try_from(type_id)
+        let count = self.types.len();
+        let ty = usize::try_from(type_id)
             .ok()
-            .and_then(|id| self.types.get(id))
-            .ok_or(BtfError::TypeIdOutOfRange {
-                type_id,
-                count: self.types.len(),
-            })
+            .and_then(|id| self.types.get(id));
+        ty.ok_or(BtfError::TypeIdOutOfRange { type_id, count })
     }
 
-    /// Follows `next` from `type_id` while it returns a target, at most
+    /// Follows `next` from `type_id` while it returns a type id, at most
     /// [`MAX_RESOLVE_DEPTH`] times.
     fn strip(
         &self,
@@ -615,8 +537,8 @@ impl Btf {
         Err(BtfError::TooDeep { type_id })
     }
 
-    /// The members of composite `type_id`; `depth` counts the anonymous
-    /// members already entered.
+    /// The members of struct or union `type_id`, `depth` anonymous members
+    /// deep.
     fn members(&self, type_id: u32, depth: u32) -> Result<Vec<Member>, BtfError> {
         if depth >= MAX_RESOLVE_DEPTH {
             return Err(BtfError::TooDeep { type_id });
@@ -624,118 +546,100 @@ impl Btf {
         let Kind::Composite { members, .. } = &self.get(type_id)?.kind else {
             return Ok(Vec::new());
         };
-        members
-            .iter()
-            .map(|raw| {
-                let resolved = self.strip(raw.type_id, Kind::typedef_or_modifier_target)?;
-                let mut bit_offset = raw.bit_offset;
-                let mut bitfield_size = (raw.bitfield_size != 0).then_some(raw.bitfield_size);
+        let member = |raw: &RawMember| {
+            let resolved = self.strip(raw.type_id, Kind::alias_target)?;
+            let mut bit_offset = raw.bit_offset;
+            let mut bitfield_size = Some(raw.bitfield_size).filter(|&bits| bits != 0);
+            let mut anonymous_members = Vec::new();
+            match self.get(resolved)?.kind {
                 // Without kind_flag, the INT type itself carries the width.
-                if let Kind::Int {
+                Kind::Int {
                     size,
                     bits_offset,
                     bits,
-                } = self.get(resolved)?.kind
-                {
-                    let narrow = u64::from(bits) < u64::from(size) * 8;
-                    if bitfield_size.is_none() && (bits_offset != 0 || narrow) {
+                } if bitfield_size.is_none() => {
+                    if bits_offset != 0 || u64::from(bits) < u64::from(size) * 8 {
                         bit_offset = bit_offset.saturating_add(bits_offset);
                         bitfield_size = Some(bits);
                     }
                 }
-                let anonymous_members = match self.get(resolved)?.kind {
-                    Kind::Composite { .. } if raw.name.is_empty() => {
-                        self.members(resolved, depth + 1)?
-                    }
-                    _ => Vec::new(),
-                };
-                Ok(Member {
-                    name: raw.name.clone(),
-                    byte_offset: bit_offset / 8,
-                    bit_offset,
-                    bitfield_size,
-                    size: self.size_of(raw.type_id)?,
-                    type_name: self.type_name(raw.type_id)?,
-                    anonymous_members,
-                })
+                Kind::Composite { .. } if raw.name.is_empty() => {
+                    anonymous_members = self.members(resolved, depth + 1)?;
+                }
+                _ => {}
+            }
+            Ok(Member {
+                name: raw.name.clone(),
+                byte_offset: bit_offset / 8,
+                bit_offset,
+                bitfield_size,
+                size: self.size_of(raw.type_id)?,
+                type_name: self.spell(raw.type_id, 0)?,
+                anonymous_members,
             })
-            .collect()
+        };
+        members.iter().map(member).collect()
     }
 
     /// `sizeof` the type.
     fn size_of(&self, type_id: u32) -> Result<u32, BtfError> {
-        let mut id = type_id;
         let mut count: u32 = 1;
-        for _ in 0..MAX_RESOLVE_DEPTH {
-            let kind = &self.get(id)?.kind;
-            let size = match *kind {
-                Kind::Int { size, .. }
-                | Kind::Composite { size, .. }
-                | Kind::Enum { size }
-                | Kind::Float { size } => size,
-                Kind::Ptr { .. } => BPF_POINTER_SIZE,
-                Kind::Array { elem, nelems } => {
-                    count = count
-                        .checked_mul(nelems)
-                        .ok_or(BtfError::SizeOverflow { type_id })?;
-                    id = elem;
-                    continue;
-                }
-                _ => match kind.typedef_or_modifier_target() {
-                    Some(target) => {
-                        id = target;
-                        continue;
-                    }
-                    None => {
-                        return Err(BtfError::Unsized {
-                            type_id: id,
-                            kind: kind.describe(),
-                        })
-                    }
-                },
-            };
-            return size
-                .checked_mul(count)
-                .ok_or(BtfError::SizeOverflow { type_id });
-        }
-        Err(BtfError::TooDeep { type_id })
+        let mut overflow = false;
+        let id = self.strip(type_id, |kind| match *kind {
+            Kind::Array { elem, nelems } => {
+                count = count.checked_mul(nelems).unwrap_or_else(|| {
+                    overflow = true;
+                    0
+                });
+                Some(elem)
+            }
+            _ => kind.alias_target(),
+        })?;
+        let size = match self.get(id)?.kind {
+            Kind::Int { size, .. }
+            | Kind::Composite { size, .. }
+            | Kind::Enum(size)
+            | Kind::Float(size) => size,
+            Kind::Ptr(_) => BPF_POINTER_SIZE,
+            ref other => {
+                return Err(BtfError::Unsized {
+                    type_id: id,
+                    kind: other.describe(),
+                })
+            }
+        };
+        let size = size.checked_mul(count).filter(|_| !overflow);
+        size.ok_or(BtfError::SizeOverflow { type_id })
     }
 
-    /// The type as C spells it, for messages.
-    fn type_name(&self, type_id: u32) -> Result<String, BtfError> {
-        self.spell(type_id, 0)
-    }
-
+    /// The type as C spells it, for messages; `depth` counts the types
+    /// already entered.
     fn spell(&self, type_id: u32, depth: u32) -> Result<String, BtfError> {
         if depth >= MAX_RESOLVE_DEPTH {
             return Err(BtfError::TooDeep { type_id });
         }
         let ty = self.get(type_id)?;
         let inner = |target| self.spell(target, depth + 1);
-        let tagged = |keyword: &str| match ty.name.as_str() {
+        let tagged = |keyword: &dyn fmt::Display| match ty.name.as_str() {
             "" => format!("{keyword} <anonymous>"),
             name => format!("{keyword} {name}"),
         };
         Ok(match &ty.kind {
-            Kind::Void => "void".to_owned(),
-            Kind::Composite { kind, .. } | Kind::Fwd { kind } => tagged(kind.keyword()),
-            Kind::Enum { .. } => tagged("enum"),
-            Kind::Ptr { target } => match &self.get(*target)?.kind {
+            Kind::Composite { kind, .. } | Kind::Fwd(kind) => tagged(kind),
+            Kind::Enum(_) => tagged(&"enum"),
+            Kind::Ptr(target) => match &self.get(*target)?.kind {
                 Kind::FuncProto { ret, params } => {
-                    let params = params
-                        .iter()
-                        .map(|&param| match param {
-                            0 => Ok("...".to_owned()),
-                            param => inner(param),
-                        })
-                        .collect::<Result<Vec<_>, _>>()?;
-                    format!("{} (*)({})", inner(*ret)?, params.join(", "))
+                    let params = params.iter().map(|&param| match param {
+                        0 => Ok("...".to_owned()),
+                        param => inner(param),
+                    });
+                    let params = params.collect::<Result<Vec<_>, _>>()?.join(", ");
+                    format!("{} (*)({params})", inner(*ret)?)
                 }
-                _ => pointer_to(&inner(*target)?),
+                _ => qualify("*", &inner(*target)?),
             },
             Kind::Array { .. } => {
-                // `int[2][3]` is an array of 2 arrays of 3 ints: the
-                // outermost dimension is written first.
+                // `int[2][3]` is 2 arrays of 3 ints: the outer dimension first.
                 let mut dims = String::new();
                 let elem = self.strip(type_id, |kind| match *kind {
                     Kind::Array { elem, nelems } => {
@@ -746,120 +650,141 @@ impl Btf {
                 })?;
                 format!("{}{dims}", inner(elem)?)
             }
-            Kind::Const { target } => qualify("const", &inner(*target)?),
-            Kind::Volatile { target } => qualify("volatile", &inner(*target)?),
-            Kind::Restrict { target } => qualify("restrict", &inner(*target)?),
-            Kind::TypeTag { target } => inner(*target)?,
+            Kind::Alias(Alias::Const, target) => qualify("const", &inner(*target)?),
+            Kind::Alias(Alias::Volatile, target) => qualify("volatile", &inner(*target)?),
+            Kind::Alias(Alias::Restrict, target) => qualify("restrict", &inner(*target)?),
+            Kind::Alias(Alias::TypeTag, target) => inner(*target)?,
+            Kind::Other("void") => "void".to_owned(),
             Kind::FuncProto { .. } => "function".to_owned(),
-            Kind::Int { .. }
-            | Kind::Typedef { .. }
-            | Kind::Float { .. }
-            | Kind::Func
-            | Kind::Var
-            | Kind::Datasec
-            | Kind::DeclTag => ty.name.clone(),
+            Kind::Int { .. } | Kind::Float(_) | Kind::Alias(Alias::Typedef, _) | Kind::Other(_) => {
+                ty.name.clone()
+            }
         })
     }
 }
 
 impl Kind {
-    /// What a typedef, qualifier or type tag stands for.
-    fn typedef_or_modifier_target(&self) -> Option<u32> {
+    /// What a typedef, qualifier or type tag applies to.
+    fn alias_target(&self) -> Option<u32> {
         match *self {
-            Self::Typedef { target }
-            | Self::Volatile { target }
-            | Self::Const { target }
-            | Self::Restrict { target }
-            | Self::TypeTag { target } => Some(target),
+            Self::Alias(_, target) => Some(target),
             _ => None,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::Other(name) => name,
+            Self::Int { .. } => "int",
+            Self::Ptr(_) => "pointer",
+            Self::Array { .. } => "array",
+            Self::Composite {
+                kind: CompositeKind::Struct,
+                ..
+            } => "struct",
+            Self::Composite { .. } => "union",
+            Self::Enum(_) => "enum",
+            Self::Float(_) => "float",
+            Self::Fwd(_) => "forward declaration",
+            Self::Alias(..) => "typedef or qualifier",
+            Self::FuncProto { .. } => "function prototype",
         }
     }
 }
 
-/// `T *`, written `char **` rather than `char * *`.
-fn pointer_to(target: &str) -> String {
-    if target.ends_with('*') {
-        format!("{target}*")
-    } else {
-        format!("{target} *")
-    }
-}
-
-/// `const T`, or `T *const` when `T` is a pointer.
+/// `T *`, `const T`, `T *const`: a pointer or a qualifier applied to `T`,
+/// written `char **` rather than `char * *`.
 fn qualify(qualifier: &str, target: &str) -> String {
-    if target.ends_with('*') {
-        format!("{target}{qualifier}")
-    } else {
-        format!("{qualifier} {target}")
+    match (target.ends_with('*'), qualifier) {
+        (true, _) => format!("{target}{qualifier}"),
+        (false, "*") => format!("{target} *"),
+        (false, _) => format!("{qualifier} {target}"),
     }
 }
 
-/// The string table (its bounds are checked by [`Btf::parse`]).
+/// The string table, which [`Btf::parse`] checked starts and ends with NUL.
 struct Strings<'a>(&'a [u8]);
 
 impl Strings<'_> {
     fn get(&self, offset: u32) -> Result<String, BtfError> {
-        let len = u32::try_from(self.0.len()).unwrap_or(u32::MAX);
         let tail = usize::try_from(offset)
             .ok()
-            .and_then(|offset| self.0.get(offset..))
-            .filter(|tail| !tail.is_empty())
-            .ok_or(BtfError::StringOutOfRange { offset, len })?;
-        // The table ends with a NUL, so every tail holds one.
-        let end = tail.iter().position(|&b| b == 0).unwrap_or(tail.len());
-        let bytes = tail.get(..end).unwrap_or_default();
-        String::from_utf8(bytes.to_vec()).map_err(|_| BtfError::BadString { offset })
+            .and_then(|offset| self.0.get(offset..));
+        let tail = tail.filter(|tail| !tail.is_empty());
+        let tail = tail.ok_or(BtfError::StringOutOfRange {
+            offset,
+            len: self.0.len(),
+        })?;
+        let name = tail.split(|&byte| byte == 0).next().unwrap_or_default();
+        String::from_utf8(name.to_vec()).map_err(|_| BtfError::BadString { offset })
     }
 }
 
-/// A cursor over one type record of the type area.
+/// A cursor over the type area.
 struct Record<'a> {
     area: &'a [u8],
     offset: usize,
+    /// The id of the type being read.
     type_id: u32,
 }
 
 impl Record<'_> {
+    fn truncated(&self) -> BtfError {
+        let (type_id, offset, type_len) = (self.type_id, self.offset, self.area.len());
+        BtfError::TruncatedType {
+            type_id,
+            offset,
+            type_len,
+        }
+    }
+
     fn u32(&mut self) -> Result<u32, BtfError> {
-        let value = read_u32(self.area, self.offset).ok_or(BtfError::TruncatedType {
-            type_id: self.type_id,
-            offset: self.offset,
-            type_len: u32::try_from(self.area.len()).unwrap_or(u32::MAX),
-        })?;
+        let value = read_u32(self.area, self.offset).ok_or_else(|| self.truncated())?;
         self.offset += 4;
         Ok(value)
     }
 
-    /// Reads `count` entries of `words` u32s each.
+    /// Reads `count` entries of `N` u32s each.
     fn entries<const N: usize>(&mut self, count: u32) -> Result<Vec<[u32; N]>, BtfError> {
         // Checked before allocating, so a huge vlen cannot exhaust memory.
-        let needed = (count as usize).saturating_mul(N * 4);
+        let needed = usize::try_from(count)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(N * 4);
         if self.area.len().saturating_sub(self.offset) < needed {
-            return Err(BtfError::TruncatedType {
-                type_id: self.type_id,
-                offset: self.offset,
-                type_len: u32::try_from(self.area.len()).unwrap_or(u32::MAX),
-            });
+            return Err(self.truncated());
         }
-        (0..count)
-            .map(|_| {
-                let mut entry = [0; N];
-                for word in &mut entry {
-                    *word = self.u32()?;
-                }
-                Ok(entry)
-            })
-            .collect()
+        let mut entry = || -> Result<[u32; N], BtfError> {
+            let mut words = [0; N];
+            for word in &mut words {
+                *word = self.u32()?;
+            }
+            Ok(words)
+        };
+        (0..count).map(|_| entry()).collect()
     }
 
-    /// Parses one `struct btf_type` and its kind-specific trailing data.
+    /// Reads `count` entries whose first word is a name offset, and checks
+    /// those offsets.
+    fn named_entries<const N: usize>(
+        &mut self,
+        count: u32,
+        strings: &Strings<'_>,
+    ) -> Result<Vec<[u32; N]>, BtfError> {
+        let entries = self.entries::<N>(count)?;
+        for entry in &entries {
+            strings.get(entry.first().copied().unwrap_or_default())?;
+        }
+        Ok(entries)
+    }
+
+    /// Parses one `struct btf_type` and its kind's trailing data.
     fn parse_type(&mut self, strings: &Strings<'_>) -> Result<Type, BtfError> {
         let name = strings.get(self.u32()?)?;
         let info = self.u32()?;
         let size_or_type = self.u32()?;
         let vlen = info & 0xffff;
         let kind_flag = info >> 31 == 1;
-        let composite = |union| {
+        let union_if = |union| {
             if union {
                 CompositeKind::Union
             } else {
@@ -869,67 +794,53 @@ impl Record<'_> {
         let kind = match (info >> 24) & 0x1f {
             1 => {
                 let int = self.u32()?;
+                let (bits_offset, bits) = ((int >> 16) & 0xff, int & 0xff);
                 Kind::Int {
                     size: size_or_type,
-                    bits_offset: (int >> 16) & 0xff,
-                    bits: int & 0xff,
+                    bits_offset,
+                    bits,
                 }
             }
-            2 => Kind::Ptr {
-                target: size_or_type,
-            },
+            2 => Kind::Ptr(size_or_type),
             3 => {
                 let (elem, _index_type, nelems) = (self.u32()?, self.u32()?, self.u32()?);
                 Kind::Array { elem, nelems }
             }
             kind @ (4 | 5) => {
-                let members = self
-                    .entries::<3>(vlen)?
-                    .into_iter()
-                    .map(|[name_off, type_id, offset]| {
-                        let (bit_offset, bitfield_size) = if kind_flag {
-                            (offset & 0xff_ffff, offset >> 24)
-                        } else {
-                            (offset, 0)
-                        };
-                        let name = strings.get(name_off)?;
-                        Ok(RawMember {
-                            name,
-                            type_id,
-                            bit_offset,
-                            bitfield_size,
-                        })
+                let member = |[name_off, type_id, offset]: [u32; 3]| {
+                    let name = strings.get(name_off)?;
+                    let (bit_offset, bitfield_size) = if kind_flag {
+                        (offset & 0xff_ffff, offset >> 24)
+                    } else {
+                        (offset, 0)
+                    };
+                    Ok(RawMember {
+                        name,
+                        type_id,
+                        bit_offset,
+                        bitfield_size,
                     })
-                    .collect::<Result<_, BtfError>>()?;
+                };
+                let members = self.entries::<3>(vlen)?.into_iter().map(member); // btf_member
+                let members = members.collect::<Result<_, BtfError>>()?;
                 Kind::Composite {
-                    kind: composite(kind == 5),
+                    kind: union_if(kind == 5),
                     size: size_or_type,
                     members,
                 }
             }
             6 => {
-                check_names(strings, &self.entries::<2>(vlen)?)?;
-                Kind::Enum { size: size_or_type }
+                self.named_entries::<2>(vlen, strings)?; // btf_enum: name, value
+                Kind::Enum(size_or_type)
             }
-            7 => Kind::Fwd {
-                kind: composite(kind_flag),
-            },
-            8 => Kind::Typedef {
-                target: size_or_type,
-            },
-            9 => Kind::Volatile {
-                target: size_or_type,
-            },
-            10 => Kind::Const {
-                target: size_or_type,
-            },
-            11 => Kind::Restrict {
-                target: size_or_type,
-            },
-            12 => Kind::Func,
+            7 => Kind::Fwd(union_if(kind_flag)),
+            8 => Kind::Alias(Alias::Typedef, size_or_type),
+            9 => Kind::Alias(Alias::Volatile, size_or_type),
+            10 => Kind::Alias(Alias::Const, size_or_type),
+            11 => Kind::Alias(Alias::Restrict, size_or_type),
+            12 => Kind::Other("function"),
             13 => {
-                let params = self.entries::<2>(vlen)?;
-                check_names(strings, &params)?;
+                let params = self.named_entries::<2>(vlen, strings)?; // btf_param
                 let params = params.iter().map(|[_, type_id]| *type_id).collect();
                 Kind::FuncProto {
                     ret: size_or_type,
@@ -938,23 +849,21 @@ impl Record<'_> {
             }
             14 => {
                 self.u32()?; // linkage
-                Kind::Var
+                Kind::Other("variable")
             }
             15 => {
                 self.entries::<3>(vlen)?; // btf_var_secinfo: type, offset, size
-                Kind::Datasec
+                Kind::Other("data section")
             }
-            16 => Kind::Float { size: size_or_type },
+            16 => Kind::Float(size_or_type),
             17 => {
                 self.u32()?; // component_idx
-                Kind::DeclTag
+                Kind::Other("declaration tag")
             }
-            18 => Kind::TypeTag {
-                target: size_or_type,
-            },
+            18 => Kind::Alias(Alias::TypeTag, size_or_type),
             19 => {
-                check_names(strings, &self.entries::<3>(vlen)?)?;
-                Kind::Enum { size: size_or_type }
+                self.named_entries::<3>(vlen, strings)?; // btf_enum64: name, value lo, hi
+                Kind::Enum(size_or_type)
             }
             kind => {
                 return Err(BtfError::UnknownKind {
@@ -967,114 +876,103 @@ impl Record<'_> {
     }
 }
 
-/// Checks the name offset (first word) of each entry.
-fn check_names<const N: usize>(
-    strings: &Strings<'_>,
-    entries: &[[u32; N]],
-) -> Result<(), BtfError> {
-    entries
-        .iter()
-        .try_for_each(|entry| strings.get(entry[0]).map(drop))
-}
-
 /// The bytes of the `.BTF` section of a little-endian ELF64 file.
 fn btf_section(file: &[u8]) -> Result<&[u8], BtfError> {
-    let out_of_bounds = |what, offset: u64, len: u64| BtfError::ElfOutOfBounds {
-        what,
-        offset,
-        len,
-        file_len: file.len(),
+    let file_len = file.len();
+    let get = |what, offset: u64, len: u64| {
+        slice(file, offset, len).ok_or(BtfError::ElfOutOfBounds {
+            what,
+            offset,
+            len,
+            file_len,
+        })
     };
-    let slice = |what, offset: u64, len: u64| {
-        let start = usize::try_from(offset).ok();
-        let end = start
-            .zip(usize::try_from(len).ok())
-            .and_then(|(s, l)| s.checked_add(l));
-        start
-            .zip(end)
-            .and_then(|(s, e)| file.get(s..e))
-            .ok_or(out_of_bounds(what, offset, len))
-    };
-    if file.get(..4) != Some(b"\x7fELF") {
-        return Err(BtfError::NotElf { len: file.len() });
+    if !file.starts_with(b"\x7fELF") {
+        return Err(BtfError::NotElf { len: file_len });
     }
-    let header = slice("ELF header", 0, ELF_HEADER_LEN as u64)?;
-    if header[4] != ELFCLASS64 {
-        return Err(BtfError::UnsupportedElfClass { class: header[4] });
+    let (class, data) = (file.get(4).copied(), file.get(5).copied());
+    if (class, data) != (Some(ELFCLASS64), Some(ELFDATA2LSB)) {
+        let (class, data) = (class.unwrap_or_default(), data.unwrap_or_default());
+        return Err(BtfError::UnsupportedElf { class, data });
     }
-    if header[5] != ELFDATA2LSB {
-        return Err(BtfError::UnsupportedElfData { data: header[5] });
-    }
-    // The header is 64 bytes long, so these reads cannot fail.
-    let shoff = read_u64(header, 0x28).unwrap_or_default();
-    let shentsize = u64::from(read_u16(header, 0x3a).unwrap_or_default());
-    let mut shnum = u64::from(read_u16(header, 0x3c).unwrap_or_default());
-    let mut shstrndx = read_u16(header, 0x3e).unwrap_or_default().into();
-    if shentsize < 64 {
+    // `Elf64_Ehdr` and `Elf64_Shdr` fields; in bounds, as both are 64 bytes.
+    let header = get("ELF header", 0, ELF_HEADER_LEN as u64)?;
+    let (shoff, shentsize) = (read_le(header, 0x28, 8), read_le(header, 0x3a, 2));
+    let (mut shnum, mut shstrndx) = (read_le(header, 0x3c, 2), read_le(header, 0x3e, 2));
+    if shentsize < ELF_SECTION_HEADER_LEN {
         return Err(BtfError::BadSectionHeaderSize { size: shentsize });
     }
     let section = |index: u64| {
         let offset = index
             .checked_mul(shentsize)
             .and_then(|o| o.checked_add(shoff));
-        slice("section header", offset.unwrap_or(u64::MAX), 64)
+        get(
+            "section header",
+            offset.unwrap_or(u64::MAX),
+            ELF_SECTION_HEADER_LEN,
+        )
     };
-    // With 0xff00 or more sections, the counts live in section header 0.
-    if shoff != 0 && (shnum == 0 || shstrndx == u64::from(SHN_XINDEX)) {
-        let first = section(0)?;
-        if shnum == 0 {
-            shnum = read_u64(first, 32).unwrap_or_default();
-        }
-        if shstrndx == u64::from(SHN_XINDEX) {
-            shstrndx = read_u32(first, 40).unwrap_or_default().into();
-        }
+    // Files with 0xff00 sections or more keep the counts in section header 0.
+    if shnum == 0 && shoff != 0 {
+        shnum = read_le(section(0)?, 32, 8);
+    }
+    if shstrndx == SHN_XINDEX {
+        shstrndx = read_le(section(0)?, 40, 4);
     }
     let names = section(shstrndx)?;
-    let names = slice(
+    let names = get(
         "section name table",
-        read_u64(names, 24).unwrap_or_default(),
-        read_u64(names, 32).unwrap_or_default(),
+        read_le(names, 24, 8),
+        read_le(names, 32, 8),
     )?;
     for index in 0..shnum {
         let header = section(index)?;
-        let name_offset = read_u32(header, 0).unwrap_or_default() as usize;
-        let name = names.get(name_offset..).unwrap_or_default();
-        if !name.starts_with(b".BTF\0") {
+        let name = usize::try_from(read_le(header, 0, 4))
+            .ok()
+            .and_then(|at| names.get(at..));
+        if !name.is_some_and(|name| name.starts_with(b".BTF\0")) {
             continue;
         }
-        if read_u32(header, 4) == Some(SHT_NOBITS) {
+        if read_le(header, 4, 4) == SHT_NOBITS {
             return Err(BtfError::UnreadableBtfSection {
                 reason: "has no data in the file",
             });
         }
-        if read_u64(header, 8).unwrap_or_default() & SHF_COMPRESSED != 0 {
+        if read_le(header, 8, 8) & SHF_COMPRESSED != 0 {
             return Err(BtfError::UnreadableBtfSection {
                 reason: "is compressed",
             });
         }
-        let offset = read_u64(header, 24).unwrap_or_default();
-        return slice(
+        return get(
             ".BTF section",
-            offset,
-            read_u64(header, 32).unwrap_or_default(),
+            read_le(header, 24, 8),
+            read_le(header, 32, 8),
         );
     }
     Err(BtfError::NoBtfSection)
 }
 
-fn read_u16(bytes: &[u8], offset: usize) -> Option<u16> {
-    let end = offset.checked_add(2)?;
-    Some(u16::from_le_bytes(bytes.get(offset..end)?.try_into().ok()?))
+/// The `len` bytes at `offset`, if they all lie in `bytes`.
+fn slice(bytes: &[u8], offset: u64, len: u64) -> Option<&[u8]> {
+    let start = usize::try_from(offset).ok()?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    bytes.get(start..end)
 }
 
 fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
-    let end = offset.checked_add(4)?;
-    Some(u32::from_le_bytes(bytes.get(offset..end)?.try_into().ok()?))
+    let bytes = bytes.get(offset..offset.checked_add(4)?)?;
+    Some(u32::from_le_bytes(bytes.try_into().ok()?))
 }
 
-fn read_u64(bytes: &[u8], offset: usize) -> Option<u64> {
-    let end = offset.checked_add(8)?;
-    Some(u64::from_le_bytes(bytes.get(offset..end)?.try_into().ok()?))
+/// The little-endian integer of `len <= 8` bytes at `offset`; 0 when they
+/// are out of bounds, so use it only on fixed-size headers.
+fn read_le(bytes: &[u8], offset: usize, len: usize) -> u64 {
+    let end = offset.saturating_add(len);
+    let bytes = bytes.get(offset..end).unwrap_or_default();
+    bytes
+        .iter()
+        .rev()
+        .fold(0, |value, &byte| value << 8 | u64::from(byte))
 }
 
 #[cfg(test)]
@@ -1375,7 +1273,12 @@ mod tests {
         assert!(matches!(err, BtfError::BadHeaderLength { .. }), "{err}");
         assert_eq!(
             Btf::parse(&[0x9f, 0xeb, 1]).unwrap_err(),
-            BtfError::TruncatedHeader { len: 3 }
+            BtfError::AreaOutOfBounds {
+                area: "header",
+                offset: 0,
+                len: 24,
+                available: 3
+            }
         );
     }
 
@@ -1388,7 +1291,7 @@ mod tests {
         assert_eq!(
             err,
             BtfError::AreaOutOfBounds {
-                area: "type",
+                area: "type area",
                 offset: 0,
                 len: 1 << 20,
                 available
@@ -1398,7 +1301,13 @@ mod tests {
         // str_off + str_len overflowing u32 arithmetic.
         let err = parse_edited(|btf| put_u32(btf, 16, u32::MAX)).unwrap_err();
         assert!(
-            matches!(err, BtfError::AreaOutOfBounds { area: "string", .. }),
+            matches!(
+                err,
+                BtfError::AreaOutOfBounds {
+                    area: "string table",
+                    ..
+                }
+            ),
             "{err}"
         );
         // A type area cut short in the middle of a record.
@@ -1416,7 +1325,7 @@ mod tests {
         assert_eq!(
             Btf::parse(&LAYOUTS[range.start..range.start + 100]).unwrap_err(),
             BtfError::AreaOutOfBounds {
-                area: "type",
+                area: "type area",
                 offset: 0,
                 len: 2016,
                 available: 100 - BTF_HEADER_LEN
@@ -1437,7 +1346,7 @@ mod tests {
             err,
             BtfError::StringOutOfRange {
                 offset: str_len,
-                len: str_len
+                len: str_len as usize
             }
         );
         assert!(
@@ -1464,12 +1373,12 @@ mod tests {
         file[4] = 1;
         assert_eq!(
             Btf::from_elf(&file).unwrap_err(),
-            BtfError::UnsupportedElfClass { class: 1 }
+            BtfError::UnsupportedElf { class: 1, data: 1 }
         );
         let mut file = LAYOUTS.to_vec();
         file[5] = 2;
         let err = Btf::from_elf(&file).unwrap_err();
-        assert_eq!(err, BtfError::UnsupportedElfData { data: 2 });
+        assert_eq!(err, BtfError::UnsupportedElf { class: 2, data: 2 });
         assert!(err.to_string().contains("little-endian"), "{err}");
         assert_eq!(
             Btf::from_elf(b"BTF").unwrap_err(),
@@ -1665,10 +1574,13 @@ mod tests {
             .iter()
             .filter(|m| m.name != "flags")
             .all(|m| m.bitfield_size.is_none()));
-        assert_eq!(btf.type_name(proto).unwrap(), "function");
+        assert_eq!(btf.spell(proto, 0).unwrap(), "function");
         assert!(matches!(
             btf.size_of(fwd),
-            Err(BtfError::Unsized { kind: "union", .. })
+            Err(BtfError::Unsized {
+                kind: "forward declaration",
+                ..
+            })
         ));
         assert!(matches!(
             btf.size_of(0),

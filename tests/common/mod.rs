@@ -1,0 +1,152 @@
+//! Shared harness for the kernel tests: privilege check and the BPF test
+//! producer (`tests/bpf/producer.bpf.c`) driven through BPF_PROG_TEST_RUN.
+
+#![allow(dead_code, reason = "each test file uses part of the harness")]
+
+use std::os::fd::{AsFd, BorrowedFd};
+
+use aya::maps::Map;
+use aya::programs::{TestRun, TestRunOptions, Xdp};
+use aya::{Ebpf, EbpfLoader};
+
+pub const PRODUCER_OBJ: &[u8] = include_bytes!("../bpf/producer.bpf.o");
+
+pub const BPF_RB_NO_WAKEUP: u64 = 1;
+pub const BPF_RB_FORCE_WAKEUP: u64 = 2;
+
+/// Returns `false` (skip) only when the user asked for it with
+/// `RINGVIEW_SKIP_KERNEL_TESTS=1`; fails when CAP_BPF is missing.
+pub fn kernel_available() -> bool {
+    if std::env::var("RINGVIEW_SKIP_KERNEL_TESTS").as_deref() == Ok("1") {
+        eprintln!("RINGVIEW_SKIP_KERNEL_TESTS=1: skipping a kernel test");
+        return false;
+    }
+    const CAP_BPF: u32 = 39;
+    const CAP_SYS_ADMIN: u32 = 21;
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let cap_eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .map(|v| u64::from_str_radix(v.trim(), 16).expect("CapEff is hex"))
+        .expect("CapEff in /proc/self/status");
+    assert!(
+        cap_eff & (1 << CAP_BPF) != 0 || cap_eff & (1 << CAP_SYS_ADMIN) != 0,
+        "kernel tests need CAP_BPF (run them as root), which this process lacks \
+         (CapEff {cap_eff:#x}); set RINGVIEW_SKIP_KERNEL_TESTS=1 to skip them"
+    );
+    true
+}
+
+/// Skips the calling test when the user asked for it.
+#[macro_export]
+macro_rules! require_kernel {
+    () => {
+        if !$crate::common::kernel_available() {
+            return;
+        }
+    };
+}
+
+/// One loaded copy of the test producer, with its own ring.
+pub struct Producer {
+    ebpf: Ebpf,
+}
+
+/// What one test run emitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Emitted {
+    pub emitted: u32,
+    pub failed: u32,
+}
+
+impl Producer {
+    /// Loads the producer with a ring of `ring_size` bytes.
+    pub fn new(ring_size: u32) -> Self {
+        let mut ebpf = EbpfLoader::new()
+            .map_max_entries("rb", ring_size)
+            .load(PRODUCER_OBJ)
+            .expect("load producer.bpf.o");
+        let prog: &mut Xdp = ebpf
+            .program_mut("produce")
+            .expect("program produce")
+            .try_into()
+            .expect("produce is XDP");
+        prog.load().expect("load produce");
+        Self { ebpf }
+    }
+
+    /// The ring map's descriptor.
+    pub fn ring_fd(&self) -> BorrowedFd<'_> {
+        match self.ebpf.map("rb").expect("map rb") {
+            Map::RingBuf(data) => data.fd().as_fd(),
+            other => panic!("rb is not a ring buffer: {other:?}"),
+        }
+    }
+
+    /// The array map's descriptor (not a ring).
+    pub fn array_fd(&self) -> BorrowedFd<'_> {
+        match self.ebpf.map("not_a_ring").expect("map not_a_ring") {
+            Map::Array(data) => data.fd().as_fd(),
+            other => panic!("not_a_ring is not an array: {other:?}"),
+        }
+    }
+
+    pub fn map(&self, name: &str) -> &Map {
+        self.ebpf.map(name).expect("map")
+    }
+
+    /// Emits `count` records of `size` bytes, sequence numbers from `seq`.
+    pub fn emit(&self, count: u32, size: u32, seq: u64, flags: u64) -> Emitted {
+        self.emit_discarding(count, size, seq, flags, 0)
+    }
+
+    /// As `emit`, discarding records whose sequence number is a multiple of
+    /// `discard_every` (when nonzero).
+    pub fn emit_discarding(
+        &self,
+        count: u32,
+        size: u32,
+        seq: u64,
+        flags: u64,
+        discard_every: u32,
+    ) -> Emitted {
+        let mut packet = [0u8; 64];
+        packet[0..4].copy_from_slice(&count.to_ne_bytes());
+        packet[4..8].copy_from_slice(&size.to_ne_bytes());
+        packet[8..16].copy_from_slice(&seq.to_ne_bytes());
+        packet[16..24].copy_from_slice(&flags.to_ne_bytes());
+        packet[24..28].copy_from_slice(&discard_every.to_ne_bytes());
+        let mut out = [0u8; 64];
+        let prog: &Xdp = self
+            .ebpf
+            .program("produce")
+            .expect("program produce")
+            .try_into()
+            .expect("produce is XDP");
+        let result = prog
+            .test_run(TestRunOptions {
+                data_in: Some(&packet),
+                data_out: Some(&mut out),
+                ..TestRunOptions::new()
+            })
+            .expect("BPF_PROG_TEST_RUN");
+        assert_eq!(result.return_value, 2, "produce returned XDP_PASS");
+        Emitted {
+            emitted: u32::from_ne_bytes(out[28..32].try_into().unwrap()),
+            failed: u32::from_ne_bytes(out[32..36].try_into().unwrap()),
+        }
+    }
+}
+
+/// The payload the producer writes for `seq` at `size` bytes.
+pub fn expected_payload(seq: u64, size: usize) -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..size).map(|j| (j * 7 + 1) as u8).collect();
+    let head = size.min(8);
+    bytes[..head].copy_from_slice(&seq.to_le_bytes()[..head]);
+    bytes
+}
+
+/// The sequence number in a payload of at least 8 bytes.
+pub fn seq_of(payload: &[u8]) -> u64 {
+    u64::from_le_bytes(payload[..8].try_into().expect("8-byte sequence number"))
+}
