@@ -5,7 +5,7 @@ use std::time::Instant;
 use crate::error::{ReadError, ReaderError};
 use crate::ring::{Cursor, Next, RawRing};
 use crate::sys::BPF_F_RB_OVERWRITE;
-use crate::wait::{ReaderHandle, Wake, Waiter};
+use crate::wait::{ReaderHandle, Waiter, Wake};
 use crate::RingBuf;
 
 /// One ring's consumer state: where it reads, what it published, how it

@@ -117,7 +117,9 @@ pub enum ReadError {
 pub enum ReaderError {
     /// The map was created with `BPF_F_RB_OVERWRITE`: producers may
     /// overwrite records while a view of them is alive.
-    #[error("map flags {flags:#x} include BPF_F_RB_OVERWRITE: zero-copy views would be overwritten")]
+    #[error(
+        "map flags {flags:#x} include BPF_F_RB_OVERWRITE: zero-copy views would be overwritten"
+    )]
     Overwrite {
         /// The map's flags.
         flags: u32,

@@ -161,3 +161,221 @@ impl Reader {
             .wrapping_sub(self.consumer.cur.pos)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::testing::{MemoryRing, BPF_RB_NO_WAKEUP};
+
+    /// A deterministic generator (xorshift), so runs are repeatable.
+    fn next_random(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    fn payload(seq: u64, len: usize) -> Vec<u8> {
+        (0..len).map(|i| (seq as usize * 31 + i) as u8).collect()
+    }
+
+    #[test]
+    fn odd_sizes_discards_and_wraparound_round_trip() {
+        let rounds = if cfg!(miri) { 60 } else { 20_000 };
+        let ring = MemoryRing::new(1024).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        let mut record = Record::default();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut expected = std::collections::VecDeque::new();
+        for seq in 0..rounds {
+            let len = (next_random(&mut rng) % 300) as usize;
+            let data = payload(seq, len);
+            let discard = next_random(&mut rng) % 5 == 0;
+            match ring.reserve(len) {
+                Ok(mut reservation) => {
+                    reservation.write(0, &data);
+                    if discard {
+                        reservation.discard(0);
+                    } else {
+                        reservation.submit(0);
+                        expected.push_back(data);
+                    }
+                }
+                Err(_) => {
+                    // Full: drain everything, then go on.
+                    reader.set_deadline(Some(Instant::now()));
+                    while let Some(want) = expected.pop_front() {
+                        reader.read_into(&mut record).unwrap();
+                        assert_eq!(record.sample, want);
+                    }
+                    assert!(matches!(
+                        reader.read_into(&mut record),
+                        Err(ReadError::DeadlineExceeded)
+                    ));
+                }
+            }
+            if next_random(&mut rng) % 3 == 0 {
+                if let Some(want) = expected.pop_front() {
+                    reader.read_into(&mut record).unwrap();
+                    assert_eq!(record.sample, want);
+                }
+            }
+        }
+        assert!(
+            ring.producer_pos() > 4 * ring.size(),
+            "wrapped several times"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_header_is_an_error_and_the_reader_recovers() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        ring.output(b"before", 0).unwrap();
+        ring.push_raw(5000, 16);
+        ring.output(b"after", 0).unwrap();
+        assert_eq!(reader.read().unwrap().sample, b"before");
+        let err = reader.read().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::CorruptHeader {
+                    pos: 16,
+                    len: 5000,
+                    available: 32
+                }
+            ),
+            "{err:?}"
+        );
+        ring.output(b"later", 0).unwrap();
+        assert_eq!(reader.read().unwrap().sample, b"later");
+    }
+
+    #[test]
+    fn a_busy_record_is_waited_for_not_skipped() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        let mut busy = ring.reserve(4).unwrap();
+        ring.output(b"second", 0).unwrap();
+        reader.set_deadline(Some(Instant::now() + Duration::from_millis(10)));
+        assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
+        busy.write(0, b"1st!");
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                std::thread::sleep(Duration::from_millis(10));
+                busy.submit(0);
+            });
+            reader.set_deadline(Some(Instant::now() + Duration::from_secs(30)));
+            assert_eq!(reader.read().unwrap().sample, b"1st!");
+        });
+        assert_eq!(reader.read().unwrap().sample, b"second");
+    }
+
+    #[test]
+    fn a_sleeping_reader_is_woken_by_each_producer() {
+        let total = if cfg!(miri) { 20 } else { 5000 };
+        let ring = MemoryRing::new(512).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        reader.set_deadline(Some(Instant::now() + Duration::from_secs(60)));
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for seq in 0..total {
+                    let bytes = (seq as u64).to_le_bytes();
+                    while ring.output(&bytes, 0).is_err() {
+                        std::thread::yield_now();
+                    }
+                }
+            });
+            for seq in 0..total {
+                assert_eq!(reader.read_as::<u64>().unwrap(), seq as u64);
+            }
+        });
+    }
+
+    #[test]
+    fn no_wakeup_records_are_returned_before_the_deadline_error() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        for i in 0..3u8 {
+            ring.output(&[i], BPF_RB_NO_WAKEUP).unwrap();
+        }
+        reader.set_deadline(Some(Instant::now()));
+        for i in 0..3u8 {
+            assert_eq!(reader.read().unwrap().sample, [i]);
+        }
+        assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
+    }
+
+    #[test]
+    fn starts_at_the_live_consumer_position() {
+        let ring = MemoryRing::new(4096).unwrap();
+        ring.output(b"old", 0).unwrap();
+        let mut first = Reader::new(ring.ring_buf()).unwrap();
+        assert_eq!(first.read().unwrap().sample, b"old");
+        drop(first); // publishes
+        ring.output(b"new", 0).unwrap();
+        let mut second = Reader::new(ring.ring_buf()).unwrap();
+        assert_eq!(second.read().unwrap().sample, b"new");
+    }
+
+    #[test]
+    fn publishes_in_batches_not_per_record() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        for _ in 0..10 {
+            ring.output(&[0; 8], 0).unwrap();
+        }
+        let mut record = Record::default();
+        for _ in 0..10 {
+            reader.read_into(&mut record).unwrap();
+        }
+        assert_eq!(
+            ring.consumer_pos(),
+            0,
+            "160 bytes is under a quarter of the ring"
+        );
+        for _ in 0..60 {
+            ring.output(&[0; 8], 0).unwrap();
+            reader.read_into(&mut record).unwrap();
+        }
+        assert_eq!(
+            ring.consumer_pos(),
+            1024,
+            "published once a quarter was consumed"
+        );
+        reader.set_deadline(Some(Instant::now()));
+        assert!(reader.read().is_err());
+        assert_eq!(ring.consumer_pos(), 70 * 16, "published before waiting");
+    }
+
+    #[test]
+    fn read_into_reuses_the_buffer() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        let mut record = Record {
+            sample: Vec::with_capacity(64),
+            remaining: 0,
+        };
+        let buffer = record.sample.as_ptr();
+        ring.output(&[7; 40], 0).unwrap();
+        ring.output(&[8; 20], 0).unwrap();
+        reader.read_into(&mut record).unwrap();
+        assert_eq!(
+            record.remaining, 32,
+            "the second record is still in the ring"
+        );
+        reader.read_into(&mut record).unwrap();
+        assert_eq!(record.sample, [8; 20]);
+        assert_eq!(record.sample.as_ptr(), buffer, "no reallocation");
+    }
+
+    #[test]
+    fn refuses_overwrite_maps() {
+        let ring = MemoryRing::with_map_flags(4096, crate::BPF_F_RB_OVERWRITE).unwrap();
+        let err = Reader::new(ring.ring_buf()).unwrap_err();
+        assert!(matches!(err, ReaderError::Overwrite { .. }));
+        assert!(err.to_string().contains("BPF_F_RB_OVERWRITE"));
+    }
+}

@@ -73,7 +73,11 @@ pub(crate) enum Next {
     /// The next record is reserved but not yet submitted.
     Busy,
     /// The header at `pos` claims `len` bytes, beyond the `available` ones.
-    Corrupt { pos: usize, len: u32, available: usize },
+    Corrupt {
+        pos: usize,
+        len: u32,
+        available: usize,
+    },
 }
 
 impl RawRing {

@@ -128,7 +128,7 @@ impl RingBuf {
     pub(crate) fn from_memory(shared: Arc<Shared>) -> Self {
         Self {
             raw: shared.raw(),
-            map_flags: 0,
+            map_flags: shared.map_flags(),
             backing: Backing::Memory(shared),
         }
     }

@@ -110,7 +110,13 @@ pub fn map_info(fd: BorrowedFd<'_>) -> Result<MapInfo, SyscallError> {
     };
     // SAFETY: `attr.info` points at `info`, writable for `attr.info_len`
     // bytes, and `info` outlives the call.
-    unsafe { bpf(BPF_OBJ_GET_INFO_BY_FD, &mut attr, "bpf(BPF_OBJ_GET_INFO_BY_FD)")? };
+    unsafe {
+        bpf(
+            BPF_OBJ_GET_INFO_BY_FD,
+            &mut attr,
+            "bpf(BPF_OBJ_GET_INFO_BY_FD)",
+        )?
+    };
     Ok(info)
 }
 

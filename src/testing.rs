@@ -26,7 +26,9 @@ use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::error::{RingBufError, SyscallError};
-use crate::ring::{stride, RawRing, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
+use crate::ring::{
+    stride, RawRing, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ,
+};
 use crate::RingBuf;
 
 /// `BPF_RB_NO_WAKEUP`: commit without notifying the consumer.
@@ -68,6 +70,7 @@ pub(crate) struct Shared {
     nwords: usize,
     size: usize,
     eventfd: OwnedFd,
+    map_flags: u32,
     producer: Mutex<ProducerState>,
 }
 
@@ -105,6 +108,10 @@ impl Shared {
         // `2 * size` bytes after word `DATA_WORD`, readable, 8-aligned, and
         // kept mirrored by `copy_in`; `size` is a power of two (`new`).
         unsafe { RawRing::new(consumer, producer, data, self.size) }
+    }
+
+    pub(crate) fn map_flags(&self) -> u32 {
+        self.map_flags
     }
 
     pub(crate) fn eventfd(&self) -> BorrowedFd<'_> {
@@ -195,6 +202,18 @@ impl MemoryRing {
     /// [`RingBufError::BadSize`] for any other size; a
     /// [`RingBufError::Syscall`] if the wakeup eventfd cannot be created.
     pub fn new(size: usize) -> Result<Self, RingBufError> {
+        Self::with_map_flags(size, 0)
+    }
+
+    /// A ring whose [`RingBuf::map_flags`] report `map_flags`, to see how
+    /// readers treat maps created with flags such as
+    /// [`BPF_F_RB_OVERWRITE`](crate::BPF_F_RB_OVERWRITE). Only the reported
+    /// flags change; the producer behaves as [`new`](Self::new)'s.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    pub fn with_map_flags(size: usize, map_flags: u32) -> Result<Self, RingBufError> {
         if !size.is_power_of_two() || size < 16 {
             return Err(RingBufError::BadSize {
                 size: size as u64,
@@ -217,6 +236,7 @@ impl MemoryRing {
                 nwords,
                 size,
                 eventfd,
+                map_flags,
                 producer: Mutex::new(ProducerState::default()),
             }),
         })
@@ -279,12 +299,15 @@ impl MemoryRing {
         }
         state.pending_pos = pend_pos;
         let mask = shared.size - 1;
-        if new_prod_pos.wrapping_sub(cons_pos) > mask || new_prod_pos.wrapping_sub(pend_pos) > mask {
+        if new_prod_pos.wrapping_sub(cons_pos) > mask || new_prod_pos.wrapping_sub(pend_pos) > mask
+        {
             return Err(full);
         }
         // Relaxed: published by the Release store of `producer_pos` below,
         // as the kernel's plain `hdr->len = size | BUSY` is.
-        shared.header(prod_pos).store(len32 | BPF_RINGBUF_BUSY_BIT, Ordering::Relaxed);
+        shared
+            .header(prod_pos)
+            .store(len32 | BPF_RINGBUF_BUSY_BIT, Ordering::Relaxed);
         // Release pairs with the consumer's Acquire load of `producer_pos`
         // (`smp_store_release(&rb->producer_pos, ...)` in the kernel).
         shared.producer_pos().store(new_prod_pos, Ordering::Release);
@@ -318,10 +341,14 @@ impl MemoryRing {
         assert_eq!(advance % 8, 0, "positions advance in multiples of 8");
         let shared = &*self.shared;
         let mut state = shared.lock();
-        shared.header(state.producer_pos).store(len_word, Ordering::Relaxed);
+        shared
+            .header(state.producer_pos)
+            .store(len_word, Ordering::Relaxed);
         state.producer_pos = state.producer_pos.wrapping_add(advance);
         state.pending_pos = state.producer_pos;
-        shared.producer_pos().store(state.producer_pos, Ordering::Release);
+        shared
+            .producer_pos()
+            .store(state.producer_pos, Ordering::Release);
     }
 }
 
@@ -357,7 +384,9 @@ impl Reservation<'_> {
     /// If `offset + bytes.len()` exceeds the payload length.
     pub fn write(&mut self, offset: usize, bytes: &[u8]) {
         assert!(
-            offset.checked_add(bytes.len()).is_some_and(|end| end <= self.len),
+            offset
+                .checked_add(bytes.len())
+                .is_some_and(|end| end <= self.len),
             "write of {} bytes at {offset} past a {}-byte record",
             bytes.len(),
             self.len
@@ -407,6 +436,87 @@ impl Drop for Reservation<'_> {
     fn drop(&mut self) {
         if !self.done {
             self.commit(0, true);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reserve_follows_the_kernel_space_rules() {
+        let ring = MemoryRing::new(256).unwrap();
+        // Capacity is (size - 1) / stride records: never completely full.
+        let mut reserved = Vec::new();
+        while let Ok(r) = ring.reserve(24) {
+            reserved.push(r);
+        }
+        assert_eq!(reserved.len(), 255 / 32);
+        assert_eq!(ring.producer_pos(), 7 * 32);
+        // A record larger than the ring never fits.
+        assert_eq!(ring.reserve(256).unwrap_err(), Full { len: 256 });
+        drop(reserved);
+    }
+
+    #[test]
+    fn a_busy_record_holds_back_space_even_from_a_consumer_past_it() {
+        let ring = MemoryRing::new(64).unwrap();
+        let busy = ring.reserve(8).unwrap(); // 0..16, stays BUSY
+        ring.output(&[1; 8], 0).unwrap(); // 16..32
+                                          // A consumer that (wrongly) moved past the busy record: the kernel's
+                                          // pending_pos check still keeps producers from overwriting it.
+        ring.shared.consumer_pos().store(32, Ordering::Release);
+        ring.output(&[2; 8], 0).unwrap(); // 32..48
+        assert_eq!(
+            ring.reserve(8).unwrap_err(),
+            Full { len: 8 },
+            "64 bytes from the busy record"
+        );
+        busy.submit(0);
+        ring.output(&[3; 8], 0).unwrap();
+    }
+
+    #[test]
+    fn wakes_only_a_caught_up_consumer() {
+        use std::os::fd::AsRawFd;
+        let ring = MemoryRing::new(4096).unwrap();
+        let counter = || {
+            let mut value = 0u64;
+            // SAFETY: reads 8 bytes from a live non-blocking eventfd into
+            // `value`.
+            let n = unsafe {
+                libc::read(
+                    ring.shared.eventfd.as_raw_fd(),
+                    (&mut value as *mut u64).cast(),
+                    8,
+                )
+            };
+            if n == 8 {
+                value
+            } else {
+                0
+            }
+        };
+        ring.output(b"a", 0).unwrap(); // consumer at 0 == record 0: wake
+        assert_eq!(counter(), 1);
+        ring.output(b"b", 0).unwrap(); // consumer at 0 != 16: no wake
+        assert_eq!(counter(), 0);
+        ring.output(b"c", BPF_RB_FORCE_WAKEUP).unwrap();
+        assert_eq!(counter(), 1);
+        // Consumer catches up to 48, then a NO_WAKEUP record there.
+        ring.shared.consumer_pos().store(48, Ordering::Release);
+        ring.output(b"d", BPF_RB_NO_WAKEUP).unwrap();
+        assert_eq!(counter(), 0);
+    }
+
+    #[test]
+    fn rejects_bad_sizes() {
+        for size in [0, 8, 100, 4097] {
+            assert!(matches!(
+                MemoryRing::new(size),
+                Err(RingBufError::BadSize { .. })
+            ));
         }
     }
 }

@@ -325,3 +325,99 @@ impl<T: ?Sized + View> Drop for Batch<'_, T> {
         self.reader.commit();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MemoryRing;
+
+    fn reader<T: ?Sized + View>(ring: &MemoryRing) -> UnsafeReader<T> {
+        // SAFETY: each test's ring has one consumer.
+        unsafe { UnsafeReader::new(ring.ring_buf()) }.unwrap()
+    }
+
+    #[test]
+    fn views_wrapped_records_contiguously() {
+        let ring = MemoryRing::new(256).unwrap();
+        let mut reader = reader::<[u8]>(&ring);
+        for round in 0..if cfg!(miri) { 10 } else { 1000 } {
+            let data: Vec<u8> = (0..100).map(|i| (i + round) as u8).collect();
+            ring.output(&data, 0).unwrap();
+            assert_eq!(reader.read::<[u8]>().unwrap(), &data[..]);
+            reader.commit();
+        }
+    }
+
+    #[test]
+    fn commit_publishes_with_one_store() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = reader::<u64>(&ring);
+        for i in 0..5u64 {
+            ring.output(&i.to_le_bytes(), 0).unwrap();
+        }
+        for i in 0..5u64 {
+            assert_eq!(*reader.read().unwrap(), i);
+            assert_eq!(ring.consumer_pos(), 0);
+        }
+        reader.commit();
+        assert_eq!(ring.consumer_pos(), 80);
+    }
+
+    #[test]
+    fn batch_views_and_errors() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = reader::<u64>(&ring);
+        ring.output(&1u64.to_le_bytes(), 0).unwrap();
+        ring.output(&[9; 3], 0).unwrap();
+        ring.output(&2u64.to_le_bytes(), 0).unwrap();
+        let batch = reader.batch().unwrap();
+        let one = batch.next().unwrap().unwrap();
+        let err = batch.next().unwrap_err();
+        assert!(matches!(
+            err,
+            ReadError::RecordTooShort {
+                len: 3,
+                expected: 8,
+                ..
+            }
+        ));
+        assert_eq!(batch.rejected().unwrap(), [9; 3]);
+        let two = batch.next().unwrap().unwrap();
+        assert!(batch.next().unwrap().is_none());
+        assert_eq!((*one, *two), (1, 2));
+        assert_eq!(ring.consumer_pos(), 0);
+        batch.commit();
+        assert_eq!(ring.consumer_pos(), 48);
+    }
+
+    #[test]
+    fn views_longer_records_by_their_prefix() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = reader::<u32>(&ring);
+        ring.output(&[1, 0, 0, 0, 5, 5, 5], 0).unwrap();
+        assert_eq!(*reader.read().unwrap(), 1);
+    }
+
+    #[test]
+    fn refuses_overwrite_maps() {
+        let ring = MemoryRing::with_map_flags(4096, crate::BPF_F_RB_OVERWRITE).unwrap();
+        // SAFETY: the only consumer.
+        let err = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf()) }.unwrap_err();
+        assert!(matches!(err, ReaderError::Overwrite { flags } if flags == 1 << 19));
+    }
+
+    #[test]
+    fn flush_and_close_reach_a_zero_copy_reader() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = reader::<[u8]>(&ring);
+        let handle = reader.handle();
+        ring.output(b"x", 0).unwrap();
+        handle.flush();
+        assert_eq!(reader.read::<[u8]>().unwrap(), b"x");
+        assert!(matches!(reader.read::<[u8]>(), Err(ReadError::Flushed)));
+        handle.close();
+        ring.output(b"y", 0).unwrap();
+        assert!(matches!(reader.read::<[u8]>(), Err(ReadError::Closed)));
+        assert!(matches!(reader.batch(), Err(ReadError::Closed)));
+    }
+}

@@ -44,7 +44,10 @@ fn reads_thousands_in_order_with_nothing_lost() {
     }
     assert_eq!(next, 10_000);
     reader.set_deadline(Some(Instant::now()));
-    assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)), "no duplicates");
+    assert!(
+        matches!(reader.read(), Err(ReadError::DeadlineExceeded)),
+        "no duplicates"
+    );
 }
 
 #[test]
@@ -57,10 +60,22 @@ fn reads_every_size_from_1_to_300_and_large_ones() {
     let mut sizes: Vec<u32> = (1..=300).collect();
     sizes.extend([1024, 4095, 4096, 4097, 65_536 - 8, 65_536]);
     for (seq, &size) in sizes.iter().enumerate() {
-        assert_eq!(producer.emit(1, size, seq as u64, 0).emitted, 1, "size {size}");
+        assert_eq!(
+            producer.emit(1, size, seq as u64, 0).emitted,
+            1,
+            "size {size}"
+        );
         reader.read_into(&mut record).unwrap();
-        assert_eq!(record.sample.len(), size as usize, "length is exactly what was submitted");
-        assert_eq!(record.sample, expected_payload(seq as u64, size as usize), "size {size}");
+        assert_eq!(
+            record.sample.len(),
+            size as usize,
+            "length is exactly what was submitted"
+        );
+        assert_eq!(
+            record.sample,
+            expected_payload(seq as u64, size as usize),
+            "size {size}"
+        );
     }
 }
 
@@ -119,7 +134,11 @@ fn skips_discarded_records() {
     }
     reader.set_deadline(Some(Instant::now()));
     assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
-    assert_eq!(reader.ring().available_bytes(), 0, "discarded records consumed too");
+    assert_eq!(
+        reader.ring().available_bytes(),
+        0,
+        "discarded records consumed too"
+    );
 }
 
 #[test]
@@ -134,7 +153,9 @@ fn drains_no_wakeup_records_before_the_deadline_error() {
     producer.emit(25, 32, 100, BPF_RB_NO_WAKEUP);
     reader.set_deadline(Some(Instant::now() - Duration::from_secs(1)));
     for seq in 100..125 {
-        let record = reader.read().expect("records in the ring come before the deadline error");
+        let record = reader
+            .read()
+            .expect("records in the ring come before the deadline error");
         assert_eq!(seq_of(&record.sample), seq);
     }
     assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
@@ -197,9 +218,15 @@ fn close_wakes_a_blocked_read_and_fails_later_ones() {
     assert!(handle.is_closed());
     handle.close(); // idempotent
     producer.emit(1, 16, 0, 0);
-    assert!(matches!(reader.read(), Err(ReadError::Closed)), "reads after close fail");
+    assert!(
+        matches!(reader.read(), Err(ReadError::Closed)),
+        "reads after close fail"
+    );
     let mut record = Record::default();
-    assert!(matches!(reader.read_into(&mut record), Err(ReadError::Closed)));
+    assert!(matches!(
+        reader.read_into(&mut record),
+        Err(ReadError::Closed)
+    ));
 }
 
 #[test]
@@ -228,7 +255,10 @@ fn a_blocking_reader_keeps_up_with_a_live_producer() {
         let mut record = Record::default();
         for expected in 0..TOTAL {
             reader.read_into(&mut record).unwrap_or_else(|e| {
-                panic!("record {expected}: {e} (producer done: {})", done.load(Ordering::Acquire))
+                panic!(
+                    "record {expected}: {e} (producer done: {})",
+                    done.load(Ordering::Acquire)
+                )
             });
             assert_eq!(seq_of(&record.sample), expected);
         }
@@ -247,9 +277,29 @@ fn read_as_copies_a_typed_value_and_rejects_short_records() {
     producer.emit(1, 4, 9, 0);
     producer.emit(1, 24, 10, 0);
     let err = reader.read_as::<[u64; 3]>().unwrap_err();
-    assert!(matches!(err, ReadError::RecordTooShort { len: 4, expected: 24, .. }), "{err:?}");
-    assert!(err.to_string().contains("4 bytes is shorter than the 24 bytes"), "{err}");
-    assert_eq!(reader.rejected(), &expected_payload(9, 4)[..], "bytes stay reachable");
-    let value: [u64; 3] = reader.read_as().expect("the reader moved past the short record");
+    assert!(
+        matches!(
+            err,
+            ReadError::RecordTooShort {
+                len: 4,
+                expected: 24,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("4 bytes is shorter than the 24 bytes"),
+        "{err}"
+    );
+    assert_eq!(
+        reader.rejected(),
+        &expected_payload(9, 4)[..],
+        "bytes stay reachable"
+    );
+    let value: [u64; 3] = reader
+        .read_as()
+        .expect("the reader moved past the short record");
     assert_eq!(value[0], 10);
 }

@@ -15,7 +15,11 @@ fn maps_a_ring_from_a_descriptor() {
     let ring = RingBuf::new(producer.ring_fd()).expect("map ring");
     assert_eq!(ring.buffer_size(), 64 * 1024);
     assert_eq!(ring.available_bytes(), 0);
-    assert_ne!(ring.as_fd().as_raw_fd(), producer.ring_fd().as_raw_fd(), "descriptor is duplicated");
+    assert_ne!(
+        ring.as_fd().as_raw_fd(),
+        producer.ring_fd().as_raw_fd(),
+        "descriptor is duplicated"
+    );
 
     producer.emit(3, 20, 0, 0);
     // Each record: 8-byte header + 20 bytes, rounded up to 32.
