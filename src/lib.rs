@@ -91,3 +91,8 @@ pub use ringbuf::RingBuf;
 pub use sys::{BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF};
 pub use unsafe_reader::{Batch, UnsafeReader};
 pub use wait::ReaderHandle;
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

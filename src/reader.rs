@@ -192,7 +192,7 @@ mod tests {
         for seq in 0..rounds {
             let len = (next_random(&mut rng) % 300) as usize;
             let data = payload(seq, len);
-            let discard = next_random(&mut rng) % 5 == 0;
+            let discard = next_random(&mut rng).is_multiple_of(5);
             match ring.reserve(len) {
                 Ok(mut reservation) => {
                     reservation.write(0, &data);
@@ -216,7 +216,7 @@ mod tests {
                     ));
                 }
             }
-            if next_random(&mut rng) % 3 == 0 {
+            if next_random(&mut rng).is_multiple_of(3) {
                 if let Some(want) = expected.pop_front() {
                     reader.read_into(&mut record).unwrap();
                     assert_eq!(record.sample, want);

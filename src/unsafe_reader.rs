@@ -21,7 +21,9 @@ use crate::RingBuf;
 ///
 /// `T = [u8]` (the default) reads raw payloads; on such an untyped reader,
 /// `reader.read::<ExecEvent>()` views one record as a given type, for rings
-/// that carry several event types.
+/// that carry several event types, and `reader.read::<[u8]>()` gives the raw
+/// bytes (an untyped reader always names the view type; a typed reader
+/// infers it).
 ///
 /// # Examples
 ///
@@ -156,10 +158,11 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// ring.output(b"two", 0).unwrap();
     ///
     /// let batch = reader.batch().unwrap();
-    /// let first = batch.next().unwrap().unwrap();
-    /// let second = batch.next().unwrap().unwrap();
+    /// // An untyped reader names the view type: raw bytes here.
+    /// let first = batch.next::<[u8]>().unwrap().unwrap();
+    /// let second = batch.next::<[u8]>().unwrap().unwrap();
     /// assert_eq!((first, second), (&b"one"[..], &b"two"[..]));
-    /// assert!(batch.next().unwrap().is_none());
+    /// assert!(batch.next::<[u8]>().unwrap().is_none());
     /// batch.commit();
     /// ```
     pub fn batch(&mut self) -> Result<Batch<'_, T>, ReadError> {
