@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ringview::{ReadError, Reader, Record, RingBuf, UnsafeReader};
+use ringview::{ReadError, Reader, Record, RingBuf, RingEvent, UnsafeReader};
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 #[path = "../tests/common/mod.rs"]
@@ -17,13 +17,18 @@ use common::Producer;
 
 const RING: u32 = 64 << 20;
 
-/// A record of `N` bytes: sequence number first, as the producer writes it.
-#[derive(FromBytes, Immutable, KnownLayout)]
-#[repr(C)]
-struct Event<const N: usize> {
-    seq: u64,
-    rest: [u8; N],
+/// Records of a given size: sequence number first, as the producer writes it.
+macro_rules! events {
+    ($($name:ident: $rest:literal),*) => { $(
+        #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+        #[repr(C)]
+        struct $name {
+            seq: u64,
+            rest: [u8; $rest],
+        }
+    )* };
 }
+events!(Event128: 120, Event2432: 2424);
 
 /// Splits `iters` records into ring-sized rounds: prefills each (untimed),
 /// times `drain` over it, then lets `release` hand the space back (untimed).
@@ -52,8 +57,8 @@ fn timed_drains<R>(
     total
 }
 
-fn bench_size<const N: usize>(c: &mut Criterion, producer: &Producer) {
-    let size = (N + 8) as u32;
+fn bench_size<E: RingEvent>(c: &mut Criterion, producer: &Producer, seq_of: fn(&E) -> u64) {
+    let size = E::SIZE as u32;
     let mut group = c.benchmark_group("prefilled_64MiB");
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(4));
@@ -90,7 +95,7 @@ fn bench_size<const N: usize>(c: &mut Criterion, producer: &Producer) {
 
     let ring = RingBuf::new(producer.ring_fd()).unwrap();
     // SAFETY: the bench's only consumer of this ring.
-    let mut reader = unsafe { UnsafeReader::<Event<N>>::new(ring) }.unwrap();
+    let mut reader = unsafe { UnsafeReader::<E>::new(ring) }.unwrap();
     group.bench_function(BenchmarkId::new("zero_copy_read", size), |b| {
         b.iter_custom(|iters| {
             timed_drains(
@@ -102,7 +107,7 @@ fn bench_size<const N: usize>(c: &mut Criterion, producer: &Producer) {
                 |reader, n, seq| {
                     for _ in 0..n {
                         let event = reader.read().unwrap();
-                        assert_eq!(event.seq, *seq, "sequence");
+                        assert_eq!(seq_of(event), *seq, "sequence");
                         *seq += 1;
                         black_box(event);
                     }
@@ -119,8 +124,8 @@ fn prefilled(c: &mut Criterion) {
         return;
     }
     let producer = Producer::new(RING);
-    bench_size::<120>(c, &producer);
-    bench_size::<2424>(c, &producer);
+    bench_size::<Event128>(c, &producer, |e| e.seq);
+    bench_size::<Event2432>(c, &producer, |e| e.seq);
 }
 
 criterion_group!(benches, prefilled);

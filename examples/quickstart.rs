@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use aya::maps::Map;
 use aya::programs::{TestRun, TestRunOptions, Xdp};
 use aya::EbpfLoader;
-use ringview::{Reader, RingBuf, UnsafeReader};
+use ringview::{Reader, RingBuf, RingEvent, UnsafeReader};
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// One record of the producer, as it lays it out.
-#[derive(Debug, FromBytes, Immutable, KnownLayout)]
+#[derive(Debug, FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
 struct Sample {
     seq: u64,

@@ -82,6 +82,18 @@ pub enum ReadError {
         /// The type the record was read as.
         type_name: &'static str,
     },
+    /// A tagged record's tag names no variant of the enum it is read as. The
+    /// reader has moved past it; its bytes are still reachable through the
+    /// reader's `rejected()` until the next read.
+    #[error("record of {len} bytes has tag {tag}, which no variant of `{type_name}` names")]
+    UnknownTag {
+        /// The tag's value.
+        tag: u64,
+        /// The record's payload length.
+        len: usize,
+        /// The enum the record was read as.
+        type_name: &'static str,
+    },
     /// A record's payload is not aligned enough for the type it is read as.
     /// Ring payloads are 8-byte aligned, so this means a type aligned to
     /// more than 8 bytes.

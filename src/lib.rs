@@ -15,10 +15,10 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use ringview::{RingBuf, UnsafeReader};
+//! use ringview::{RingBuf, RingEvent, UnsafeReader};
 //! use zerocopy::{FromBytes, Immutable, KnownLayout};
 //!
-//! #[derive(FromBytes, Immutable, KnownLayout)]
+//! #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 //! #[repr(C)]
 //! struct ExecEvent {
 //!     pid: u32,
@@ -61,7 +61,7 @@
 //! # Requirements
 //!
 //! Linux 5.8 or later (`BPF_MAP_TYPE_RINGBUF`); reading needs no privilege
-//! beyond access to the map's descriptor. Minimum Rust: 1.87.
+//! beyond access to the map's descriptor. Minimum Rust: 1.88.
 
 #![deny(
     unsafe_op_in_unsafe_fn,
@@ -70,6 +70,9 @@
     clippy::missing_safety_doc
 )]
 #![warn(missing_docs, missing_debug_implementations)]
+
+// Lets the derive's `::ringview::` paths resolve inside this crate too.
+extern crate self as ringview;
 
 mod consumer;
 mod error;
@@ -84,10 +87,18 @@ mod unsafe_reader;
 mod wait;
 
 pub use error::{ReadError, ReaderError, RingBufError, SyscallError};
-pub use event::{View, ViewAs};
+pub use event::{RingEvent, TaggedEvent, View, ViewAs};
+
+#[doc(hidden)]
+pub use event::__private;
+
 pub use reader::{Reader, Record};
 pub use ring::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 pub use ringbuf::RingBuf;
+/// Derives [`RingEvent`] for a `#[repr(C)]` struct, or [`TaggedEvent`] for
+/// an enum of views; see the crate docs.
+#[cfg(feature = "derive")]
+pub use ringview_derive::RingEvent;
 pub use sys::{BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF};
 pub use unsafe_reader::{Batch, UnsafeReader};
 pub use wait::ReaderHandle;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::consumer::Consumer;
 use crate::error::{ReadError, ReaderError};
-use crate::event::{View, ViewAs};
+use crate::event::{split_tail, RingEvent, TaggedEvent, View, ViewAs};
 use crate::ring::{Cursor, Next};
 use crate::wait::ReaderHandle;
 use crate::RingBuf;
@@ -29,10 +29,10 @@ use crate::RingBuf;
 ///
 /// ```
 /// use ringview::testing::MemoryRing;
-/// use ringview::UnsafeReader;
+/// use ringview::{RingEvent, UnsafeReader};
 /// use zerocopy::{FromBytes, Immutable, KnownLayout};
 ///
-/// #[derive(FromBytes, Immutable, KnownLayout)]
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 /// #[repr(C)]
 /// struct Event {
 ///     pid: u32,
@@ -100,12 +100,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     where
         T: ViewAs<U>,
     {
-        self.rejected = None;
-        // Blocking publishes everything handed out so far: `&mut self` means
-        // no view of it is alive.
-        let (pos, len) = self.consumer.next_blocking()?;
-        // Release what came before this record once enough has piled up.
-        self.consumer.publish_lazily(pos);
+        let (pos, len) = self.next_record()?;
         // SAFETY: `pos`/`len` come from `next` on this ring; the consumer
         // position is published past `pos` only by a later `read`,
         // `commit`, batch or drop, all of which need `&mut self` and so end
@@ -118,6 +113,53 @@ impl<T: ?Sized + View> UnsafeReader<T> {
                 Err(err)
             }
         }
+    }
+
+    /// Views the next record as a header `H` and the bytes after it: the
+    /// tail is exactly what the producer submitted after the header, of any
+    /// length (odd ones included). The previous view is released.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read), with the header's size as the minimum.
+    #[inline]
+    pub fn read_with_tail<H: RingEvent>(&mut self) -> Result<(&H, &[u8]), ReadError>
+    where
+        T: ViewAs<H>,
+    {
+        let (pos, len) = self.next_record()?;
+        // SAFETY: as in `read`.
+        let bytes = unsafe { self.consumer.raw.payload(pos, len) };
+        split_tail(bytes).inspect_err(|_| self.rejected = Some((pos, len)))
+    }
+
+    /// Views the next record as the variant of `E` its leading tag names,
+    /// for rings that carry several event types. The previous view is
+    /// released.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::UnknownTag`] for a tag no variant names (the reader
+    /// moves past it and [`rejected`](Self::rejected) shows its bytes);
+    /// otherwise as [`read`](Self::read).
+    #[inline]
+    pub fn read_tagged<'r, E: TaggedEvent<'r>>(&'r mut self) -> Result<E, ReadError> {
+        let (pos, len) = self.next_record()?;
+        // SAFETY: as in `read`.
+        let bytes = unsafe { self.consumer.raw.payload(pos, len) };
+        E::from_record(bytes).inspect_err(|_| self.rejected = Some((pos, len)))
+    }
+
+    /// The next record's position, blocking; releases the previous views.
+    #[inline]
+    fn next_record(&mut self) -> Result<(usize, u32), ReadError> {
+        self.rejected = None;
+        // Blocking publishes everything handed out so far: `&mut self` means
+        // no view of it is alive.
+        let (pos, len) = self.consumer.next_blocking()?;
+        // Release what came before this record once enough has piled up.
+        self.consumer.publish_lazily(pos);
+        Ok((pos, len))
     }
 
     /// The bytes of the last record a read rejected, until the next read or
@@ -332,6 +374,7 @@ impl<T: ?Sized + View> Drop for Batch<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::test_events::Word;
     use crate::testing::MemoryRing;
 
     fn reader<T: ?Sized + View>(ring: &MemoryRing) -> UnsafeReader<T> {
@@ -354,12 +397,12 @@ mod tests {
     #[test]
     fn commit_publishes_with_one_store() {
         let ring = MemoryRing::new(4096).unwrap();
-        let mut reader = reader::<u64>(&ring);
+        let mut reader = reader::<Word>(&ring);
         for i in 0..5u64 {
             ring.output(&i.to_le_bytes(), 0).unwrap();
         }
         for i in 0..5u64 {
-            assert_eq!(*reader.read().unwrap(), i);
+            assert_eq!(reader.read().unwrap().0, i);
             assert_eq!(ring.consumer_pos(), 0);
         }
         reader.commit();
@@ -369,7 +412,7 @@ mod tests {
     #[test]
     fn batch_views_and_errors() {
         let ring = MemoryRing::new(4096).unwrap();
-        let mut reader = reader::<u64>(&ring);
+        let mut reader = reader::<Word>(&ring);
         ring.output(&1u64.to_le_bytes(), 0).unwrap();
         ring.output(&[9; 3], 0).unwrap();
         ring.output(&2u64.to_le_bytes(), 0).unwrap();
@@ -387,7 +430,7 @@ mod tests {
         assert_eq!(batch.rejected().unwrap(), [9; 3]);
         let two = batch.next().unwrap().unwrap();
         assert!(batch.next().unwrap().is_none());
-        assert_eq!((*one, *two), (1, 2));
+        assert_eq!((one.0, two.0), (1, 2));
         assert_eq!(ring.consumer_pos(), 0);
         batch.commit();
         assert_eq!(ring.consumer_pos(), 48);
@@ -396,9 +439,33 @@ mod tests {
     #[test]
     fn views_longer_records_by_their_prefix() {
         let ring = MemoryRing::new(4096).unwrap();
-        let mut reader = reader::<u32>(&ring);
-        ring.output(&[1, 0, 0, 0, 5, 5, 5], 0).unwrap();
-        assert_eq!(*reader.read().unwrap(), 1);
+        let mut reader = reader::<Word>(&ring);
+        ring.output(&[1, 0, 0, 0, 0, 0, 0, 0, 5, 5, 5], 0).unwrap();
+        assert_eq!(reader.read().unwrap().0, 1);
+    }
+
+    #[test]
+    fn read_with_tail_gives_exactly_the_submitted_tail() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = reader::<[u8]>(&ring);
+        for tail_len in [0usize, 1, 3, 7, 8, 13] {
+            let mut bytes = 42u64.to_le_bytes().to_vec();
+            bytes.extend((0..tail_len).map(|i| i as u8));
+            ring.output(&bytes, 0).unwrap();
+            let (header, tail) = reader.read_with_tail::<Word>().unwrap();
+            assert_eq!(header.0, 42);
+            assert_eq!(tail, &bytes[8..]);
+        }
+        ring.output(&[1; 5], 0).unwrap();
+        assert!(matches!(
+            reader.read_with_tail::<Word>(),
+            Err(ReadError::RecordTooShort {
+                len: 5,
+                expected: 8,
+                ..
+            })
+        ));
+        assert_eq!(reader.rejected().unwrap(), [1; 5]);
     }
 
     #[test]

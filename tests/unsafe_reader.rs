@@ -6,11 +6,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{expected_payload, seq_of, Producer};
-use ringview::{ReadError, RingBuf, UnsafeReader};
+use ringview::{ReadError, RingBuf, RingEvent, UnsafeReader};
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// The producer's 48-byte record: sequence number, then the pattern.
-#[derive(Debug, FromBytes, Immutable, KnownLayout)]
+#[derive(Debug, FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
 struct Sample {
     seq: u64,

@@ -1,12 +1,17 @@
 use ringview::testing::MemoryRing;
-use ringview::UnsafeReader;
+use ringview::{RingEvent, UnsafeReader};
+use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+#[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+#[repr(C)]
+struct Word(u64);
 
 fn main() {
     let ring = MemoryRing::new(4096).unwrap();
     // SAFETY: the only consumer.
-    let mut reader = unsafe { UnsafeReader::<u64>::new(ring.ring_buf()) }.unwrap();
+    let mut reader = unsafe { UnsafeReader::<Word>::new(ring.ring_buf()) }.unwrap();
     let batch = reader.batch().unwrap();
     let view = batch.next().unwrap().unwrap();
     reader.commit();
-    println!("{view}");
+    println!("{}", view.0);
 }

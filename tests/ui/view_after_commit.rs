@@ -1,5 +1,10 @@
 use ringview::testing::MemoryRing;
-use ringview::UnsafeReader;
+use ringview::{RingEvent, UnsafeReader};
+use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+#[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+#[repr(C)]
+struct Word(u64);
 
 fn main() {
     let ring = MemoryRing::new(4096).unwrap();
