@@ -174,6 +174,14 @@ pub mod __private {
         )* };
     }
     ring_fields!(u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
+    macro_rules! byte_order_fields {
+        ($($ty:ident),*) => { $(
+            // SAFETY: zerocopy's byte-order integers are byte arrays of a
+            // fixed size (alignment 1), valid for every bit pattern.
+            unsafe impl<O: zerocopy::byteorder::ByteOrder> RingField for zerocopy::byteorder::$ty<O> {}
+        )* };
+    }
+    byte_order_fields!(U16, U32, U64, I16, I32, I64);
     // SAFETY: an array of plain fields is plain, with the element's alignment.
     unsafe impl<T: RingField, const N: usize> RingField for [T; N] {}
     // SAFETY: a ring event's layout is itself checked by the derive.

@@ -290,7 +290,7 @@ fn btf_checks(
         .map_or_else(|| ident.to_string(), LitStr::value);
     let layout = btf
         .struct_layout(&c_struct)
-        .map_err(|e| syn::Error::new(name_span, format!("{e}")))?;
+        .map_err(|e| syn::Error::new(name_span, format!("`{file_name}`: {e}")))?;
     let members = layout.flattened();
     let kind = layout.kind.to_string();
     let c_desc = format!("{kind} {}", layout.name);
@@ -527,9 +527,13 @@ fn expand_tagged(input: &DeriveInput, data: &DataEnum) -> syn::Result<TokenStrea
         let message = format!(
             "the tag `{tag_field}` must be the first field (offset 0) of the view of `{ident}::{v_ident}`"
         );
-        checks.push(quote_spanned! {view_ty.span()=>
-            const _: () = ::core::assert!(::core::mem::offset_of!(#view_ty, #tag_field) == 0, #message);
-            const _: fn(&#view_ty) -> &#tag_ty = |view| &view.#tag_field;
+        // Spanned on the variant's view type, so errors point at it.
+        let span = view_ty.span();
+        let field = Ident::new(&tag_field.to_string(), span);
+        let ty = Ident::new(&tag_ty.to_string(), span);
+        checks.push(quote_spanned! {span=>
+            const _: () = ::core::assert!(::core::mem::offset_of!(#view_ty, #field) == 0, #message);
+            const _: fn(&#view_ty) -> &#ty = |view| &view.#field;
         });
     }
     errors.finish()?;

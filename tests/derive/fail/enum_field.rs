@@ -1,0 +1,18 @@
+use ringview::RingEvent;
+use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+#[derive(Clone, Copy, Immutable, KnownLayout)]
+#[repr(u32)]
+enum State {
+    Idle = 0,
+    Running = 7,
+}
+
+#[derive(Immutable, KnownLayout, RingEvent)]
+#[repr(C)]
+struct WithEnum {
+    state: State,
+    pid: u32,
+}
+
+fn main() {}
