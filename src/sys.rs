@@ -82,7 +82,11 @@ unsafe fn bpf<A>(cmd: libc::c_long, attr: &mut A, call: &'static str) -> Result<
             )
         };
         if ret >= 0 {
-            return Ok(ret);
+            #[allow(
+                clippy::useless_conversion,
+                reason = "`c_long` is `i64` on 64-bit targets only"
+            )]
+            return Ok(i64::from(ret));
         }
         let err = SyscallError::last(call);
         if err.io_error.kind() != std::io::ErrorKind::Interrupted {

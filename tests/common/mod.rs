@@ -150,3 +150,55 @@ pub fn expected_payload(seq: u64, size: usize) -> Vec<u8> {
 pub fn seq_of(payload: &[u8]) -> u64 {
     u64::from_le_bytes(payload[..8].try_into().expect("8-byte sequence number"))
 }
+
+pub const EVENTS_OBJ: &[u8] = include_bytes!("../bpf/events.bpf.o");
+
+/// The typed-event producers of `tests/bpf/events.bpf.c`.
+pub struct EventsProducer {
+    ebpf: Ebpf,
+}
+
+impl EventsProducer {
+    pub fn new() -> Self {
+        let mut ebpf = EbpfLoader::new()
+            .load(EVENTS_OBJ)
+            .expect("load events.bpf.o");
+        for name in ["interleave", "tails"] {
+            let prog: &mut Xdp = ebpf
+                .program_mut(name)
+                .expect("program")
+                .try_into()
+                .expect("XDP program");
+            prog.load().unwrap_or_else(|e| panic!("load {name}: {e:?}"));
+        }
+        Self { ebpf }
+    }
+
+    pub fn ring_fd(&self) -> BorrowedFd<'_> {
+        match self.ebpf.map("events").expect("map events") {
+            Map::RingBuf(data) => data.fd().as_fd(),
+            other => panic!("events is not a ring buffer: {other:?}"),
+        }
+    }
+
+    /// Runs program `name` with `count` records from `seq`.
+    pub fn run(&self, name: &str, count: u32, seq: u64, unknown_every: u32) {
+        let mut packet = [0u8; 64];
+        packet[0..4].copy_from_slice(&count.to_ne_bytes());
+        packet[4..8].copy_from_slice(&unknown_every.to_ne_bytes());
+        packet[8..16].copy_from_slice(&seq.to_ne_bytes());
+        let prog: &Xdp = self
+            .ebpf
+            .program(name)
+            .expect("program")
+            .try_into()
+            .expect("XDP program");
+        let result = prog
+            .test_run(TestRunOptions {
+                data_in: Some(&packet),
+                ..TestRunOptions::new()
+            })
+            .expect("BPF_PROG_TEST_RUN");
+        assert_eq!(result.return_value, 2, "{name} returned XDP_PASS");
+    }
+}
