@@ -56,7 +56,11 @@
 //!
 //! # Cargo features
 //!
-//! - `derive` (default): re-exports `ringview-derive`.
+//! - `derive` (default): `#[derive(RingEvent)]`, which proves at compile
+//!   time that a Rust struct has the layout of the BPF C struct (against the
+//!   compiled BPF object's BTF when given one).
+//! - `bytemuck`: events may derive bytemuck's `AnyBitPattern`/`Pod` instead
+//!   of zerocopy's traits.
 //!
 //! # Requirements
 //!
