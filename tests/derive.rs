@@ -12,3 +12,13 @@ fn rejects_layouts_that_can_differ_from_the_bpf_side() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/derive/fail/*.rs");
 }
+
+/// A Rust enum as a field. Its message lists the casting crates the type
+/// could have used, so it is blessed with every feature on, as the README's
+/// test command runs it.
+#[cfg(feature = "bytemuck")]
+#[test]
+fn rejects_enum_fields() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/derive/fail_bytemuck/*.rs");
+}

@@ -8,7 +8,7 @@ enum State {
     Running = 7,
 }
 
-#[derive(Immutable, KnownLayout, RingEvent)]
+#[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
 struct WithEnum {
     state: State,
