@@ -1,8 +1,9 @@
 //! The consumer loop shared by both readers: decode, publish, block.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::{ReadError, ReaderError};
+use crate::policy::PublishPolicy;
 use crate::ring::{Cursor, Next, RawRing};
 use crate::sys::BPF_F_RB_OVERWRITE;
 use crate::wait::{ReaderHandle, Waiter, Wake};
@@ -17,6 +18,7 @@ pub(crate) struct Consumer {
     /// Publish once this many bytes are consumed but unpublished, so
     /// producers never see more than this much of the ring held back.
     publish_every: usize,
+    policy: PublishPolicy,
     deadline: Option<Instant>,
     waiter: Waiter,
     // Declared last: dropped after everything that points into it.
@@ -42,7 +44,8 @@ impl Consumer {
                 producer: pos,
                 published: pos,
             },
-            publish_every: (raw.size() / 4).max(1),
+            publish_every: PublishPolicy::default().max_unpublished(raw.size()),
+            policy: PublishPolicy::default(),
             deadline: None,
             waiter,
             ring,
@@ -59,6 +62,11 @@ impl Consumer {
 
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.deadline = deadline;
+    }
+
+    pub fn set_policy(&mut self, policy: PublishPolicy) {
+        self.policy = policy;
+        self.publish_every = policy.max_unpublished(self.raw.size());
     }
 
     /// Bytes the producer had published after the cursor when last looked.
@@ -121,22 +129,27 @@ impl Consumer {
     /// ring empty; [`ReadError::CorruptHeader`]; a failed `epoll_wait`.
     #[inline]
     pub fn next_blocking(&mut self) -> Result<(usize, u32), ReadError> {
-        if self.waiter.is_closed() {
-            return Err(ReadError::Closed);
-        }
         loop {
             if let Some(record) = self.try_next()? {
+                if self.waiter.is_closed() {
+                    // Leave the record in the ring for whoever reads next.
+                    self.cur.pos = record.0;
+                    return Err(ReadError::Closed);
+                }
                 return Ok(record);
             }
             self.wait()?;
         }
     }
 
-    /// Publishes, re-checks the ring, and sleeps if it is still empty (or
-    /// its next record BUSY). Returns `Ok` when the ring should be looked at
-    /// again.
+    /// Lingers (per the policy), then publishes, re-checks the ring, and
+    /// sleeps if it is still empty (or its next record BUSY). Returns `Ok`
+    /// when the ring should be looked at again.
     #[cold]
     fn wait(&mut self) -> Result<(), ReadError> {
+        if self.policy.lingers() && self.linger()? {
+            return Ok(());
+        }
         // Publish before sleeping: the kernel wakes only a consumer whose
         // published position has caught up (DESIGN §2).
         self.publish_all();
@@ -155,6 +168,45 @@ impl Consumer {
                 Err(ReadError::DeadlineExceeded)
             }
             Wake::Deadline => Ok(()),
+        }
+    }
+}
+
+impl Consumer {
+    /// Looks at the ring every `latency` for up to `idle` (and never past
+    /// the deadline) without publishing, so producers that find the
+    /// consumer position behind them commit without a wakeup. Returns
+    /// whether a record arrived.
+    fn linger(&mut self) -> Result<bool, ReadError> {
+        let start = Instant::now();
+        let mut until = start + self.policy.idle();
+        if let Some(deadline) = self.deadline {
+            until = until.min(deadline);
+        }
+        // A burst often follows at once: a few cheap looks before sleeping.
+        for _ in 0..64 {
+            if self.raw.has_record(&mut self.cur) {
+                return Ok(true);
+            }
+            std::hint::spin_loop();
+        }
+        loop {
+            if self.waiter.is_closed() {
+                return Err(ReadError::Closed);
+            }
+            let now = Instant::now();
+            if now >= until {
+                return Ok(false);
+            }
+            std::thread::sleep(
+                self.policy
+                    .latency()
+                    .min(until - now)
+                    .max(Duration::from_micros(1)),
+            );
+            if self.raw.has_record(&mut self.cur) {
+                return Ok(true);
+            }
         }
     }
 }

@@ -82,6 +82,7 @@ mod consumer;
 mod error;
 mod event;
 mod mmap;
+mod policy;
 mod reader;
 mod ring;
 mod ringbuf;
@@ -96,6 +97,7 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 #[doc(hidden)]
 pub use event::__private;
 
+pub use policy::PublishPolicy;
 pub use reader::{Reader, Record};
 pub use ring::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 pub use ringbuf::RingBuf;

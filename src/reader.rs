@@ -6,6 +6,7 @@ use zerocopy::FromBytes;
 
 use crate::consumer::Consumer;
 use crate::error::{ReadError, ReaderError};
+use crate::policy::PublishPolicy;
 use crate::wait::ReaderHandle;
 use crate::RingBuf;
 
@@ -141,6 +142,12 @@ impl Reader {
     /// block fails, with [`ReadError::DeadlineExceeded`].
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
         self.consumer.set_deadline(deadline);
+    }
+
+    /// Sets when consumed space is published and how long the reader polls
+    /// an empty ring before it blocks; see [`PublishPolicy`].
+    pub fn set_publish_policy(&mut self, policy: PublishPolicy) {
+        self.consumer.set_policy(policy);
     }
 
     /// A handle that flushes or closes this reader from another thread.
@@ -348,6 +355,44 @@ mod tests {
         reader.set_deadline(Some(Instant::now()));
         assert!(reader.read().is_err());
         assert_eq!(ring.consumer_pos(), 70 * 16, "published before waiting");
+    }
+
+    #[test]
+    fn the_eager_policy_publishes_every_record() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        reader.set_publish_policy(crate::PublishPolicy::EAGER);
+        for i in 1..=5 {
+            ring.output(&[0; 8], 0).unwrap();
+            reader.read().unwrap();
+            assert_eq!(ring.consumer_pos(), i * 16);
+        }
+    }
+
+    #[test]
+    fn the_lazy_policy_waits_for_records_without_publishing() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        reader.set_publish_policy(crate::PublishPolicy::lazy(
+            0.25,
+            Duration::from_micros(50),
+            Duration::from_secs(30),
+        ));
+        ring.output(b"first", 0).unwrap();
+        assert_eq!(reader.read().unwrap().sample, b"first");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(2));
+                ring.output(b"second", 0).unwrap();
+            });
+            // The ring is empty: the reader lingers, unpublished, so the
+            // producer finds the consumer position behind and wakes no one.
+            assert_eq!(reader.read().unwrap().sample, b"second");
+        });
+        assert_eq!(ring.consumer_pos(), 0, "nothing published while lingering");
+        reader.set_deadline(Some(Instant::now()));
+        assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
+        assert_eq!(ring.consumer_pos(), 32, "published before giving up");
     }
 
     #[test]

@@ -258,6 +258,13 @@ impl RawRing {
         self.load_header(cur.pos) & BPF_RINGBUF_BUSY_BIT != 0
     }
 
+    /// Whether a submitted (or discarded) record is at `cur.pos`, without
+    /// consuming it; refreshes the cached producer position.
+    pub fn has_record(&self, cur: &mut Cursor) -> bool {
+        cur.producer = self.load_producer();
+        cur.pos != cur.producer && self.load_header(cur.pos) & BPF_RINGBUF_BUSY_BIT == 0
+    }
+
     /// Bytes between the published consumer position and the producer.
     pub fn available_bytes(&self) -> usize {
         let consumer = self.load_consumer();

@@ -7,7 +7,8 @@ use std::time::Instant;
 use crate::consumer::Consumer;
 use crate::error::{ReadError, ReaderError};
 use crate::event::{split_tail, RingEvent, TaggedEvent, View, ViewAs};
-use crate::ring::{Cursor, Next};
+use crate::policy::PublishPolicy;
+use crate::ring::{stride, Cursor, Next};
 use crate::wait::ReaderHandle;
 use crate::RingBuf;
 
@@ -54,8 +55,9 @@ use crate::RingBuf;
 #[derive(Debug)]
 pub struct UnsafeReader<T: ?Sized + View = [u8]> {
     consumer: Consumer,
-    /// The last record rejected as too short: `(pos, len)`, not yet
-    /// published past.
+    /// The last record rejected: `(pos, len)`. Its bytes are shown only
+    /// while it is the last record read and is not published past (checked
+    /// in `rejected`, so the hot path never clears this).
     rejected: Option<(usize, u32)>,
     _view: PhantomData<fn() -> *const T>,
 }
@@ -153,7 +155,6 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// The next record's position, blocking; releases the previous views.
     #[inline]
     fn next_record(&mut self) -> Result<(usize, u32), ReadError> {
-        self.rejected = None;
         // Blocking publishes everything handed out so far: `&mut self` means
         // no view of it is alive.
         let (pos, len) = self.consumer.next_blocking()?;
@@ -166,9 +167,17 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// commit.
     pub fn rejected(&self) -> Option<&[u8]> {
         let (pos, len) = self.rejected?;
-        // SAFETY: `pos`/`len` came from `next`; the consumer position is not
-        // published past `pos` until the next read or commit (which clear
-        // `rejected` and need `&mut self`, ending this borrow).
+        let cur = &self.consumer.cur;
+        let last_read = cur.pos == pos.wrapping_add(stride(len));
+        // Positions are free-running: "published <= pos" is a wrapping test.
+        let unpublished = (pos.wrapping_sub(cur.published) as isize) >= 0;
+        if !(last_read && unpublished) {
+            return None;
+        }
+        // SAFETY: `pos`/`len` came from `next` on this ring, and the
+        // consumer position has not been published past `pos` (checked
+        // above); it can only be by a call that needs `&mut self`, which
+        // ends this borrow first.
         Some(unsafe { self.consumer.raw.payload(pos, len) })
     }
 
@@ -209,13 +218,14 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// ```
     pub fn batch(&mut self) -> Result<Batch<'_, T>, ReadError> {
         self.commit();
-        let first = self.consumer.next_blocking()?;
-        let cur = self.consumer.cur;
+        let (first, _) = self.consumer.next_blocking()?;
+        // The batch decodes the first record again: step back to it.
+        self.consumer.cur.pos = first;
         Ok(Batch {
-            reader: self,
-            first: Cell::new(Some(first)),
-            cur: Cell::new(cur),
+            pos: Cell::new(first),
+            producer: Cell::new(self.consumer.cur.producer),
             rejected: Cell::new(None),
+            reader: self,
         })
     }
 
@@ -269,6 +279,12 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         self.consumer.set_deadline(deadline);
     }
 
+    /// Sets when consumed space is published and how long the reader polls
+    /// an empty ring before it blocks; see [`PublishPolicy`].
+    pub fn set_publish_policy(&mut self, policy: PublishPolicy) {
+        self.consumer.set_policy(policy);
+    }
+
     /// A handle that flushes or closes this reader from another thread.
     pub fn handle(&self) -> ReaderHandle {
         self.consumer.handle()
@@ -285,9 +301,10 @@ impl<T: ?Sized + View> UnsafeReader<T> {
 #[derive(Debug)]
 pub struct Batch<'r, T: ?Sized + View> {
     reader: &'r mut UnsafeReader<T>,
-    /// The record found while waiting, handed out first.
-    first: Cell<Option<(usize, u32)>>,
-    cur: Cell<Cursor>,
+    /// The batch's cursor: the next record, and the producer position as
+    /// last loaded. The reader's own cursor is updated when the batch ends.
+    pos: Cell<usize>,
+    producer: Cell<usize>,
     rejected: Cell<Option<(usize, u32)>>,
 }
 
@@ -300,39 +317,40 @@ impl<T: ?Sized + View> Batch<'_, T> {
     /// [`ReadError::RecordTooShort`] (the batch moves past the record;
     /// [`rejected`](Self::rejected) shows it until the batch ends) and
     /// [`ReadError::CorruptHeader`].
+    #[inline]
     pub fn next<U: ?Sized + View>(&self) -> Result<Option<&U>, ReadError>
     where
         T: ViewAs<U>,
     {
-        let (pos, len) = match self.first.take() {
-            Some(first) => first,
-            None => {
-                let mut cur = self.cur.get();
-                let next = self.reader.consumer.raw.next(&mut cur);
-                self.cur.set(cur);
-                match next {
-                    Next::Record { pos, len } => (pos, len),
-                    Next::Empty | Next::Busy => return Ok(None),
-                    Next::Corrupt {
-                        pos,
-                        len,
-                        available,
-                    } => {
-                        cur.pos = cur.producer;
-                        self.cur.set(cur);
-                        return Err(ReadError::CorruptHeader {
-                            pos: pos as u64,
-                            len,
-                            available: available as u64,
-                        });
-                    }
-                }
+        let raw = &self.reader.consumer.raw;
+        let mut cur = Cursor {
+            pos: self.pos.get(),
+            producer: self.producer.get(),
+            published: self.reader.consumer.cur.published,
+        };
+        let next = raw.next(&mut cur);
+        self.pos.set(cur.pos);
+        self.producer.set(cur.producer);
+        let (pos, len) = match next {
+            Next::Record { pos, len } => (pos, len),
+            Next::Empty | Next::Busy => return Ok(None),
+            Next::Corrupt {
+                pos,
+                len,
+                available,
+            } => {
+                self.pos.set(cur.producer);
+                return Err(ReadError::CorruptHeader {
+                    pos: pos as u64,
+                    len,
+                    available: available as u64,
+                });
             }
         };
         // SAFETY: `pos`/`len` come from `next` on this ring; the consumer
         // position is published past them only when the batch is committed
         // or dropped, which ends every borrow of `self`.
-        let bytes = unsafe { self.reader.consumer.raw.payload(pos, len) };
+        let bytes = unsafe { raw.payload(pos, len) };
         match U::view(bytes) {
             Ok(view) => Ok(Some(view)),
             Err(err) => {
@@ -351,8 +369,7 @@ impl<T: ?Sized + View> Batch<'_, T> {
 
     /// Bytes the producer had published after the last record handed out.
     pub fn remaining(&self) -> usize {
-        let cur = self.cur.get();
-        cur.producer.wrapping_sub(cur.pos)
+        self.producer.get().wrapping_sub(self.pos.get())
     }
 
     /// Releases every record of the batch with one store of the consumer
@@ -362,15 +379,12 @@ impl<T: ?Sized + View> Batch<'_, T> {
 
 impl<T: ?Sized + View> Drop for Batch<'_, T> {
     fn drop(&mut self) {
-        self.reader.consumer.cur = self.cur.get();
-        if let Some((pos, _)) = self.first.get() {
-            // Never handed out: leave it for the next read.
-            self.reader.consumer.cur.pos = pos;
-        }
+        let consumer = &mut self.reader.consumer;
+        consumer.cur.pos = self.pos.get();
+        consumer.cur.producer = self.producer.get();
         self.reader.commit();
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -466,6 +480,25 @@ mod tests {
             })
         ));
         assert_eq!(reader.rejected().unwrap(), [1; 5]);
+    }
+
+    #[test]
+    fn rejected_bytes_end_with_the_next_read_or_publish() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = reader::<Word>(&ring);
+        ring.output(&[1; 3], 0).unwrap();
+        assert!(reader.read().is_err());
+        assert_eq!(reader.rejected().unwrap(), [1; 3]);
+        // A read that gives up publishes, and so releases the rejected bytes.
+        reader.set_deadline(Some(std::time::Instant::now()));
+        assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
+        assert!(reader.rejected().is_none());
+        ring.output(&[2; 3], 0).unwrap();
+        ring.output(&7u64.to_le_bytes(), 0).unwrap();
+        assert!(reader.read().is_err());
+        assert!(reader.rejected().is_some());
+        assert_eq!(reader.read().unwrap().0, 7);
+        assert!(reader.rejected().is_none());
     }
 
     #[test]

@@ -118,7 +118,9 @@ impl Waiter {
         }
     }
 
+    #[inline]
     pub fn is_closed(&self) -> bool {
+        // Acquire pairs with the Release store in `ReaderHandle::close`.
         self.control.closed.load(Ordering::Acquire)
     }
 
