@@ -174,22 +174,22 @@ impl Consumer {
 
 impl Consumer {
     /// Looks at the ring every `latency` for up to `idle` (and never past
-    /// the deadline) without publishing, so producers that find the
-    /// consumer position behind them commit without a wakeup. Returns
-    /// whether a record arrived.
+    /// the deadline) instead of blocking at once, so producers commit
+    /// without a wakeup while records keep coming. Returns whether a record
+    /// arrived.
     fn linger(&mut self) -> Result<bool, ReadError> {
         let start = Instant::now();
         let mut until = start + self.policy.idle();
         if let Some(deadline) = self.deadline {
             until = until.min(deadline);
         }
-        // A burst often follows at once: a few cheap looks before sleeping.
-        for _ in 0..64 {
-            if self.raw.has_record(&mut self.cur) {
-                return Ok(true);
-            }
-            std::hint::spin_loop();
-        }
+        // Hand everything back before sleeping, so producers have the whole
+        // ring. This costs at most one notification (the next commit finds
+        // the position caught up), then none while records pile up.
+        self.publish_all();
+        // Sleep rather than spin: reading right behind a live producer makes
+        // every cache line cross cores while it is being written; letting
+        // records pile up for one `latency` turns that into a bulk read.
         loop {
             if self.waiter.is_closed() {
                 return Err(ReadError::Closed);

@@ -1,0 +1,344 @@
+//! Prints the benchmark comparison as Markdown tables, without criterion:
+//! ns/record and GB/s by struct size for every consumer (cold regime, both
+//! kinds of work), the zero-copy/copy and zero-copy/aya ratios, and the hot
+//! regime with and without the lazy publish policy. Writes the same numbers
+//! to `target/bench_report/results.csv` and plots ns/record against struct
+//! size to `target/bench_report/cold_{fields,payload}.svg`.
+//!
+//! Run as root: `cargo run --release --example bench_report` (a few
+//! minutes). `--quick` measures fewer sizes, `--hot` only the hot regime.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ringview::{PublishPolicy, RingEvent, UnsafeReader};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "../benches/support/mod.rs"]
+mod support;
+
+use support::{BenchProducer, Consumer, State, Words, Work, COLD_RING, HOT_RING};
+
+const REPORT_SIZES: [usize; 11] = [16, 32, 64, 128, 256, 512, 1024, 1536, 2048, 2432, 2560];
+/// Records per BPF_PROG_TEST_RUN of the hot producer.
+const HOT_BATCH: u32 = 1024;
+const QUICK_SIZES: [usize; 4] = [16, 128, 1024, 2432];
+
+/// One measurement.
+struct Row {
+    regime: &'static str,
+    work: Work,
+    size: usize,
+    consumer: &'static str,
+    ns: f64,
+    gbps: f64,
+}
+
+/// Drains a prefilled ring `rounds` times; the fastest round counts.
+fn cold<E: RingEvent + Words>(size: usize, consumer: Consumer, work: Work, rounds: u32) -> f64 {
+    let mut producer = BenchProducer::new(COLD_RING, size as u32);
+    let mut state = State::<E>::new(consumer, &mut producer);
+    let n = producer.capacity();
+    let mut seq = 0;
+    let mut best = f64::INFINITY;
+    for _ in 0..rounds {
+        producer.prefill(n);
+        let start = Instant::now();
+        state.drain(consumer, work, n, &mut seq);
+        let elapsed = start.elapsed();
+        state.release();
+        best = best.min(elapsed.as_nanos() as f64 / n as f64);
+    }
+    best
+}
+
+/// The hot regime for one policy: records/s read, the producer's failed
+/// reserves, and the 99th-percentile delay from commit to read.
+struct Hot {
+    per_sec: f64,
+    failed: u64,
+    emitted: u64,
+    p99: Duration,
+}
+
+fn hot<E: RingEvent + Words>(size: usize, policy: PublishPolicy, run: Duration) -> Hot {
+    let producer = BenchProducer::new(HOT_RING, size as u32);
+    // SAFETY: the ring's only consumer.
+    let mut reader = unsafe { UnsafeReader::<E>::new(producer.ring()) }.unwrap();
+    reader.set_publish_policy(policy);
+    let stop = AtomicBool::new(false);
+    let mut delays = Vec::with_capacity(1 << 20);
+    let mut read = 0u64;
+    let (emitted, failed, elapsed) = std::thread::scope(|s| {
+        let producer_thread =
+            s.spawn(|| support::produce_until(&producer, &stop, HOT_BATCH, 0, true));
+        let start = Instant::now();
+        let mut seq = 0u64;
+        reader.set_deadline(Some(start + run));
+        loop {
+            match reader.read() {
+                Ok(event) => {
+                    let words = event.words();
+                    assert_eq!(words[0], seq, "sequence");
+                    if seq % 16 == 0 {
+                        let stamp = *words.last().unwrap();
+                        delays.push(monotonic_ns().saturating_sub(stamp));
+                    }
+                    seq += 1;
+                }
+                Err(ringview::ReadError::DeadlineExceeded) => break,
+                Err(e) => panic!("{e}"),
+            }
+            if seq % 1024 == 0 && start.elapsed() >= run {
+                break;
+            }
+        }
+        read = seq;
+        let elapsed = start.elapsed();
+        stop.store(true, Ordering::Relaxed);
+        let (emitted, failed) = producer_thread.join().unwrap();
+        (emitted, failed, elapsed)
+    });
+    delays.sort_unstable();
+    let p99 = delays.get(delays.len() * 99 / 100).copied().unwrap_or(0);
+    Hot {
+        per_sec: read as f64 / elapsed.as_secs_f64(),
+        failed,
+        emitted,
+        p99: Duration::from_nanos(p99),
+    }
+}
+
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+fn main() {
+    if !common::kernel_available() {
+        return;
+    }
+    let quick = std::env::args().any(|a| a == "--quick");
+    let hot_only = std::env::args().any(|a| a == "--hot");
+    let sizes: &[usize] = if quick { &QUICK_SIZES } else { &REPORT_SIZES };
+    let rounds = if quick { 2 } else { 3 };
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    println!("# ringview benchmark report\n");
+    println!(
+        "CPU: {cpu}, {} cores; cold ring {} MiB (prefilled, then drained; best of {rounds}); \
+         hot ring {} KiB.\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        COLD_RING >> 20,
+        HOT_RING >> 10
+    );
+
+    let mut rows = Vec::new();
+    for work in Work::ALL.into_iter().filter(|_| !hot_only) {
+        for &size in sizes {
+            for consumer in Consumer::ALL {
+                let ns = with_event!(size, E => cold::<E>(size, consumer, work, rounds));
+                eprintln!("cold {} {size} B {}: {ns:.2} ns", work.name(), consumer.name());
+                rows.push(Row {
+                    regime: "cold",
+                    work,
+                    size,
+                    consumer: consumer.name(),
+                    ns,
+                    gbps: size as f64 / ns,
+                });
+            }
+        }
+        print_table(&rows, work, sizes);
+    }
+
+    println!("## Hot regime: lazy publishing against per-record commit\n");
+    println!(
+        "A producer thread submits with default flags ({HOT_BATCH} records per BPF_PROG_TEST_RUN) \
+         into a {} KiB ring for 1 s while `UnsafeReader::read` drains it; the last word of \
+         each record is the producer's `bpf_ktime_get_ns()`, sampled every 16th record for \
+         the delay.\n",
+        HOT_RING >> 10
+    );
+    println!("| size | policy | records/s | failed reserves | produced | p99 commit-to-read |");
+    println!("|---:|---|---:|---:|---:|---:|");
+    let hot_sizes: &[usize] = if quick { &[16, 128] } else { &[16, 32, 64, 128, 1024, 2432] };
+    for &size in hot_sizes {
+        for (name, policy) in [
+            ("eager (libbpf-like)", PublishPolicy::EAGER),
+            ("lazy (default)", PublishPolicy::default()),
+        ] {
+            let h = with_event!(size, E => hot::<E>(size, policy, Duration::from_secs(1)));
+            println!(
+                "| {size} | {name} | {:.2} M | {} | {:.2} M | {:.1} µs |",
+                h.per_sec / 1e6,
+                h.failed,
+                h.emitted as f64 / 1e6,
+                h.p99.as_nanos() as f64 / 1e3
+            );
+            rows.push(Row {
+                regime: if policy == PublishPolicy::EAGER { "hot_eager" } else { "hot_lazy" },
+                work: Work::Fields,
+                size,
+                consumer: "zero_copy",
+                ns: 1e9 / h.per_sec,
+                gbps: size as f64 * h.per_sec / 1e9,
+            });
+        }
+    }
+    println!();
+
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench_report");
+    std::fs::create_dir_all(&dir).expect("create target/bench_report");
+    let mut csv = String::from("regime,work,size,consumer,ns_per_record,gb_per_s\n");
+    for r in &rows {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{:.3},{:.3}",
+            r.regime,
+            r.work.name(),
+            r.size,
+            r.consumer,
+            r.ns,
+            r.gbps
+        );
+    }
+    std::fs::write(dir.join("results.csv"), csv).expect("write results.csv");
+    for work in Work::ALL.into_iter().filter(|_| !hot_only) {
+        let svg = plot(&rows, work, sizes);
+        std::fs::write(dir.join(format!("cold_{}.svg", work.name())), svg).expect("write svg");
+    }
+    println!("Wrote {}/results.csv and cold_{{fields,payload}}.svg.", dir.display());
+}
+
+fn ns_of(rows: &[Row], work: Work, size: usize, consumer: &str) -> f64 {
+    rows.iter()
+        .find(|r| r.regime == "cold" && r.work == work && r.size == size && r.consumer == consumer)
+        .map_or(f64::NAN, |r| r.ns)
+}
+
+fn print_table(rows: &[Row], work: Work, sizes: &[usize]) {
+    println!("## Cold regime, `{}` work: ns/record (GB/s)\n", work.name());
+    let mut header = String::from("| size |");
+    let mut rule = String::from("|---:|");
+    for c in Consumer::ALL {
+        let _ = write!(header, " {} |", c.name());
+        rule.push_str("---:|");
+    }
+    header.push_str(" zero-copy/copy | zero-copy/aya | zero-copy/hand | read_into/hand_copy |");
+    rule.push_str("---:|---:|---:|---:|");
+    println!("{header}\n{rule}");
+    for &size in sizes {
+        let mut line = format!("| {size} |");
+        for c in Consumer::ALL {
+            let ns = ns_of(rows, work, size, c.name());
+            let _ = write!(line, " {ns:.2} ({:.1}) |", size as f64 / ns);
+        }
+        let zero = ns_of(rows, work, size, "zero_copy");
+        let _ = write!(
+            line,
+            " {:.2}x | {:.2}x | {:.2} | {:.2} |",
+            ns_of(rows, work, size, "read_into") / zero,
+            ns_of(rows, work, size, "aya") / zero,
+            zero / ns_of(rows, work, size, "hand_loop"),
+            ns_of(rows, work, size, "read_into") / ns_of(rows, work, size, "hand_copy"),
+        );
+        println!("{line}");
+    }
+    println!(
+        "\nzero-copy/copy and zero-copy/aya: how many times faster `UnsafeReader::read` is; \
+         zero-copy/hand and read_into/hand_copy: time relative to the hand-written reference \
+         (1.00 = as fast).\n"
+    );
+}
+
+/// ns/record against struct size, one line per consumer.
+fn plot(rows: &[Row], work: Work, sizes: &[usize]) -> String {
+    const W: f64 = 900.0;
+    const H: f64 = 520.0;
+    const L: f64 = 70.0;
+    const R: f64 = 170.0;
+    const T: f64 = 40.0;
+    const B: f64 = 50.0;
+    let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#7f7f7f"];
+    let max_size = *sizes.iter().max().unwrap() as f64;
+    let max_ns = rows
+        .iter()
+        .filter(|r| r.regime == "cold" && r.work == work)
+        .map(|r| r.ns)
+        .fold(1.0, f64::max);
+    let x = |s: f64| L + s / max_size * (W - L - R);
+    let y = |ns: f64| H - B - ns / max_ns * (H - T - B);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" \
+         font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" \
+         fill=\"white\"/>\n<text x=\"{L}\" y=\"22\" font-size=\"15\">ringview, cold regime, {} \
+         work: ns per record by struct size</text>\n",
+        work.name()
+    );
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{L}\" y1=\"{0}\" x2=\"{1}\" y2=\"{0}\" stroke=\"black\"/>\
+         <line x1=\"{L}\" y1=\"{T}\" x2=\"{L}\" y2=\"{0}\" stroke=\"black\"/>",
+        H - B,
+        W - R
+    );
+    for i in 0..=5 {
+        let ns = max_ns * f64::from(i) / 5.0;
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{ns:.0}</text>",
+            L - 6.0,
+            y(ns) + 4.0
+        );
+    }
+    for &s in sizes {
+        let _ = writeln!(
+            svg,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{s}</text>",
+            x(s as f64),
+            H - B + 18.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">struct size (bytes)</text>\
+         <text x=\"18\" y=\"{}\" transform=\"rotate(-90 18 {})\" text-anchor=\"middle\">ns per \
+         record</text>",
+        (L + W - R) / 2.0,
+        H - 12.0,
+        H / 2.0,
+        H / 2.0
+    );
+    for (i, c) in Consumer::ALL.iter().enumerate() {
+        let points: Vec<String> = sizes
+            .iter()
+            .map(|&s| format!("{:.1},{:.1}", x(s as f64), y(ns_of(rows, work, s, c.name()))))
+            .collect();
+        let _ = writeln!(
+            svg,
+            "<polyline fill=\"none\" stroke=\"{}\" stroke-width=\"2\" points=\"{}\"/>\
+             <text x=\"{}\" y=\"{}\" fill=\"{}\">{}</text>",
+            colors[i],
+            points.join(" "),
+            W - R + 12.0,
+            T + 18.0 * i as f64 + 10.0,
+            colors[i],
+            c.name()
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
