@@ -81,7 +81,9 @@ fn hot_size<E: RingEvent + Words>(c: &mut Criterion, work: Work, size: usize) {
                     let before = seq;
                     state.drain(consumer, work, iters, &mut seq);
                     // read_func may read past `iters`: time per record read.
-                    start.elapsed().mul_f64(iters as f64 / (seq - before) as f64)
+                    start
+                        .elapsed()
+                        .mul_f64(iters as f64 / (seq - before) as f64)
                 })
             });
             stop.store(true, Ordering::Relaxed);

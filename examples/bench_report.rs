@@ -113,7 +113,10 @@ fn hot<E: RingEvent + Words>(size: usize, policy: PublishPolicy, run: Duration) 
 }
 
 fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: `ts` is a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
@@ -150,7 +153,11 @@ fn main() {
         for &size in sizes {
             for consumer in Consumer::ALL {
                 let ns = with_event!(size, E => cold::<E>(size, consumer, work, rounds));
-                eprintln!("cold {} {size} B {}: {ns:.2} ns", work.name(), consumer.name());
+                eprintln!(
+                    "cold {} {size} B {}: {ns:.2} ns",
+                    work.name(),
+                    consumer.name()
+                );
                 rows.push(Row {
                     regime: "cold",
                     work,
@@ -174,7 +181,11 @@ fn main() {
     );
     println!("| size | policy | records/s | failed reserves | produced | p99 commit-to-read |");
     println!("|---:|---|---:|---:|---:|---:|");
-    let hot_sizes: &[usize] = if quick { &[16, 128] } else { &[16, 32, 64, 128, 1024, 2432] };
+    let hot_sizes: &[usize] = if quick {
+        &[16, 128]
+    } else {
+        &[16, 32, 64, 128, 1024, 2432]
+    };
     for &size in hot_sizes {
         for (name, policy) in [
             ("eager (libbpf-like)", PublishPolicy::EAGER),
@@ -189,7 +200,11 @@ fn main() {
                 h.p99.as_nanos() as f64 / 1e3
             );
             rows.push(Row {
-                regime: if policy == PublishPolicy::EAGER { "hot_eager" } else { "hot_lazy" },
+                regime: if policy == PublishPolicy::EAGER {
+                    "hot_eager"
+                } else {
+                    "hot_lazy"
+                },
                 work: Work::Fields,
                 size,
                 consumer: "zero_copy",
@@ -220,7 +235,10 @@ fn main() {
         let svg = plot(&rows, work, sizes);
         std::fs::write(dir.join(format!("cold_{}.svg", work.name())), svg).expect("write svg");
     }
-    println!("Wrote {}/results.csv and cold_{{fields,payload}}.svg.", dir.display());
+    println!(
+        "Wrote {}/results.csv and cold_{{fields,payload}}.svg.",
+        dir.display()
+    );
 }
 
 fn ns_of(rows: &[Row], work: Work, size: usize, consumer: &str) -> f64 {
@@ -272,7 +290,9 @@ fn plot(rows: &[Row], work: Work, sizes: &[usize]) -> String {
     const R: f64 = 170.0;
     const T: f64 = 40.0;
     const B: f64 = 50.0;
-    let colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#7f7f7f"];
+    let colors = [
+        "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#7f7f7f",
+    ];
     let max_size = *sizes.iter().max().unwrap() as f64;
     let max_ns = rows
         .iter()
@@ -325,7 +345,13 @@ fn plot(rows: &[Row], work: Work, sizes: &[usize]) -> String {
     for (i, c) in Consumer::ALL.iter().enumerate() {
         let points: Vec<String> = sizes
             .iter()
-            .map(|&s| format!("{:.1},{:.1}", x(s as f64), y(ns_of(rows, work, s, c.name()))))
+            .map(|&s| {
+                format!(
+                    "{:.1},{:.1}",
+                    x(s as f64),
+                    y(ns_of(rows, work, s, c.name()))
+                )
+            })
             .collect();
         let _ = writeln!(
             svg,

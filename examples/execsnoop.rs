@@ -22,8 +22,8 @@
 //! seconds, or on Ctrl-C, and then prints how many events it saw (on
 //! stderr, so stdout holds only the table).
 //!
-//! The producer is `examples/bpf/execsnoop.bpf.c` (rebuild the committed
-//! object with `examples/bpf/build.sh`). The tracepoint needs tracefs at
+//! The producer is `examples/bpf/execsnoop.bpf.c` (`./build-bpf.sh` at the
+//! repository root rebuilds the committed object). The tracepoint needs tracefs at
 //! `/sys/kernel/tracing`: it is mounted there, and left mounted, when it is
 //! missing.
 

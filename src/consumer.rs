@@ -19,6 +19,10 @@ pub(crate) struct Consumer {
     /// producers never see more than this much of the ring held back.
     publish_every: usize,
     policy: PublishPolicy,
+    /// How long the next linger naps: `latency` at most, shortened when a
+    /// nap lets the ring fill past an eighth, so a fast producer never
+    /// overruns the ring while the reader naps.
+    nap: Duration,
     deadline: Option<Instant>,
     waiter: Waiter,
     // Declared last: dropped after everything that points into it.
@@ -46,6 +50,7 @@ impl Consumer {
             },
             publish_every: PublishPolicy::default().max_unpublished(raw.size()),
             policy: PublishPolicy::default(),
+            nap: PublishPolicy::default().latency(),
             deadline: None,
             waiter,
             ring,
@@ -66,6 +71,7 @@ impl Consumer {
 
     pub fn set_policy(&mut self, policy: PublishPolicy) {
         self.policy = policy;
+        self.nap = policy.latency();
         self.publish_every = policy.max_unpublished(self.raw.size());
     }
 
@@ -196,20 +202,41 @@ impl Consumer {
             }
             let now = Instant::now();
             if now >= until {
+                // Idle: the next burst starts with a full nap again.
+                self.nap = self.policy.latency();
                 return Ok(false);
             }
-            std::thread::sleep(
-                self.policy
-                    .latency()
-                    .min(until - now)
-                    .max(Duration::from_micros(1)),
-            );
+            let nap = self.nap.min(until - now);
+            if nap >= MIN_SLEEP {
+                std::thread::sleep(nap);
+            } else {
+                // Shorter than the kernel's timer slack: wait on the clock,
+                // the whole nap, so what arrives measures the producer's rate.
+                let end = now + nap;
+                while Instant::now() < end {
+                    std::hint::spin_loop();
+                }
+            }
             if self.raw.has_record(&mut self.cur) {
+                // Aim each nap at an eighth of the ring: halve it when more
+                // arrived, lengthen it (up to `latency`) when much less did.
+                let filled = self.remaining();
+                let target = self.raw.size() / 8;
+                if filled > target {
+                    self.nap /= 2;
+                } else if filled < target / 4 {
+                    self.nap =
+                        (self.nap * 2).clamp(Duration::from_micros(1), self.policy.latency());
+                }
                 return Ok(true);
             }
         }
     }
 }
+
+/// Naps shorter than this wait on the clock instead: Linux's default timer
+/// slack (50 µs) would stretch them.
+const MIN_SLEEP: Duration = Duration::from_micros(50);
 
 impl Drop for Consumer {
     fn drop(&mut self) {

@@ -21,9 +21,10 @@ pub struct Record {
 
 /// Reads records by copying them out of the ring.
 ///
-/// Consumed space is returned to producers in batches (once a quarter of the
-/// ring, and always before blocking), never once per record. Dropping the
-/// reader returns everything it read.
+/// Consumed space is returned to producers in batches, never once per
+/// record: by default once a quarter of the ring is read, and whenever the
+/// ring runs empty (see [`PublishPolicy`]). Dropping the reader returns
+/// everything it read.
 ///
 /// # Examples
 ///
@@ -390,7 +391,11 @@ mod tests {
             assert_eq!(ring.consumer_pos(), 0);
             assert_eq!(reader.read().unwrap().sample, b"second");
         });
-        assert_eq!(ring.consumer_pos(), 16, "published once, when the ring ran empty");
+        assert_eq!(
+            ring.consumer_pos(),
+            16,
+            "published once, when the ring ran empty"
+        );
         reader.set_deadline(Some(Instant::now()));
         assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
         assert_eq!(ring.consumer_pos(), 32, "published before giving up");

@@ -17,8 +17,8 @@ use crate::RingBuf;
 /// A view borrows the reader and is released by the next [`read`](Self::read)
 /// or by [`commit`](Self::commit); the borrow checker rejects any use after
 /// that. Releases are batched: the consumer position is stored once a
-/// quarter of the ring is released, before blocking, on `commit`, and on
-/// drop, never once per record.
+/// quarter of the ring is released (see [`PublishPolicy`]), when the ring
+/// runs empty, on `commit`, and on drop, never once per record.
 ///
 /// `T = [u8]` (the default) reads raw payloads; on such an untyped reader,
 /// `reader.read::<ExecEvent>()` views one record as a given type, for rings

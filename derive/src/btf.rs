@@ -855,7 +855,7 @@ fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
 mod tests {
     use super::*;
 
-    /// Built from `tests/btf/layouts.bpf.c` by `tests/btf/build.sh`.
+    /// Built from `tests/btf/layouts.bpf.c` by the repository's `build-bpf.sh`.
     const LAYOUTS: &[u8] = include_bytes!("../tests/btf/layouts.bpf.o");
 
     fn layout(name: &str) -> StructLayout {

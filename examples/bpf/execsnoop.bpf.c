@@ -2,7 +2,7 @@
 // execsnoop's producer: one `struct exec_event` per successful exec, from
 // the sched/sched_process_exec tracepoint, into the ring buffer `events`.
 // Read by examples/execsnoop.rs; rebuild the committed execsnoop.bpf.o with
-// ./build.sh after editing this file.
+// ../../build-bpf.sh after editing this file.
 //
 // No vmlinux.h: the tracepoint's context is declared by hand from
 // /sys/kernel/tracing/events/sched/sched_process_exec/format, and the two

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
 // Struct layouts for the BTF reader's tests (derive/src/btf.rs). Rebuild the
-// committed layouts.bpf.o with ./build.sh after editing this file.
+// committed layouts.bpf.o with ../../../build-bpf.sh after editing this file.
 //
 // Every struct has a global variable of its type: clang 14 leaves out of BTF
 // a struct that is only used through a local pointer. The _Static_asserts pin
