@@ -83,7 +83,7 @@ fn hot<E: RingEvent + Words>(size: usize, policy: PublishPolicy, run: Duration) 
                 Ok(event) => {
                     let words = event.words();
                     assert_eq!(words[0], seq, "sequence");
-                    if seq % 16 == 0 {
+                    if seq.is_multiple_of(16) {
                         let stamp = *words.last().unwrap();
                         delays.push(monotonic_ns().saturating_sub(stamp));
                     }
@@ -92,7 +92,7 @@ fn hot<E: RingEvent + Words>(size: usize, policy: PublishPolicy, run: Duration) 
                 Err(ringview::ReadError::DeadlineExceeded) => break,
                 Err(e) => panic!("{e}"),
             }
-            if seq % 1024 == 0 && start.elapsed() >= run {
+            if seq.is_multiple_of(1024) && start.elapsed() >= run {
                 break;
             }
         }
