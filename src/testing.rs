@@ -20,16 +20,16 @@
 //! assert_eq!(reader.read().unwrap().sample, b"hello");
 //! ```
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::error::{RingBufError, SyscallError};
+use crate::error::RingBufError;
 use crate::ring::{
     stride, RawRing, BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ,
 };
-use crate::RingBuf;
+use crate::{sys, RingBuf};
 
 /// `BPF_RB_NO_WAKEUP`: commit without notifying the consumer.
 pub const BPF_RB_NO_WAKEUP: u64 = 1;
@@ -167,16 +167,7 @@ impl Shared {
     }
 
     fn wake(&self) {
-        let one: u64 = 1;
-        // SAFETY: `eventfd` is a live eventfd; the buffer is the 8 bytes of
-        // `one`. A failure (saturated counter) leaves it readable anyway.
-        let _ = unsafe {
-            libc::write(
-                self.eventfd.as_raw_fd(),
-                (&one as *const u64).cast(),
-                std::mem::size_of::<u64>(),
-            )
-        };
+        sys::eventfd_signal(self.eventfd.as_fd());
     }
 
     fn lock(&self) -> MutexGuard<'_, ProducerState> {
@@ -220,13 +211,7 @@ impl MemoryRing {
                 page_size: 16,
             });
         }
-        // SAFETY: `eventfd` has no memory preconditions.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if fd < 0 {
-            return Err(SyscallError::last("eventfd").into());
-        }
-        // SAFETY: `fd` was just returned by `eventfd`; nothing else owns it.
-        let eventfd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let eventfd = sys::eventfd()?;
         let nwords = DATA_WORD + 2 * size / 8;
         let words = Box::into_raw(vec![0u64; nwords].into_boxed_slice());
         let words = NonNull::new(words.cast::<u64>()).expect("Box::into_raw is never null");

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::error::SyscallError;
+use crate::sys;
 
 /// Shared between a reader and its handles.
 #[derive(Debug)]
@@ -20,18 +21,7 @@ struct Control {
 
 impl Control {
     fn wake(&self) {
-        let one: u64 = 1;
-        // SAFETY: `eventfd` is a live eventfd owned by `self`; the buffer is
-        // the 8 bytes of `one`, readable for the duration of the call. A
-        // failed write (EAGAIN at a saturated counter) still leaves the
-        // eventfd readable, which is all a wakeup needs.
-        let _ = unsafe {
-            libc::write(
-                self.eventfd.as_raw_fd(),
-                (&one as *const u64).cast(),
-                std::mem::size_of::<u64>(),
-            )
-        };
+        sys::eventfd_signal(self.eventfd.as_fd());
     }
 }
 
@@ -97,9 +87,7 @@ impl Waiter {
         // SAFETY: `epoll_create1` has no memory preconditions.
         let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         let epoll = owned(epoll, "epoll_create1")?;
-        // SAFETY: `eventfd` has no memory preconditions.
-        let eventfd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        let eventfd = owned(eventfd, "eventfd")?;
+        let eventfd = sys::eventfd()?;
         add(epoll.as_fd(), ring_fd, RING_TOKEN)?;
         add(epoll.as_fd(), eventfd.as_fd(), CONTROL_TOKEN)?;
         Ok(Self {
