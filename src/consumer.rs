@@ -83,7 +83,7 @@ impl Consumer {
 
     /// Publishes `pos` if at least `publish_every` bytes are unpublished
     /// before it.
-    #[inline]
+    #[inline(always)]
     pub fn publish_lazily(&mut self, pos: usize) {
         if pos.wrapping_sub(self.cur.published) >= self.publish_every {
             self.raw.publish(&mut self.cur, pos);
@@ -104,7 +104,7 @@ impl Consumer {
     ///
     /// [`ReadError::CorruptHeader`]; the cursor then skips to the producer
     /// position.
-    #[inline]
+    #[inline(always)]
     pub fn try_next(&mut self) -> Result<Option<(usize, u32)>, ReadError> {
         match self.raw.next(&mut self.cur) {
             Next::Record { pos, len } => Ok(Some((pos, len))),
@@ -133,7 +133,7 @@ impl Consumer {
     /// [`ReadError::Closed`] once the reader is closed;
     /// [`ReadError::Flushed`] or [`ReadError::DeadlineExceeded`] with the
     /// ring empty; [`ReadError::CorruptHeader`]; a failed `epoll_wait`.
-    #[inline]
+    #[inline(always)]
     pub fn next_blocking(&mut self) -> Result<(usize, u32), ReadError> {
         loop {
             if let Some(record) = self.try_next()? {

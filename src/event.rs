@@ -46,7 +46,7 @@ pub trait View {
 }
 
 impl<T: RingEvent> View for T {
-    #[inline]
+    #[inline(always)]
     fn view(bytes: &[u8]) -> Result<&Self, ReadError> {
         match T::__view(bytes) {
             Some(view) => Ok(view),

@@ -86,7 +86,7 @@ impl Reader {
     /// [`ReadError::DeadlineExceeded`] after the deadline, both only with
     /// the ring empty; [`ReadError::CorruptHeader`]; [`ReadError::Syscall`]
     /// if waiting fails. `record` is unchanged on error.
-    #[inline]
+    #[inline(always)]
     pub fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
         let (pos, len) = self.consumer.next_blocking()?;
         // SAFETY: `pos`/`len` were just returned by `next` on this ring; the

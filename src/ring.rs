@@ -175,7 +175,7 @@ impl RawRing {
 
     /// Decodes what is at `cur.pos`, skipping (and consuming) discarded
     /// records. Reloads `producer_pos` only when the cached one is used up.
-    #[inline]
+    #[inline(always)]
     pub fn next(&self, cur: &mut Cursor) -> Next {
         loop {
             if cur.pos == cur.producer {

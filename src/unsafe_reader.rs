@@ -97,7 +97,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// [`ReadError::Flushed`], [`ReadError::DeadlineExceeded`],
     /// [`ReadError::CorruptHeader`] and [`ReadError::Syscall`] as for
     /// [`Reader::read_into`](crate::Reader::read_into).
-    #[inline]
+    #[inline(always)]
     pub fn read<U: ?Sized + View>(&mut self) -> Result<&U, ReadError>
     where
         T: ViewAs<U>,
@@ -153,7 +153,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     }
 
     /// The next record's position, blocking; releases the previous views.
-    #[inline]
+    #[inline(always)]
     fn next_record(&mut self) -> Result<(usize, u32), ReadError> {
         // Blocking publishes everything handed out so far: `&mut self` means
         // no view of it is alive.
@@ -317,7 +317,7 @@ impl<T: ?Sized + View> Batch<'_, T> {
     /// [`ReadError::RecordTooShort`] (the batch moves past the record;
     /// [`rejected`](Self::rejected) shows it until the batch ends) and
     /// [`ReadError::CorruptHeader`].
-    #[inline]
+    #[inline(always)]
     pub fn next<U: ?Sized + View>(&self) -> Result<Option<&U>, ReadError>
     where
         T: ViewAs<U>,
