@@ -382,13 +382,18 @@ mod tests {
         ring.output(b"first", 0).unwrap();
         assert_eq!(reader.read().unwrap().sample, b"first");
         std::thread::scope(|s| {
+            // Reading "first" published nothing.
+            assert_eq!(ring.consumer_pos(), 0);
             s.spawn(|| {
-                std::thread::sleep(Duration::from_millis(2));
+                // The empty ring makes the reader publish, then linger (not
+                // block) until "second" comes.
+                let give_up = Instant::now() + Duration::from_secs(20);
+                while ring.consumer_pos() != 16 {
+                    assert!(Instant::now() < give_up, "the reader never published");
+                    std::thread::sleep(Duration::from_micros(100));
+                }
                 ring.output(b"second", 0).unwrap();
             });
-            // Reading "first" published nothing; the empty ring makes the
-            // reader publish and linger (not block) until "second" comes.
-            assert_eq!(ring.consumer_pos(), 0);
             assert_eq!(reader.read().unwrap().sample, b"second");
         });
         assert_eq!(
