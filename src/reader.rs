@@ -394,6 +394,7 @@ mod tests {
                 }
                 ring.output(b"second", 0).unwrap();
             });
+            reader.set_deadline(Some(Instant::now() + Duration::from_secs(30)));
             assert_eq!(reader.read().unwrap().sample, b"second");
         });
         assert_eq!(
