@@ -44,20 +44,8 @@ fn cold_size<E: RingEvent + Words>(c: &mut Criterion, work: Work, size: usize) {
                 let state = State::<E>::new(consumer, &mut producer);
                 (producer, state)
             });
-            let capacity = producer.capacity();
             b.iter_custom(|iters| {
-                let mut total = Duration::ZERO;
-                let mut left = iters;
-                while left > 0 {
-                    let n = left.min(capacity);
-                    producer.prefill(n);
-                    let start = Instant::now();
-                    state.drain(consumer, work, n, &mut seq);
-                    total += start.elapsed();
-                    state.release();
-                    left -= n;
-                }
-                total
+                support::drain_prefilled(producer, state, consumer, work, iters, &mut seq)
             })
         });
     }

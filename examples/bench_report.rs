@@ -43,16 +43,13 @@ fn cold<E: RingEvent + Words>(size: usize, consumer: Consumer, work: Work, round
     let mut state = State::<E>::new(consumer, &mut producer);
     let n = producer.capacity();
     let mut seq = 0;
-    let mut best = f64::INFINITY;
-    for _ in 0..rounds {
-        producer.prefill(n);
-        let start = Instant::now();
-        state.drain(consumer, work, n, &mut seq);
-        let elapsed = start.elapsed();
-        state.release();
-        best = best.min(elapsed.as_nanos() as f64 / n as f64);
-    }
-    best
+    (0..rounds)
+        .map(|_| {
+            let elapsed =
+                support::drain_prefilled(&producer, &mut state, consumer, work, n, &mut seq);
+            elapsed.as_nanos() as f64 / n as f64
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// The hot regime for one policy: records/s read, the producer's failed

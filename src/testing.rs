@@ -240,11 +240,14 @@ impl MemoryRing {
 
     /// The producer position (`producer_pos`).
     pub fn producer_pos(&self) -> usize {
+        // Acquire pairs with the Release store in `reserve`.
         self.shared.producer_pos().load(Ordering::Acquire)
     }
 
     /// The published consumer position (`consumer_pos`).
     pub fn consumer_pos(&self) -> usize {
+        // Acquire pairs with the consumer's Release store
+        // (`RawRing::store_consumer`).
         self.shared.consumer_pos().load(Ordering::Acquire)
     }
 
@@ -326,6 +329,7 @@ impl MemoryRing {
         assert_eq!(advance % 8, 0, "positions advance in multiples of 8");
         let shared = &*self.shared;
         let mut state = shared.lock();
+        // Relaxed, then a Release store of `producer_pos`: as in `reserve`.
         shared
             .header(state.producer_pos)
             .store(len_word, Ordering::Relaxed);
@@ -449,8 +453,9 @@ mod tests {
         let ring = MemoryRing::new(64).unwrap();
         let busy = ring.reserve(8).unwrap(); // 0..16, stays BUSY
         ring.output(&[1; 8], 0).unwrap(); // 16..32
-                                          // A consumer that (wrongly) moved past the busy record: the kernel's
-                                          // pending_pos check still keeps producers from overwriting it.
+
+        // A consumer that (wrongly) moved past the busy record: the kernel's
+        // pending_pos check still keeps producers from overwriting it.
         ring.shared.consumer_pos().store(32, Ordering::Release);
         ring.output(&[2; 8], 0).unwrap(); // 32..48
         assert_eq!(

@@ -49,12 +49,14 @@ impl ReaderHandle {
     /// Closes the reader: a blocked read and every later one fail with
     /// [`ReadError::Closed`](crate::ReadError::Closed). Idempotent.
     pub fn close(&self) {
+        // Release pairs with the reader's Acquire load in `is_closed`.
         self.control.closed.store(true, Ordering::Release);
         self.control.wake();
     }
 
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
+        // Acquire pairs with the Release store in `close`.
         self.control.closed.load(Ordering::Acquire)
     }
 }

@@ -5,16 +5,17 @@
 
 #![allow(dead_code, reason = "the bench and the report use different parts")]
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use aya::maps::{Map, MapData};
-use aya::programs::{TestRun, TestRunOptions, Xdp};
+use aya::maps::MapData;
 use aya::{Ebpf, EbpfLoader};
 use ringview::{Reader, Record, RingBuf, RingEvent, UnsafeReader};
 use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+use crate::common::{load_xdp, ring_fd, run_xdp};
 
 pub const PRODUCER_OBJ: &[u8] = include_bytes!("../bpf/bench_producer.bpf.o");
 
@@ -45,12 +46,7 @@ impl BenchProducer {
             .override_global("record_size", &record_size, true)
             .load(PRODUCER_OBJ)
             .expect("load bench_producer.bpf.o (as root)");
-        let prog: &mut Xdp = ebpf
-            .program_mut("fill")
-            .expect("fill")
-            .try_into()
-            .expect("XDP");
-        prog.load().expect("load fill");
+        load_xdp(&mut ebpf, &["fill"]);
         Self {
             ebpf,
             ring_size,
@@ -59,10 +55,7 @@ impl BenchProducer {
     }
 
     pub fn ring_fd(&self) -> BorrowedFd<'_> {
-        match self.ebpf.map("rb").expect("map rb") {
-            Map::RingBuf(data) => data.fd().as_fd(),
-            other => panic!("rb is not a ring: {other:?}"),
-        }
+        ring_fd(&self.ebpf, "rb")
     }
 
     pub fn ring(&self) -> RingBuf {
@@ -86,19 +79,7 @@ impl BenchProducer {
         packet[0..4].copy_from_slice(&count.to_ne_bytes());
         packet[4..8].copy_from_slice(&u32::from(stamp).to_ne_bytes());
         packet[8..16].copy_from_slice(&flags.to_ne_bytes());
-        let mut out = [0u8; 64];
-        let prog: &Xdp = self
-            .ebpf
-            .program("fill")
-            .expect("fill")
-            .try_into()
-            .expect("XDP");
-        prog.test_run(TestRunOptions {
-            data_in: Some(&packet),
-            data_out: Some(&mut out),
-            ..TestRunOptions::new()
-        })
-        .expect("BPF_PROG_TEST_RUN");
+        let out = run_xdp(&self.ebpf, "fill", &packet);
         (
             u32::from_ne_bytes(out[16..20].try_into().unwrap()),
             u32::from_ne_bytes(out[20..24].try_into().unwrap()),
@@ -367,8 +348,8 @@ impl<E: RingEvent + Words> State<E> {
                 }
                 _ => {
                     while *seq < end {
-                        // read_func drains what is available; stop at `end`
-                        // by reading no more than the ring holds past it.
+                        // read_func drains all that is available, which may
+                        // go past `end` when a producer keeps writing.
                         reader
                             .read_func(|event, _| {
                                 work.on_words(event.words(), *seq);
@@ -506,6 +487,32 @@ impl HandRing {
             f(buffer);
         })
     }
+}
+
+/// The cold regime: consumes `records` in ring-sized rounds, each prefilled
+/// (untimed), drained by `consumer` doing `work` (timed), and handed back
+/// (untimed). Returns the time spent draining.
+pub fn drain_prefilled<E: RingEvent + Words>(
+    producer: &BenchProducer,
+    state: &mut State<E>,
+    consumer: Consumer,
+    work: Work,
+    records: u64,
+    seq: &mut u64,
+) -> Duration {
+    let capacity = producer.capacity();
+    let mut total = Duration::ZERO;
+    let mut left = records;
+    while left > 0 {
+        let n = left.min(capacity);
+        producer.prefill(n);
+        let start = Instant::now();
+        state.drain(consumer, work, n, seq);
+        total += start.elapsed();
+        state.release();
+        left -= n;
+    }
+    total
 }
 
 /// Runs a producer thread over `producer` until `stop`, in runs of `batch`

@@ -47,6 +47,47 @@ macro_rules! require_kernel {
     };
 }
 
+/// Loads the XDP programs `names` of `ebpf`.
+pub fn load_xdp(ebpf: &mut Ebpf, names: &[&str]) {
+    for name in names {
+        let prog: &mut Xdp = ebpf
+            .program_mut(name)
+            .unwrap_or_else(|| panic!("no program {name}"))
+            .try_into()
+            .unwrap_or_else(|e| panic!("{name} is not XDP: {e:?}"));
+        prog.load().unwrap_or_else(|e| panic!("load {name}: {e:?}"));
+    }
+}
+
+/// Runs XDP program `name` once through BPF_PROG_TEST_RUN with `packet` as
+/// its input, checks it returned XDP_PASS, and returns the packet as the
+/// program left it (the producers write their counters back into it).
+pub fn run_xdp(ebpf: &Ebpf, name: &str, packet: &[u8; 64]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    let prog: &Xdp = ebpf
+        .program(name)
+        .unwrap_or_else(|| panic!("no program {name}"))
+        .try_into()
+        .unwrap_or_else(|e| panic!("{name} is not XDP: {e:?}"));
+    let result = prog
+        .test_run(TestRunOptions {
+            data_in: Some(packet),
+            data_out: Some(&mut out),
+            ..TestRunOptions::new()
+        })
+        .expect("BPF_PROG_TEST_RUN");
+    assert_eq!(result.return_value, 2, "{name} returned XDP_PASS");
+    out
+}
+
+/// The descriptor of ring buffer map `name` of `ebpf`.
+pub fn ring_fd<'a>(ebpf: &'a Ebpf, name: &str) -> BorrowedFd<'a> {
+    match ebpf.map(name).unwrap_or_else(|| panic!("no map {name}")) {
+        Map::RingBuf(data) => data.fd().as_fd(),
+        other => panic!("{name} is not a ring buffer: {other:?}"),
+    }
+}
+
 /// One loaded copy of the test producer, with its own ring.
 pub struct Producer {
     ebpf: Ebpf,
@@ -66,21 +107,13 @@ impl Producer {
             .map_max_entries("rb", ring_size)
             .load(PRODUCER_OBJ)
             .expect("load producer.bpf.o");
-        let prog: &mut Xdp = ebpf
-            .program_mut("produce")
-            .expect("program produce")
-            .try_into()
-            .expect("produce is XDP");
-        prog.load().expect("load produce");
+        load_xdp(&mut ebpf, &["produce"]);
         Self { ebpf }
     }
 
     /// The ring map's descriptor.
     pub fn ring_fd(&self) -> BorrowedFd<'_> {
-        match self.ebpf.map("rb").expect("map rb") {
-            Map::RingBuf(data) => data.fd().as_fd(),
-            other => panic!("rb is not a ring buffer: {other:?}"),
-        }
+        ring_fd(&self.ebpf, "rb")
     }
 
     /// The array map's descriptor (not a ring).
@@ -116,21 +149,7 @@ impl Producer {
         packet[8..16].copy_from_slice(&seq.to_ne_bytes());
         packet[16..24].copy_from_slice(&flags.to_ne_bytes());
         packet[24..28].copy_from_slice(&discard_every.to_ne_bytes());
-        let mut out = [0u8; 64];
-        let prog: &Xdp = self
-            .ebpf
-            .program("produce")
-            .expect("program produce")
-            .try_into()
-            .expect("produce is XDP");
-        let result = prog
-            .test_run(TestRunOptions {
-                data_in: Some(&packet),
-                data_out: Some(&mut out),
-                ..TestRunOptions::new()
-            })
-            .expect("BPF_PROG_TEST_RUN");
-        assert_eq!(result.return_value, 2, "produce returned XDP_PASS");
+        let out = run_xdp(&self.ebpf, "produce", &packet);
         Emitted {
             emitted: u32::from_ne_bytes(out[28..32].try_into().unwrap()),
             failed: u32::from_ne_bytes(out[32..36].try_into().unwrap()),
@@ -163,22 +182,12 @@ impl EventsProducer {
         let mut ebpf = EbpfLoader::new()
             .load(EVENTS_OBJ)
             .expect("load events.bpf.o");
-        for name in ["interleave", "tails"] {
-            let prog: &mut Xdp = ebpf
-                .program_mut(name)
-                .expect("program")
-                .try_into()
-                .expect("XDP program");
-            prog.load().unwrap_or_else(|e| panic!("load {name}: {e:?}"));
-        }
+        load_xdp(&mut ebpf, &["interleave", "tails"]);
         Self { ebpf }
     }
 
     pub fn ring_fd(&self) -> BorrowedFd<'_> {
-        match self.ebpf.map("events").expect("map events") {
-            Map::RingBuf(data) => data.fd().as_fd(),
-            other => panic!("events is not a ring buffer: {other:?}"),
-        }
+        ring_fd(&self.ebpf, "events")
     }
 
     /// Runs program `name` with `count` records from `seq`.
@@ -187,18 +196,6 @@ impl EventsProducer {
         packet[0..4].copy_from_slice(&count.to_ne_bytes());
         packet[4..8].copy_from_slice(&unknown_every.to_ne_bytes());
         packet[8..16].copy_from_slice(&seq.to_ne_bytes());
-        let prog: &Xdp = self
-            .ebpf
-            .program(name)
-            .expect("program")
-            .try_into()
-            .expect("XDP program");
-        let result = prog
-            .test_run(TestRunOptions {
-                data_in: Some(&packet),
-                ..TestRunOptions::new()
-            })
-            .expect("BPF_PROG_TEST_RUN");
-        assert_eq!(result.return_value, 2, "{name} returned XDP_PASS");
+        run_xdp(&self.ebpf, name, &packet);
     }
 }
