@@ -22,7 +22,7 @@ use ringview::RingEvent;
 mod common;
 mod support;
 
-use support::{BenchProducer, Consumer, State, Words, Work, COLD_RING, HOT_RING, SIZES};
+use support::{BenchProducer, Consumer, Feed, State, Words, Work, COLD_RING, HOT_RING, SIZES};
 
 fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     group.throughput(Throughput::Elements(1));
@@ -61,7 +61,7 @@ fn hot_size<E: RingEvent + Words>(c: &mut Criterion, work: Work, size: usize) {
         let stop = AtomicBool::new(false);
         let producer = &producer;
         std::thread::scope(|s| {
-            s.spawn(|| support::produce_until(producer, &stop, 64, 0, false));
+            s.spawn(|| support::produce_until(producer, &stop, 64, Feed::default()));
             let mut seq = 0;
             group.bench_function(BenchmarkId::new(consumer.name(), size), |b| {
                 b.iter_custom(|iters| {

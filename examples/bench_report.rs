@@ -20,11 +20,15 @@ mod common;
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::{BenchProducer, Consumer, State, Words, Work, COLD_RING, HOT_RING};
+use support::{BenchProducer, Consumer, Feed, State, Words, Work, COLD_RING, HOT_RING};
 
 const REPORT_SIZES: [usize; 11] = [16, 32, 64, 128, 256, 512, 1024, 1536, 2048, 2432, 2560];
 /// Records per BPF_PROG_TEST_RUN of the hot producer.
 const HOT_BATCH: u32 = 1024;
+/// Alternating runs of each policy in the hot regime.
+const HOT_ROUNDS: u32 = 3;
+/// The hot producer's pacing: flat out, then at least this many ns apart.
+const HOT_PACES: [u64; 2] = [0, 200];
 const QUICK_SIZES: [usize; 4] = [16, 128, 1024, 2432];
 
 /// One measurement.
@@ -52,26 +56,72 @@ fn cold<E: RingEvent + Words>(size: usize, consumer: Consumer, work: Work, round
         .fold(f64::INFINITY, f64::min)
 }
 
-/// The hot regime for one policy: records/s read, the producer's failed
-/// reserves, and the 99th-percentile delay from commit to read.
+/// One hot-regime measurement, or the sum of several.
+#[derive(Default)]
 struct Hot {
-    per_sec: f64,
+    read: u64,
+    elapsed: Duration,
+    /// Runs of the producer that stopped at a failed reservation (a full
+    /// ring).
     failed: u64,
-    emitted: u64,
-    p99: Duration,
+    /// `IRQ work interrupts` raised meanwhile, all CPUs: the kernel's
+    /// consumer notifications (`bpf_ringbuf_notify` runs from irq_work).
+    notifications: u64,
+    /// Times the consumer thread went to sleep (voluntary context
+    /// switches).
+    sleeps: u64,
+    /// Commit-to-read delays of every 16th record, in ns.
+    delays: Vec<u64>,
 }
 
-fn hot<E: RingEvent + Words>(size: usize, policy: PublishPolicy, run: Duration) -> Hot {
+impl Hot {
+    fn per_sec(&self) -> f64 {
+        self.read as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn per_k(&self, n: u64) -> f64 {
+        n as f64 * 1000.0 / self.read as f64
+    }
+
+    fn p99(&mut self) -> Duration {
+        self.delays.sort_unstable();
+        let p99 = self.delays.get(self.delays.len() * 99 / 100);
+        Duration::from_nanos(p99.copied().unwrap_or(0))
+    }
+
+    fn add(&mut self, other: Hot) {
+        self.read += other.read;
+        self.elapsed += other.elapsed;
+        self.failed += other.failed;
+        self.notifications += other.notifications;
+        self.sleeps += other.sleeps;
+        self.delays.extend(other.delays);
+    }
+}
+
+/// The hot regime for one policy: a producer thread submits with default
+/// flags into a fresh ring for `run` while `UnsafeReader::read` drains it.
+fn hot<E: RingEvent + Words>(
+    size: usize,
+    policy: PublishPolicy,
+    pace_ns: u64,
+    run: Duration,
+) -> Hot {
     let producer = BenchProducer::new(HOT_RING, size as u32);
     // SAFETY: the ring's only consumer.
     let mut reader = unsafe { UnsafeReader::<E>::new(producer.ring()) }.unwrap();
     reader.set_publish_policy(policy);
+    let feed = Feed {
+        flags: 0,
+        stamp: true,
+        pace_ns,
+    };
     let stop = AtomicBool::new(false);
-    let mut delays = Vec::with_capacity(1 << 20);
-    let mut read = 0u64;
-    let (emitted, failed, elapsed) = std::thread::scope(|s| {
-        let producer_thread =
-            s.spawn(|| support::produce_until(&producer, &stop, HOT_BATCH, 0, true));
+    let mut delays = Vec::with_capacity(4 << 20);
+    let notifications = irq_work_interrupts();
+    let sleeps = voluntary_switches();
+    let (read, failed, elapsed) = std::thread::scope(|s| {
+        let producer_thread = s.spawn(|| support::produce_until(&producer, &stop, HOT_BATCH, feed));
         let start = Instant::now();
         let mut seq = 0u64;
         reader.set_deadline(Some(start + run));
@@ -80,7 +130,7 @@ fn hot<E: RingEvent + Words>(size: usize, policy: PublishPolicy, run: Duration) 
                 Ok(event) => {
                     let words = event.words();
                     assert_eq!(words[0], seq, "sequence");
-                    if seq.is_multiple_of(16) {
+                    if seq.is_multiple_of(16) && delays.len() < delays.capacity() {
                         let stamp = *words.last().unwrap();
                         delays.push(monotonic_ns().saturating_sub(stamp));
                     }
@@ -93,20 +143,56 @@ fn hot<E: RingEvent + Words>(size: usize, policy: PublishPolicy, run: Duration) 
                 break;
             }
         }
-        read = seq;
         let elapsed = start.elapsed();
         stop.store(true, Ordering::Relaxed);
-        let (emitted, failed) = producer_thread.join().unwrap();
-        (emitted, failed, elapsed)
+        let (_, failed) = producer_thread.join().unwrap();
+        (seq, failed, elapsed)
     });
-    delays.sort_unstable();
-    let p99 = delays.get(delays.len() * 99 / 100).copied().unwrap_or(0);
     Hot {
-        per_sec: read as f64 / elapsed.as_secs_f64(),
+        read,
+        elapsed,
         failed,
-        emitted,
-        p99: Duration::from_nanos(p99),
+        notifications: irq_work_interrupts() - notifications,
+        sleeps: voluntary_switches() - sleeps,
+        delays,
     }
+}
+
+/// The hot regime, eager against lazy: `rounds` alternating runs of each,
+/// summed, so that this machine's slow and fast phases hit both alike.
+fn hot_pair<E: RingEvent + Words>(size: usize, pace_ns: u64, rounds: u32) -> [Hot; 2] {
+    let mut pair = [Hot::default(), Hot::default()];
+    for _ in 0..rounds {
+        for (i, policy) in [PublishPolicy::EAGER, PublishPolicy::default()]
+            .into_iter()
+            .enumerate()
+        {
+            pair[i].add(hot::<E>(size, policy, pace_ns, Duration::from_millis(400)));
+        }
+    }
+    pair
+}
+
+/// The `IWI` line of `/proc/interrupts`, summed over CPUs.
+fn irq_work_interrupts() -> u64 {
+    let text = std::fs::read_to_string("/proc/interrupts").unwrap_or_default();
+    text.lines()
+        .find(|l| l.trim_start().starts_with("IWI:"))
+        .map_or(0, |l| {
+            l.split_whitespace()
+                .skip(1)
+                .map_while(|w| w.parse::<u64>().ok())
+                .sum()
+        })
+}
+
+/// This thread's voluntary context switches.
+fn voluntary_switches() -> u64 {
+    let text = std::fs::read_to_string("/proc/thread-self/status").unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn monotonic_ns() -> u64 {
@@ -170,44 +256,70 @@ fn main() {
 
     println!("## Hot regime: lazy publishing against per-record commit\n");
     println!(
-        "A producer thread submits with default flags ({HOT_BATCH} records per BPF_PROG_TEST_RUN) \
-         into a {} KiB ring for 1 s while `UnsafeReader::read` drains it; the last word of \
-         each record is the producer's `bpf_ktime_get_ns()`, sampled every 16th record for \
-         the delay.\n",
+        "A producer thread submits with default flags ({HOT_BATCH} records per \
+         BPF_PROG_TEST_RUN) into a {} KiB ring while `UnsafeReader::read` drains it, eager \
+         (libbpf-like: publish every record, block when empty) and lazy (the default policy) \
+         alternating, {HOT_ROUNDS} runs of 0.4 s each. The producer runs flat out, or paced \
+         (at least `pace` ns between records, a producer slower than the consumer). The last \
+         word of every 16th record is the producer's `bpf_ktime_get_ns()`, for the delay. \
+         Notifications are the IRQ work interrupts raised meanwhile (`IWI` in \
+         `/proc/interrupts`, all CPUs), sleeps the consumer's voluntary context switches, \
+         both per 1000 records read; failed reserves are producer runs stopped by a full \
+         ring.\n",
         HOT_RING >> 10
     );
-    println!("| size | policy | records/s | failed reserves | produced | p99 commit-to-read |");
-    println!("|---:|---|---:|---:|---:|---:|");
+    println!(
+        "| size | pace | policy | records/s | lazy/eager | failed reserves | notifications /1k | \
+         sleeps /1k | p99 commit-to-read |"
+    );
+    println!("|---:|---:|---|---:|---:|---:|---:|---:|---:|");
     let hot_sizes: &[usize] = if quick {
         &[16, 128]
     } else {
         &[16, 32, 64, 128, 1024, 2432]
     };
-    for &size in hot_sizes {
-        for (name, policy) in [
-            ("eager (libbpf-like)", PublishPolicy::EAGER),
-            ("lazy (default)", PublishPolicy::default()),
-        ] {
-            let h = with_event!(size, E => hot::<E>(size, policy, Duration::from_secs(1)));
-            println!(
-                "| {size} | {name} | {:.2} M | {} | {:.2} M | {:.1} µs |",
-                h.per_sec / 1e6,
-                h.failed,
-                h.emitted as f64 / 1e6,
-                h.p99.as_nanos() as f64 / 1e3
-            );
-            rows.push(Row {
-                regime: if policy == PublishPolicy::EAGER {
-                    "hot_eager"
+    for pace_ns in HOT_PACES {
+        for &size in hot_sizes {
+            let mut pair = with_event!(size, E => hot_pair::<E>(size, pace_ns, HOT_ROUNDS));
+            let ratio = pair[1].per_sec() / pair[0].per_sec();
+            for (h, (name, regime)) in pair
+                .iter_mut()
+                .zip([("eager", "hot_eager"), ("lazy", "hot_lazy")])
+            {
+                let pace = if pace_ns == 0 {
+                    "flat out".to_owned()
                 } else {
-                    "hot_lazy"
-                },
-                work: Work::Fields,
-                size,
-                consumer: "zero_copy",
-                ns: 1e9 / h.per_sec,
-                gbps: size as f64 * h.per_sec / 1e9,
-            });
+                    format!("{pace_ns} ns")
+                };
+                let ratio = if regime == "hot_lazy" {
+                    format!("{ratio:.2}x")
+                } else {
+                    String::new()
+                };
+                let p99 = h.p99();
+                println!(
+                    "| {size} | {pace} | {name} | {:.2} M | {ratio} | {} | {:.2} | {:.2} | {:.1} µs |",
+                    h.per_sec() / 1e6,
+                    h.failed,
+                    h.per_k(h.notifications),
+                    h.per_k(h.sleeps),
+                    p99.as_nanos() as f64 / 1e3
+                );
+                rows.push(Row {
+                    regime: if pace_ns == 0 {
+                        regime
+                    } else if regime == "hot_eager" {
+                        "hot_paced_eager"
+                    } else {
+                        "hot_paced_lazy"
+                    },
+                    work: Work::Fields,
+                    size,
+                    consumer: "zero_copy",
+                    ns: 1e9 / h.per_sec(),
+                    gbps: size as f64 * h.per_sec() / 1e9,
+                });
+            }
         }
     }
     println!();

@@ -189,13 +189,9 @@ impl Consumer {
         if let Some(deadline) = self.deadline {
             until = until.min(deadline);
         }
-        // Hand everything back before sleeping, so producers have the whole
-        // ring. This costs at most one notification (the next commit finds
-        // the position caught up), then none while records pile up.
-        self.publish_all();
-        // Sleep rather than spin: reading right behind a live producer makes
+        // Nap rather than poll: reading right behind a live producer makes
         // every cache line cross cores while it is being written; letting
-        // records pile up for one `latency` turns that into a bulk read.
+        // records pile up for one nap turns that into a bulk read.
         loop {
             if self.waiter.is_closed() {
                 return Err(ReadError::Closed);
@@ -208,10 +204,19 @@ impl Consumer {
             }
             let nap = self.nap.min(until - now);
             if nap >= MIN_SLEEP {
+                // Hand everything back before sleeping, so producers have
+                // the whole ring. This costs at most one notification (the
+                // next commit finds the position caught up), then none
+                // while records pile up.
+                self.publish_all();
                 std::thread::sleep(nap);
             } else {
                 // Shorter than the kernel's timer slack: wait on the clock,
                 // the whole nap, so what arrives measures the producer's rate.
+                // Keep what is unpublished (less than `publish_every`): a
+                // producer this fast then never finds the consumer position
+                // caught up, so it commits without a notification, which on
+                // a small ring would otherwise come every few records.
                 let end = now + nap;
                 while Instant::now() < end {
                     std::hint::spin_loop();

@@ -9,6 +9,10 @@
 // submission. That is the cheapest producer, for measuring wakeup costs and
 // commit-to-read latency.
 //
+// With `pace_ns` set, records are at least that many nanoseconds apart
+// (the producer waits on bpf_ktime_get_ns() before each reservation): a
+// producer slower than the consumer, which then keeps catching up with it.
+//
 // Input (XDP packet at offset 0): struct ctl; output: the same packet with
 // `emitted` and `failed` filled in.
 
@@ -30,14 +34,28 @@ struct ctl {
 	__u64 flags;
 	__u32 emitted;
 	__u32 failed;
+	__u64 pace_ns;
 };
 
 struct loop_ctx {
 	__u64 flags;
+	__u64 pace_ns;
+	__u64 next_at;
 	__u32 stamp;
 	__u32 emitted;
 	__u32 failed;
 };
+
+// Waits until `c->next_at`, then sets the next record's time. Bounded: a
+// wait longer than 1024 clock reads gives up early.
+static void pace(struct loop_ctx *c)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	for (int k = 0; k < 1024 && now < c->next_at; k++)
+		now = bpf_ktime_get_ns();
+	c->next_at = now + c->pace_ns;
+}
 
 static long emit(__u64 i, void *vctx)
 {
@@ -46,6 +64,8 @@ static long emit(__u64 i, void *vctx)
 	__u64 *rec;
 	__u64 seq;
 
+	if (c->pace_ns)
+		pace(c);
 	rec = bpf_ringbuf_reserve(&rb, record_size, 0);
 	if (!rec) {
 		c->failed++;
@@ -77,6 +97,7 @@ int fill(struct xdp_md *xdp)
 		return XDP_ABORTED;
 	c.flags = ctl->flags;
 	c.stamp = ctl->stamp;
+	c.pace_ns = ctl->pace_ns;
 	bpf_loop(ctl->count, emit, &c, 0);
 	ctl->emitted = c.emitted;
 	ctl->failed = c.failed;

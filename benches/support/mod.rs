@@ -74,11 +74,12 @@ impl BenchProducer {
     }
 
     /// One test run: up to `count` records; returns (emitted, failed).
-    pub fn fill(&self, count: u32, flags: u64, stamp: bool) -> (u32, u32) {
+    pub fn fill(&self, count: u32, feed: Feed) -> (u32, u32) {
         let mut packet = [0u8; 64];
         packet[0..4].copy_from_slice(&count.to_ne_bytes());
-        packet[4..8].copy_from_slice(&u32::from(stamp).to_ne_bytes());
-        packet[8..16].copy_from_slice(&flags.to_ne_bytes());
+        packet[4..8].copy_from_slice(&u32::from(feed.stamp).to_ne_bytes());
+        packet[8..16].copy_from_slice(&feed.flags.to_ne_bytes());
+        packet[24..32].copy_from_slice(&feed.pace_ns.to_ne_bytes());
         let out = run_xdp(&self.ebpf, "fill", &packet);
         (
             u32::from_ne_bytes(out[16..20].try_into().unwrap()),
@@ -92,11 +93,23 @@ impl BenchProducer {
         let mut left = count;
         while left > 0 {
             let run = left.min(BPF_LOOP_MAX) as u32;
-            let (emitted, failed) = self.fill(run, 0, false);
+            let (emitted, failed) = self.fill(run, Feed::default());
             assert_eq!((emitted, failed), (run, 0), "prefill of {count} records");
             left -= u64::from(run);
         }
     }
+}
+
+/// How the producer writes records.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Feed {
+    /// `bpf_ringbuf_submit` flags.
+    pub flags: u64,
+    /// Write only the sequence number, and a `bpf_ktime_get_ns()` stamp in
+    /// the last word of every 16th record.
+    pub stamp: bool,
+    /// At least this many nanoseconds between records (0: flat out).
+    pub pace_ns: u64,
 }
 
 /// Word access shared by the typed events of every size.
@@ -516,17 +529,16 @@ pub fn drain_prefilled<E: RingEvent + Words>(
 }
 
 /// Runs a producer thread over `producer` until `stop`, in runs of `batch`
-/// records with `flags`; returns (emitted, failed reserves).
+/// records written as `feed` says; returns (emitted, failed reserves).
 pub fn produce_until(
     producer: &BenchProducer,
     stop: &std::sync::atomic::AtomicBool,
     batch: u32,
-    flags: u64,
-    stamp: bool,
+    feed: Feed,
 ) -> (u64, u64) {
     let (mut emitted, mut failed) = (0u64, 0u64);
     while !stop.load(Ordering::Relaxed) {
-        let (e, f) = producer.fill(batch, flags, stamp);
+        let (e, f) = producer.fill(batch, feed);
         emitted += u64::from(e);
         failed += u64::from(f);
         if f > 0 {
