@@ -29,6 +29,8 @@ const HOT_BATCH: u32 = 1024;
 const HOT_ROUNDS: u32 = 3;
 /// The hot producer's pacing: flat out, then at least this many ns apart.
 const HOT_PACES: [u64; 2] = [0, 200];
+/// `BPF_RB_FORCE_WAKEUP`: notify the consumer whatever its position.
+const BPF_RB_FORCE_WAKEUP: u64 = 2;
 const QUICK_SIZES: [usize; 4] = [16, 128, 1024, 2432];
 
 /// One measurement.
@@ -173,6 +175,34 @@ fn hot_pair<E: RingEvent + Words>(size: usize, pace_ns: u64, rounds: u32) -> [Ho
     pair
 }
 
+/// The producer alone, flat out with `flags`, for `run`: a consumer thread
+/// releases everything submitted every 20 µs without reading it. Returns
+/// records/s and notifications per 1000 records.
+fn producer_alone(size: usize, flags: u64, run: Duration) -> (f64, f64) {
+    let producer = BenchProducer::new(HOT_RING, size as u32);
+    let ring = support::HandRing::new(producer.ring_fd());
+    let stop = AtomicBool::new(false);
+    let feed = Feed {
+        flags,
+        stamp: true,
+        pace_ns: 0,
+    };
+    let notifications = irq_work_interrupts();
+    let start = Instant::now();
+    let (emitted, _) = std::thread::scope(|s| {
+        let producer_thread = s.spawn(|| support::produce_until(&producer, &stop, HOT_BATCH, feed));
+        while start.elapsed() < run {
+            ring.skip_all();
+            std::thread::sleep(Duration::from_micros(20));
+        }
+        stop.store(true, Ordering::Relaxed);
+        producer_thread.join().unwrap()
+    });
+    let per_sec = emitted as f64 / start.elapsed().as_secs_f64();
+    let notifications = (irq_work_interrupts() - notifications) as f64 * 1000.0 / emitted as f64;
+    (per_sec, notifications)
+}
+
 /// The `IWI` line of `/proc/interrupts`, summed over CPUs.
 fn irq_work_interrupts() -> u64 {
     let text = std::fs::read_to_string("/proc/interrupts").unwrap_or_default();
@@ -268,6 +298,24 @@ fn main() {
          ring.\n",
         HOT_RING >> 10
     );
+    println!(
+        "What a notification costs the producer: the same producer with a consumer that only \
+         releases the ring every 20 µs, unread, with default flags (it never finds the \
+         consumer caught up) and with `BPF_RB_FORCE_WAKEUP` (a notification for every \
+         record):\n"
+    );
+    println!("| size | submit flags | records/s | notifications /1k |");
+    println!("|---:|---|---:|---:|");
+    for size in [16, 128] {
+        for (name, flags) in [("0", 0), ("BPF_RB_FORCE_WAKEUP", BPF_RB_FORCE_WAKEUP)] {
+            let (per_sec, notifications) = producer_alone(size, flags, Duration::from_millis(500));
+            println!(
+                "| {size} | {name} | {:.2} M | {notifications:.2} |",
+                per_sec / 1e6
+            );
+        }
+    }
+    println!();
     println!(
         "| size | pace | policy | records/s | lazy/eager | failed reserves | notifications /1k | \
          sleeps /1k | p99 commit-to-read |"

@@ -490,6 +490,13 @@ impl HandRing {
         seen
     }
 
+    /// Releases everything submitted, unread: publishes the producer
+    /// position as the consumer position.
+    pub fn skip_all(&self) {
+        let pos = self.producer_pos().load(Ordering::Acquire);
+        self.consumer_pos().store(pos, Ordering::Release);
+    }
+
     /// As `drain`, copying each record into `buffer` first.
     #[inline(always)]
     pub fn drain_copy(&self, buffer: &mut Vec<u8>, max: u64, mut f: impl FnMut(&[u8])) -> u64 {
