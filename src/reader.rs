@@ -371,6 +371,35 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "spins on the clock for milliseconds")]
+    fn short_naps_keep_the_unpublished_bytes() {
+        // Naps under the timer slack are spun, not slept, and hand nothing
+        // back: the producer must not find the consumer position caught up.
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        reader.set_publish_policy(crate::PublishPolicy::lazy(
+            0.25,
+            Duration::from_micros(10),
+            Duration::from_secs(30),
+        ));
+        ring.output(b"first", 0).unwrap();
+        assert_eq!(reader.read().unwrap().sample, b"first");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // Long enough for the reader to be napping.
+                std::thread::sleep(Duration::from_millis(5));
+                ring.output(b"second", 0).unwrap();
+            });
+            reader.set_deadline(Some(Instant::now() + Duration::from_secs(30)));
+            assert_eq!(reader.read().unwrap().sample, b"second");
+        });
+        assert_eq!(ring.consumer_pos(), 0, "nothing published while napping");
+        reader.set_deadline(Some(Instant::now()));
+        assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
+        assert_eq!(ring.consumer_pos(), 32, "published before giving up");
+    }
+
+    #[test]
     fn the_lazy_policy_publishes_only_when_the_ring_runs_empty() {
         let ring = MemoryRing::new(4096).unwrap();
         let mut reader = Reader::new(ring.ring_buf()).unwrap();
