@@ -493,6 +493,9 @@ impl HandRing {
     /// Releases everything submitted, unread: publishes the producer
     /// position as the consumer position.
     pub fn skip_all(&self) {
+        // Acquire pairs with the kernel's `smp_store_release` of
+        // `producer_pos`; Release with its `smp_load_acquire` of
+        // `consumer_pos` in `__bpf_ringbuf_reserve`.
         let pos = self.producer_pos().load(Ordering::Acquire);
         self.consumer_pos().store(pos, Ordering::Release);
     }
