@@ -12,7 +12,6 @@
 //! sequence number; a mismatch aborts the bench. `cargo run --release
 //! --example bench_report` prints the same comparison as a table.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -22,7 +21,9 @@ use ringview::RingEvent;
 mod common;
 mod support;
 
-use support::{BenchProducer, Consumer, Feed, State, Words, Work, COLD_RING, HOT_RING, SIZES};
+use support::{
+    BenchProducer, Cold, Consumer, Feed, State, Words, Work, COLD_RING, HOT_RING, SIZES,
+};
 
 fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
     group.throughput(Throughput::Elements(1));
@@ -36,17 +37,10 @@ fn cold_size<E: RingEvent + Words>(c: &mut Criterion, work: Work, size: usize) {
     configure(&mut group);
     for consumer in Consumer::ALL {
         // Set up on first use, so a filtered run loads only what it measures.
-        let mut setup: Option<(BenchProducer, State<E>)> = None;
-        let mut seq = 0;
+        let mut setup: Option<Cold<E>> = None;
         group.bench_function(BenchmarkId::new(consumer.name(), size), |b| {
-            let (producer, state) = setup.get_or_insert_with(|| {
-                let mut producer = BenchProducer::new(COLD_RING, size as u32);
-                let state = State::<E>::new(consumer, &mut producer);
-                (producer, state)
-            });
-            b.iter_custom(|iters| {
-                support::drain_prefilled(producer, state, consumer, work, iters, &mut seq)
-            })
+            let cold = setup.get_or_insert_with(|| Cold::new(COLD_RING, consumer));
+            b.iter_custom(|iters| cold.drain(work, iters))
         });
     }
     group.finish();
@@ -58,10 +52,7 @@ fn hot_size<E: RingEvent + Words>(c: &mut Criterion, work: Work, size: usize) {
     for consumer in Consumer::ALL {
         let mut producer = BenchProducer::new(HOT_RING, size as u32);
         let mut state = State::<E>::new(consumer, &mut producer);
-        let stop = AtomicBool::new(false);
-        let producer = &producer;
-        std::thread::scope(|s| {
-            s.spawn(|| support::produce_until(producer, &stop, 64, Feed::default()));
+        support::while_producing(&producer, 64, Feed::default(), || {
             let mut seq = 0;
             group.bench_function(BenchmarkId::new(consumer.name(), size), |b| {
                 b.iter_custom(|iters| {
@@ -74,7 +65,6 @@ fn hot_size<E: RingEvent + Words>(c: &mut Criterion, work: Work, size: usize) {
                         .mul_f64(iters as f64 / (seq - before) as f64)
                 })
             });
-            stop.store(true, Ordering::Relaxed);
         });
     }
     group.finish();

@@ -15,11 +15,11 @@ use ringview::RingEvent;
 mod common;
 mod support;
 
-use support::{BenchProducer, Consumer, State, Words, Work};
+use support::{Cold, Consumer, Words, Work};
 
 const RING: u32 = 64 << 20;
 
-fn bench_size<E: RingEvent + Words>(c: &mut Criterion, size: usize) {
+fn bench_size<E: RingEvent + Words>(c: &mut Criterion) {
     let mut group = c.benchmark_group("prefilled_64MiB");
     group.throughput(Throughput::Elements(1));
     group.measurement_time(Duration::from_secs(4));
@@ -27,20 +27,9 @@ fn bench_size<E: RingEvent + Words>(c: &mut Criterion, size: usize) {
         ("read_into", Consumer::Copy),
         ("zero_copy_read", Consumer::ZeroCopy),
     ] {
-        let mut producer = BenchProducer::new(RING, size as u32);
-        let mut state = State::<E>::new(consumer, &mut producer);
-        let mut seq = 0;
-        group.bench_function(BenchmarkId::new(name, size), |b| {
-            b.iter_custom(|iters| {
-                support::drain_prefilled(
-                    &producer,
-                    &mut state,
-                    consumer,
-                    Work::Fields,
-                    iters,
-                    &mut seq,
-                )
-            })
+        let mut cold = Cold::<E>::new(RING, consumer);
+        group.bench_function(BenchmarkId::new(name, E::SIZE), |b| {
+            b.iter_custom(|iters| cold.drain(Work::Fields, iters))
         });
     }
     group.finish();
@@ -50,8 +39,8 @@ fn prefilled(c: &mut Criterion) {
     if !common::kernel_available() {
         return;
     }
-    bench_size::<support::E128>(c, 128);
-    bench_size::<support::E2432>(c, 2432);
+    bench_size::<support::E128>(c);
+    bench_size::<support::E2432>(c);
 }
 
 criterion_group!(benches, prefilled);

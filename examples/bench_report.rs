@@ -10,7 +10,6 @@
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use ringview::{PublishPolicy, RingEvent, UnsafeReader};
@@ -20,7 +19,7 @@ mod common;
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::{BenchProducer, Consumer, Feed, State, Words, Work, COLD_RING, HOT_RING};
+use support::{BenchProducer, Cold, Consumer, Feed, Words, Work, COLD_RING, HOT_RING};
 
 const REPORT_SIZES: [usize; 11] = [16, 32, 64, 128, 256, 512, 1024, 1536, 2048, 2432, 2560];
 /// Records per BPF_PROG_TEST_RUN of the hot producer.
@@ -44,17 +43,11 @@ struct Row {
 }
 
 /// Drains a prefilled ring `rounds` times; the fastest round counts.
-fn cold<E: RingEvent + Words>(size: usize, consumer: Consumer, work: Work, rounds: u32) -> f64 {
-    let mut producer = BenchProducer::new(COLD_RING, size as u32);
-    let mut state = State::<E>::new(consumer, &mut producer);
-    let n = producer.capacity();
-    let mut seq = 0;
+fn cold<E: RingEvent + Words>(consumer: Consumer, work: Work, rounds: u32) -> f64 {
+    let mut cold = Cold::<E>::new(COLD_RING, consumer);
+    let n = cold.capacity();
     (0..rounds)
-        .map(|_| {
-            let elapsed =
-                support::drain_prefilled(&producer, &mut state, consumer, work, n, &mut seq);
-            elapsed.as_nanos() as f64 / n as f64
-        })
+        .map(|_| cold.drain(work, n).as_nanos() as f64 / n as f64)
         .fold(f64::INFINITY, f64::min)
 }
 
@@ -118,38 +111,34 @@ fn hot<E: RingEvent + Words>(
         stamp: true,
         pace_ns,
     };
-    let stop = AtomicBool::new(false);
     let mut delays = Vec::with_capacity(4 << 20);
     let notifications = irq_work_interrupts();
     let sleeps = voluntary_switches();
-    let (read, failed, elapsed) = std::thread::scope(|s| {
-        let producer_thread = s.spawn(|| support::produce_until(&producer, &stop, HOT_BATCH, feed));
-        let start = Instant::now();
-        let mut seq = 0u64;
-        reader.set_deadline(Some(start + run));
-        loop {
-            match reader.read() {
-                Ok(event) => {
-                    let words = event.words();
-                    assert_eq!(words[0], seq, "sequence");
-                    if seq.is_multiple_of(16) && delays.len() < delays.capacity() {
-                        let stamp = *words.last().unwrap();
-                        delays.push(monotonic_ns().saturating_sub(stamp));
+    let ((read, elapsed), (_, failed)) =
+        support::while_producing(&producer, HOT_BATCH, feed, || {
+            let start = Instant::now();
+            let mut seq = 0u64;
+            reader.set_deadline(Some(start + run));
+            loop {
+                match reader.read() {
+                    Ok(event) => {
+                        let words = event.words();
+                        assert_eq!(words[0], seq, "sequence");
+                        if seq.is_multiple_of(16) && delays.len() < delays.capacity() {
+                            let stamp = *words.last().unwrap();
+                            delays.push(monotonic_ns().saturating_sub(stamp));
+                        }
+                        seq += 1;
                     }
-                    seq += 1;
+                    Err(ringview::ReadError::DeadlineExceeded) => break,
+                    Err(e) => panic!("{e}"),
                 }
-                Err(ringview::ReadError::DeadlineExceeded) => break,
-                Err(e) => panic!("{e}"),
+                if seq.is_multiple_of(1024) && start.elapsed() >= run {
+                    break;
+                }
             }
-            if seq.is_multiple_of(1024) && start.elapsed() >= run {
-                break;
-            }
-        }
-        let elapsed = start.elapsed();
-        stop.store(true, Ordering::Relaxed);
-        let (_, failed) = producer_thread.join().unwrap();
-        (seq, failed, elapsed)
-    });
+            (seq, start.elapsed())
+        });
     Hot {
         read,
         elapsed,
@@ -181,7 +170,6 @@ fn hot_pair<E: RingEvent + Words>(size: usize, pace_ns: u64, rounds: u32) -> [Ho
 fn producer_alone(size: usize, flags: u64, run: Duration) -> (f64, f64) {
     let producer = BenchProducer::new(HOT_RING, size as u32);
     let ring = support::HandRing::new(producer.ring_fd());
-    let stop = AtomicBool::new(false);
     let feed = Feed {
         flags,
         stamp: true,
@@ -189,14 +177,11 @@ fn producer_alone(size: usize, flags: u64, run: Duration) -> (f64, f64) {
     };
     let notifications = irq_work_interrupts();
     let start = Instant::now();
-    let (emitted, _) = std::thread::scope(|s| {
-        let producer_thread = s.spawn(|| support::produce_until(&producer, &stop, HOT_BATCH, feed));
+    let ((), (emitted, _)) = support::while_producing(&producer, HOT_BATCH, feed, || {
         while start.elapsed() < run {
             ring.skip_all();
             std::thread::sleep(Duration::from_micros(20));
         }
-        stop.store(true, Ordering::Relaxed);
-        producer_thread.join().unwrap()
     });
     let per_sec = emitted as f64 / start.elapsed().as_secs_f64();
     let notifications = (irq_work_interrupts() - notifications) as f64 * 1000.0 / emitted as f64;
@@ -265,7 +250,7 @@ fn main() {
     for work in Work::ALL.into_iter().filter(|_| !hot_only) {
         for &size in sizes {
             for consumer in Consumer::ALL {
-                let ns = with_event!(size, E => cold::<E>(size, consumer, work, rounds));
+                let ns = with_event!(size, E => cold::<E>(consumer, work, rounds));
                 eprintln!(
                     "cold {} {size} B {}: {ns:.2} ns",
                     work.name(),
@@ -330,19 +315,17 @@ fn main() {
         for &size in hot_sizes {
             let mut pair = with_event!(size, E => hot_pair::<E>(size, pace_ns, HOT_ROUNDS));
             let ratio = pair[1].per_sec() / pair[0].per_sec();
-            for (h, (name, regime)) in pair
-                .iter_mut()
-                .zip([("eager", "hot_eager"), ("lazy", "hot_lazy")])
-            {
-                let pace = if pace_ns == 0 {
-                    "flat out".to_owned()
-                } else {
-                    format!("{pace_ns} ns")
-                };
-                let ratio = if regime == "hot_lazy" {
-                    format!("{ratio:.2}x")
-                } else {
-                    String::new()
+            let pace = if pace_ns == 0 {
+                "flat out".to_owned()
+            } else {
+                format!("{pace_ns} ns")
+            };
+            for (i, h) in pair.iter_mut().enumerate() {
+                let (name, regime, ratio) = match (i, pace_ns) {
+                    (0, 0) => ("eager", "hot_eager", String::new()),
+                    (0, _) => ("eager", "hot_paced_eager", String::new()),
+                    (_, 0) => ("lazy", "hot_lazy", format!("{ratio:.2}x")),
+                    _ => ("lazy", "hot_paced_lazy", format!("{ratio:.2}x")),
                 };
                 let p99 = h.p99();
                 println!(
@@ -354,13 +337,7 @@ fn main() {
                     p99.as_nanos() as f64 / 1e3
                 );
                 rows.push(Row {
-                    regime: if pace_ns == 0 {
-                        regime
-                    } else if regime == "hot_eager" {
-                        "hot_paced_eager"
-                    } else {
-                        "hot_paced_lazy"
-                    },
+                    regime,
                     work: Work::Fields,
                     size,
                     consumer: "zero_copy",

@@ -18,18 +18,16 @@ mod common;
 #[path = "../benches/support/mod.rs"]
 mod support;
 
-use support::{BenchProducer, Consumer, State, Words, Work};
+use support::{Cold, Consumer, Words, Work};
 
 /// A ring well below the cache size: callgrind counts instructions, not
 /// cache misses.
 const RING: u32 = 4 << 20;
 
-fn drain<E: RingEvent + Words>(size: usize, consumer: Consumer, work: Work) -> u64 {
-    let mut producer = BenchProducer::new(RING, size as u32);
-    let mut state = State::<E>::new(consumer, &mut producer);
-    let n = producer.capacity();
-    let mut seq = 0;
-    support::drain_prefilled(&producer, &mut state, consumer, work, n, &mut seq);
+fn drain<E: RingEvent + Words>(consumer: Consumer, work: Work) -> u64 {
+    let mut cold = Cold::<E>::new(RING, consumer);
+    let n = cold.capacity();
+    cold.drain(work, n);
     n
 }
 
@@ -51,6 +49,6 @@ fn main() {
         .into_iter()
         .find(|w| w.name() == work)
         .expect(usage);
-    let n = with_event!(size, E => drain::<E>(size, consumer, work));
+    let n = with_event!(size, E => drain::<E>(consumer, work));
     println!("{} {size} B {}: {n} records", consumer.name(), work.name());
 }

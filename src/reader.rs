@@ -370,18 +370,24 @@ mod tests {
         }
     }
 
+    /// A reader of `ring` that lingers 30 s, looking every `latency`.
+    fn lazy_reader(ring: &MemoryRing, latency: Duration) -> Reader {
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        reader.set_publish_policy(crate::PublishPolicy::lazy(
+            0.25,
+            latency,
+            Duration::from_secs(30),
+        ));
+        reader
+    }
+
     #[test]
     #[cfg_attr(miri, ignore = "spins on the clock for milliseconds")]
     fn short_naps_keep_the_unpublished_bytes() {
         // Naps under the timer slack are spun, not slept, and hand nothing
         // back: the producer must not find the consumer position caught up.
         let ring = MemoryRing::new(4096).unwrap();
-        let mut reader = Reader::new(ring.ring_buf()).unwrap();
-        reader.set_publish_policy(crate::PublishPolicy::lazy(
-            0.25,
-            Duration::from_micros(10),
-            Duration::from_secs(30),
-        ));
+        let mut reader = lazy_reader(&ring, Duration::from_micros(10));
         ring.output(b"first", 0).unwrap();
         assert_eq!(reader.read().unwrap().sample, b"first");
         std::thread::scope(|s| {
@@ -402,12 +408,7 @@ mod tests {
     #[test]
     fn the_lazy_policy_publishes_only_when_the_ring_runs_empty() {
         let ring = MemoryRing::new(4096).unwrap();
-        let mut reader = Reader::new(ring.ring_buf()).unwrap();
-        reader.set_publish_policy(crate::PublishPolicy::lazy(
-            0.25,
-            Duration::from_micros(50),
-            Duration::from_secs(30),
-        ));
+        let mut reader = lazy_reader(&ring, Duration::from_micros(50));
         ring.output(b"first", 0).unwrap();
         assert_eq!(reader.read().unwrap().sample, b"first");
         std::thread::scope(|s| {

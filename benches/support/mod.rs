@@ -7,7 +7,7 @@
 
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use aya::maps::MapData;
@@ -451,7 +451,8 @@ impl HandRing {
     }
 
     fn data(&self) -> NonNull<u8> {
-        // SAFETY: the data pages start one page into the producer mapping.
+        // SAFETY: the producer mapping is `page + 2 * size` bytes long; the
+        // data pages start one page into it.
         NonNull::new(unsafe { self.producer.as_mut_ptr().add(self.page) }).unwrap()
     }
 
@@ -460,32 +461,46 @@ impl HandRing {
     #[inline(always)]
     pub fn drain(&self, max: u64, mut f: impl FnMut(&[u64])) -> u64 {
         let data = self.data();
+        // Acquire: pairs with an earlier consumer's Release store.
         let mut cons = self.consumer_pos().load(Ordering::Acquire);
+        // Acquire: pairs with the kernel's `smp_store_release` of
+        // `producer_pos` in `__bpf_ringbuf_reserve` (headers written first).
         let prod = self.producer_pos().load(Ordering::Acquire);
         let mut seen = 0;
         while cons != prod && seen < max {
             let offset = cons & self.mask;
-            // SAFETY: `offset < size`, inside the doubly mapped data area;
-            // the header is 8-aligned and read atomically (Acquire pairs
-            // with the kernel's commit xchg).
-            let header = unsafe { AtomicU32::from_ptr(data.as_ptr().add(offset).cast()) }
-                .load(Ordering::Acquire);
+            // SAFETY: `offset < size`, and the data mapping is `2 * size`
+            // bytes long.
+            let header = unsafe { data.as_ptr().add(offset) };
+            // SAFETY: `header` is 8-aligned (`data` is page-aligned and
+            // positions advance by multiples of 8), valid while `self`
+            // lives, and only read atomically here; the kernel writes it
+            // atomically too.
+            let header = unsafe { AtomicU32::from_ptr(header.cast()) };
+            // Acquire: pairs with the `xchg` in `bpf_ringbuf_commit`, so the
+            // payload is visible once BUSY reads clear.
+            let header = header.load(Ordering::Acquire);
             if header & (1 << 31) != 0 {
                 break;
             }
             let len = (header & !(3 << 30)) as usize;
             if header & (1 << 30) == 0 {
-                // SAFETY: a submitted record of `len` bytes, 8-aligned, inside
-                // the data area (wrapped records are contiguous), not reused
-                // before the Release store below.
-                let words = unsafe {
-                    std::slice::from_raw_parts(data.as_ptr().add(offset + 8).cast::<u64>(), len / 8)
-                };
+                // SAFETY: `offset + 8 + len <= 2 * size`: the kernel commits
+                // records shorter than the ring, and wrapped ones stay
+                // contiguous in the second mapping.
+                let payload = unsafe { data.as_ptr().add(offset + 8) };
+                // SAFETY: `payload` is 8-aligned and starts `len` readable,
+                // initialised bytes of a submitted record, which no producer
+                // reuses before the Release store below.
+                let words = unsafe { std::slice::from_raw_parts(payload.cast::<u64>(), len / 8) };
                 f(words);
                 seen += 1;
             }
             cons += (len + 8 + 7) & !7;
         }
+        // Release: pairs with the kernel's `smp_load_acquire` of
+        // `consumer_pos` in `__bpf_ringbuf_reserve`: the reads above happen
+        // before the space is reused.
         self.consumer_pos().store(cons, Ordering::Release);
         seen
     }
@@ -512,37 +527,86 @@ impl HandRing {
     }
 }
 
-/// The cold regime: consumes `records` in ring-sized rounds, each prefilled
-/// (untimed), drained by `consumer` doing `work` (timed), and handed back
-/// (untimed). Returns the time spent draining.
-pub fn drain_prefilled<E: RingEvent + Words>(
-    producer: &BenchProducer,
-    state: &mut State<E>,
+/// The cold regime for one consumer: a ring of its own, filled in
+/// ring-sized rounds (untimed), drained by the consumer (timed) and handed
+/// back (untimed).
+pub struct Cold<E: RingEvent + Words> {
+    producer: BenchProducer,
+    state: State<E>,
     consumer: Consumer,
-    work: Work,
-    records: u64,
-    seq: &mut u64,
-) -> Duration {
-    let capacity = producer.capacity();
-    let mut total = Duration::ZERO;
-    let mut left = records;
-    while left > 0 {
-        let n = left.min(capacity);
-        producer.prefill(n);
-        let start = Instant::now();
-        state.drain(consumer, work, n, seq);
-        total += start.elapsed();
-        state.release();
-        left -= n;
-    }
-    total
+    /// The next sequence number expected.
+    seq: u64,
 }
 
-/// Runs a producer thread over `producer` until `stop`, in runs of `batch`
-/// records written as `feed` says; returns (emitted, failed reserves).
-pub fn produce_until(
+impl<E: RingEvent + Words> Cold<E> {
+    pub fn new(ring_size: u32, consumer: Consumer) -> Self {
+        let mut producer = BenchProducer::new(ring_size, E::SIZE as u32);
+        let state = State::new(consumer, &mut producer);
+        Self {
+            producer,
+            state,
+            consumer,
+            seq: 0,
+        }
+    }
+
+    /// Records the ring holds when full.
+    pub fn capacity(&self) -> u64 {
+        self.producer.capacity()
+    }
+
+    /// Consumes `records`, doing `work` on each; returns the time spent
+    /// draining.
+    pub fn drain(&mut self, work: Work, records: u64) -> Duration {
+        let capacity = self.capacity();
+        let mut total = Duration::ZERO;
+        let mut left = records;
+        while left > 0 {
+            let n = left.min(capacity);
+            self.producer.prefill(n);
+            let start = Instant::now();
+            self.state.drain(self.consumer, work, n, &mut self.seq);
+            total += start.elapsed();
+            self.state.release();
+            left -= n;
+        }
+        total
+    }
+}
+
+/// Runs `f` while a producer thread keeps `producer` busy, in runs of
+/// `batch` records written as `feed` says. Returns what `f` returned and
+/// the producer's (emitted, failed reserves).
+pub fn while_producing<R>(
     producer: &BenchProducer,
-    stop: &std::sync::atomic::AtomicBool,
+    batch: u32,
+    feed: Feed,
+    f: impl FnOnce() -> R,
+) -> (R, (u64, u64)) {
+    /// Stops the producer even when `f` panics (a sequence mismatch), so
+    /// the scope's join does not wait forever.
+    struct StopOnDrop<'a>(&'a AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            // Relaxed: a stop flag, publishing no other data.
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let producer_thread = s.spawn(|| produce_until(producer, &stop, batch, feed));
+        let result = {
+            let _stop = StopOnDrop(&stop);
+            f()
+        };
+        (result, producer_thread.join().unwrap())
+    })
+}
+
+/// Keeps producing until `stop`; returns (emitted, failed reserves).
+fn produce_until(
+    producer: &BenchProducer,
+    stop: &AtomicBool,
     batch: u32,
     feed: Feed,
 ) -> (u64, u64) {
