@@ -2,10 +2,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::claim::{Claim, Role};
 use crate::error::{ReadError, ReaderError};
 use crate::policy::PublishPolicy;
 use crate::ring::{Cursor, Next, RawRing};
-use crate::sys::BPF_F_RB_OVERWRITE;
+use crate::uapi::BPF_F_RB_OVERWRITE;
 use crate::wait::{ReaderHandle, Waiter, Wake};
 use crate::RingBuf;
 
@@ -25,6 +26,8 @@ pub(crate) struct Consumer {
     nap: Duration,
     deadline: Option<Instant>,
     waiter: Waiter,
+    /// This process's only consumer of the ring while it lives.
+    _claim: Claim,
     // Declared last: dropped after everything that points into it.
     ring: RingBuf,
 }
@@ -36,6 +39,8 @@ impl Consumer {
                 flags: ring.map_flags(),
             });
         }
+        let claim = Claim::new(ring.id(), Role::Consumer)
+            .map_err(|ring| ReaderError::AlreadyConsumed { ring })?;
         let raw = ring.raw();
         let waiter = Waiter::new(std::os::fd::AsFd::as_fd(&ring))?;
         // Start from the live consumer position: the ring may have been
@@ -53,6 +58,7 @@ impl Consumer {
             nap: PublishPolicy::default().latency(),
             deadline: None,
             waiter,
+            _claim: claim,
             ring,
         })
     }

@@ -136,6 +136,15 @@ pub enum ReaderError {
         /// The map's flags.
         flags: u32,
     },
+    /// Another reader in this process already consumes this ring. Two
+    /// consumers of one ring would each move its consumer position, and the
+    /// one that lags would read space the producer is reusing. Drop the
+    /// other reader first (its `ring()` gives the same map).
+    #[error("{ring} already has a reader in this process: a ring has one consumer at a time")]
+    AlreadyConsumed {
+        /// The ring, as [`RingBuf::id`](crate::RingBuf::id) names it.
+        ring: crate::RingId,
+    },
     /// Setting up epoll or the wakeup eventfd failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),

@@ -78,9 +78,11 @@
 // Lets the derive's `::ringview::` paths resolve inside this crate too.
 extern crate self as ringview;
 
+mod claim;
 mod consumer;
 mod error;
 mod event;
+mod memory_ring;
 mod mmap;
 mod policy;
 mod reader;
@@ -88,6 +90,7 @@ mod ring;
 mod ringbuf;
 mod sys;
 pub mod testing;
+mod uapi;
 mod unsafe_reader;
 mod wait;
 
@@ -97,15 +100,18 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 #[doc(hidden)]
 pub use event::__private;
 
+pub use claim::RingId;
 pub use policy::PublishPolicy;
 pub use reader::{Reader, Record};
-pub use ring::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 pub use ringbuf::RingBuf;
 /// Derives [`RingEvent`] for a `#[repr(C)]` struct, or [`TaggedEvent`] for
 /// an enum of views; see the crate docs.
 #[cfg(feature = "derive")]
 pub use ringview_derive::RingEvent;
-pub use sys::{BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF};
+pub use uapi::{
+    BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT,
+    BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ,
+};
 pub use unsafe_reader::{Batch, UnsafeReader};
 pub use wait::ReaderHandle;
 

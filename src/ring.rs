@@ -7,12 +7,7 @@
 use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 
-/// `BPF_RINGBUF_BUSY_BIT`: the record is reserved but not yet submitted.
-pub const BPF_RINGBUF_BUSY_BIT: u32 = 1 << 31;
-/// `BPF_RINGBUF_DISCARD_BIT`: the record was discarded; skip it, but consume it.
-pub const BPF_RINGBUF_DISCARD_BIT: u32 = 1 << 30;
-/// `BPF_RINGBUF_HDR_SZ`: the 8-byte `{ u32 len; u32 pg_off; }` record header.
-pub const BPF_RINGBUF_HDR_SZ: usize = 8;
+use crate::uapi::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 
 /// The space a record with `len` payload bytes takes in the ring:
 /// `round_up(len + BPF_RINGBUF_HDR_SZ, 8)`.

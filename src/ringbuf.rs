@@ -4,11 +4,13 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::claim::RingId;
 use crate::error::{RingBufError, SyscallError};
+use crate::memory_ring::Shared;
 use crate::mmap::Mapping;
 use crate::ring::RawRing;
 use crate::sys;
-use crate::testing::Shared;
+use crate::uapi::BPF_MAP_TYPE_RINGBUF;
 
 /// One BPF ring buffer, mapped into this process.
 ///
@@ -36,6 +38,7 @@ use crate::testing::Shared;
 pub struct RingBuf {
     raw: RawRing,
     map_flags: u32,
+    id: RingId,
     backing: Backing,
 }
 
@@ -99,10 +102,10 @@ impl RingBuf {
             }
         }
         let info = sys::map_info(fd.as_fd())?;
-        if info.map_type != sys::BPF_MAP_TYPE_RINGBUF {
+        if info.map_type != BPF_MAP_TYPE_RINGBUF {
             return Err(RingBufError::WrongMapType {
                 found: info.map_type,
-                expected: sys::BPF_MAP_TYPE_RINGBUF,
+                expected: BPF_MAP_TYPE_RINGBUF,
             });
         }
         let page_size = sys::page_size();
@@ -117,6 +120,7 @@ impl RingBuf {
         Ok(Self {
             raw,
             map_flags: info.map_flags,
+            id: RingId::Map(info.id),
             backing: Backing::Kernel {
                 fd,
                 _mapping: mapping,
@@ -129,6 +133,7 @@ impl RingBuf {
         Self {
             raw: shared.raw(),
             map_flags: shared.map_flags(),
+            id: shared.id(),
             backing: Backing::Memory(shared),
         }
     }
@@ -147,6 +152,12 @@ impl RingBuf {
     /// The map's creation flags (`map_flags`).
     pub fn map_flags(&self) -> u32 {
         self.map_flags
+    }
+
+    /// Which ring this maps: the kernel's map id, or an in-memory ring's
+    /// number. Every `RingBuf` of one map has the same id.
+    pub fn id(&self) -> RingId {
+        self.id
     }
 
     pub(crate) fn raw(&self) -> RawRing {

@@ -11,15 +11,7 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use crate::error::SyscallError;
-
-/// `BPF_MAP_TYPE_RINGBUF` from `enum bpf_map_type`.
-pub const BPF_MAP_TYPE_RINGBUF: u32 = 27;
-/// `BPF_F_RB_OVERWRITE` (Linux 6.19): producers overwrite unconsumed records.
-pub const BPF_F_RB_OVERWRITE: u32 = 1 << 19;
-
-const BPF_MAP_GET_FD_BY_ID: libc::c_long = 14;
-const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
-const BPF_OBJ_GET: libc::c_long = 7;
+use crate::uapi::{BPF_MAP_GET_FD_BY_ID, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD};
 
 /// The prefix of `struct bpf_map_info` that ringview reads.
 #[repr(C)]
