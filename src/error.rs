@@ -118,6 +118,35 @@ pub enum ReadError {
         /// The bytes the producer had published from `pos`.
         available: u64,
     },
+    /// The ring's consumer position is not where this reader last put it:
+    /// another consumer (another process, or a consumer outside this
+    /// library) moved it. Records after `published` may have been
+    /// overwritten, so the reader hands out nothing more and never stores
+    /// its position over the other consumer's. Make this process the ring's
+    /// only consumer, then open a new reader.
+    #[error(
+        "another consumer moved the ring's consumer position from {published} to {live}: \
+         a ring has one consumer at a time"
+    )]
+    ConsumerMoved {
+        /// The position this reader last published.
+        published: u64,
+        /// The position found in the ring.
+        live: u64,
+    },
+    /// The producer is more than a ring ahead of this reader's position,
+    /// which only another consumer moving the consumer position allows:
+    /// the records at `pos` were overwritten.
+    #[error(
+        "the producer position {producer} lapped the reader at {pos}: \
+         another consumer moved the ring's consumer position"
+    )]
+    Lapped {
+        /// This reader's position.
+        pos: u64,
+        /// The producer position.
+        producer: u64,
+    },
     /// A system call failed while waiting.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
@@ -144,6 +173,13 @@ pub enum ReaderError {
     AlreadyConsumed {
         /// The ring, as [`RingBuf::id`](crate::RingBuf::id) names it.
         ring: crate::RingId,
+    },
+    /// The ring's consumer position is not 8-byte aligned, which no
+    /// consumer stores: something else wrote the consumer page.
+    #[error("the ring's consumer position {pos} is not 8-byte aligned")]
+    MisalignedPosition {
+        /// The position found.
+        pos: usize,
     },
     /// Setting up epoll or the wakeup eventfd failed.
     #[error(transparent)]

@@ -53,11 +53,11 @@ impl<T: RingEvent> View for T {
             None if bytes.len() < T::SIZE => Err(ReadError::RecordTooShort {
                 len: bytes.len(),
                 expected: T::SIZE,
-                type_name: T::C_NAME,
+                type_name: std::any::type_name::<T>(),
             }),
             None => Err(ReadError::Misaligned {
                 align: align_of::<T>(),
-                type_name: T::C_NAME,
+                type_name: std::any::type_name::<T>(),
             }),
         }
     }

@@ -101,6 +101,7 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 pub use event::__private;
 
 pub use claim::RingId;
+pub use consumer::Positions;
 pub use policy::PublishPolicy;
 pub use reader::{Reader, Record};
 pub use ringbuf::RingBuf;
@@ -112,7 +113,7 @@ pub use uapi::{
     BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT,
     BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ,
 };
-pub use unsafe_reader::{Batch, UnsafeReader};
+pub use unsafe_reader::{Batch, FuncFlow, UnsafeReader};
 pub use wait::ReaderHandle;
 
 /// The README's examples, compiled as doctests.

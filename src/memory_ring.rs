@@ -313,20 +313,47 @@ impl MemoryRing {
 
     /// Writes a raw header word `len_word` at the producer position and
     /// advances the producer position by `advance` bytes (a multiple of 8),
-    /// with no checks: for testing a consumer against corrupt rings.
-    pub fn push_raw(&self, len_word: u32, advance: usize) {
+    /// for testing a consumer against corrupt rings. The header is not
+    /// checked against `advance`; the ring's free space is, as for
+    /// [`reserve`](Self::reserve), so no record a reader still holds is
+    /// overwritten.
+    ///
+    /// # Errors
+    ///
+    /// [`Full`] (with `len` = `advance`) when `advance` bytes are not free.
+    ///
+    /// # Safety
+    ///
+    /// A reader trusts a submitted header's length. If `len_word` has the
+    /// BUSY bit clear and claims more than the record's space
+    /// (`round_up(len + 8, 8) > advance`, the length being `len_word`
+    /// without the BUSY and DISCARD bits), the claimed bytes run into the
+    /// records reserved after it: none of those may be written (reserved
+    /// and not yet submitted) while a reader of this ring can read past
+    /// this header, or the reader reads bytes as a producer writes them.
+    ///
+    /// # Panics
+    ///
+    /// If `advance` is not a multiple of 8.
+    pub unsafe fn push_raw(&self, len_word: u32, advance: usize) -> Result<(), Full> {
         assert_eq!(advance % 8, 0, "positions advance in multiples of 8");
         let shared = &*self.shared;
+        // Acquire, as in `reserve`: the consumer's reads of the space come
+        // first.
+        let cons_pos = shared.consumer_pos().load(Ordering::Acquire);
         let mut state = shared.lock();
+        let new_prod_pos = state.producer_pos.wrapping_add(advance);
+        if advance >= shared.size || new_prod_pos.wrapping_sub(cons_pos) >= shared.size {
+            return Err(Full { len: advance });
+        }
         // Relaxed, then a Release store of `producer_pos`: as in `reserve`.
         shared
             .header(state.producer_pos)
             .store(len_word, Ordering::Relaxed);
-        state.producer_pos = state.producer_pos.wrapping_add(advance);
-        state.pending_pos = state.producer_pos;
-        shared
-            .producer_pos()
-            .store(state.producer_pos, Ordering::Release);
+        state.producer_pos = new_prod_pos;
+        state.pending_pos = new_prod_pos;
+        shared.producer_pos().store(new_prod_pos, Ordering::Release);
+        Ok(())
     }
 }
 

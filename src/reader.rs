@@ -1,12 +1,14 @@
 //! [`Reader`]: the safe, copying reader.
 
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Instant;
 
 use zerocopy::FromBytes;
 
-use crate::consumer::Consumer;
+use crate::consumer::{Consumer, Positions};
 use crate::error::{ReadError, ReaderError};
 use crate::policy::PublishPolicy;
+use crate::ring::Decoded;
 use crate::wait::ReaderHandle;
 use crate::RingBuf;
 
@@ -53,7 +55,8 @@ impl Reader {
     ///
     /// # Errors
     ///
-    /// [`ReaderError::Overwrite`] for maps created with
+    /// [`ReaderError::AlreadyConsumed`] while another reader of this process
+    /// reads the same map; [`ReaderError::Overwrite`] for maps created with
     /// `BPF_F_RB_OVERWRITE`; [`ReaderError::Syscall`] when epoll or the
     /// eventfd cannot be set up.
     pub fn new(ring: RingBuf) -> Result<Self, ReaderError> {
@@ -84,21 +87,62 @@ impl Reader {
     /// [`ReadError::Closed`] after [`ReaderHandle::close`];
     /// [`ReadError::Flushed`] once after [`ReaderHandle::flush`] and
     /// [`ReadError::DeadlineExceeded`] after the deadline, both only with
-    /// the ring empty; [`ReadError::CorruptHeader`]; [`ReadError::Syscall`]
-    /// if waiting fails. `record` is unchanged on error.
+    /// the ring empty; [`ReadError::CorruptHeader`],
+    /// [`ReadError::ConsumerMoved`] and [`ReadError::Lapped`];
+    /// [`ReadError::Syscall`] if waiting fails. `record` is unchanged on
+    /// error.
     #[inline(always)]
     pub fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
-        let (pos, len) = self.consumer.next_blocking()?;
-        // SAFETY: `pos`/`len` were just returned by `next` on this ring; the
-        // consumer position is published past `pos` only below, after the
-        // slice's last use; the ring outlives this call.
-        let bytes = unsafe { self.consumer.raw.payload(pos, len) };
-        record.sample.clear();
-        record.sample.extend_from_slice(bytes);
-        record.remaining = self.consumer.remaining();
-        let end = self.consumer.cur.pos;
-        self.consumer.publish_lazily(end);
+        let decoded = self.consumer.next_blocking()?;
+        let end = decoded.end();
+        Self::copy(decoded, record);
+        self.release(end);
         Ok(())
+    }
+
+    /// Reads the next record into a new [`Record`] if one is ready, without
+    /// blocking. `Ok(None)` means the ring is empty (or its next record is
+    /// still being written), and everything read was handed back to the
+    /// producers: sleep in your own poller on [`as_fd`](AsFd::as_fd) until
+    /// it is readable, then call this until it returns `None` again.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_into`](Self::read_into), without the waiting ones.
+    pub fn try_read(&mut self) -> Result<Option<Record>, ReadError> {
+        let mut record = Record::default();
+        Ok(self.try_read_into(&mut record)?.then_some(record))
+    }
+
+    /// [`read_into`](Self::read_into) without blocking: `Ok(false)` when no
+    /// record is ready (see [`try_read`](Self::try_read)).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](Self::try_read).
+    #[inline(always)]
+    pub fn try_read_into(&mut self, record: &mut Record) -> Result<bool, ReadError> {
+        let Some(decoded) = self.consumer.next_now()? else {
+            return Ok(false);
+        };
+        let end = decoded.end();
+        Self::copy(decoded, record);
+        self.release(end);
+        Ok(true)
+    }
+
+    #[inline(always)]
+    fn copy(decoded: Decoded<'_>, record: &mut Record) {
+        record.sample.clear();
+        record.sample.extend_from_slice(decoded.bytes());
+        record.remaining = decoded.remaining();
+    }
+
+    /// A record is released once it is copied out.
+    #[inline(always)]
+    fn release(&mut self, end: usize) {
+        self.consumer.cursor().release(end);
+        self.consumer.publish_lazily();
     }
 
     /// Reads the next record as an owned `T`, copied from the start of the
@@ -111,10 +155,8 @@ impl Reader {
     /// its bytes. Otherwise as [`read_into`](Self::read_into).
     #[inline]
     pub fn read_as<T: FromBytes>(&mut self) -> Result<T, ReadError> {
-        let (pos, len) = self.consumer.next_blocking()?;
-        // SAFETY: as in `read_into`: fresh from `next`, published only after
-        // the slice's last use.
-        let bytes = unsafe { self.consumer.raw.payload(pos, len) };
+        let decoded = self.consumer.next_blocking()?;
+        let (bytes, end) = (decoded.bytes(), decoded.end());
         let result = match T::read_from_prefix(bytes) {
             Ok((value, _)) => Ok(value),
             Err(_) => {
@@ -127,8 +169,7 @@ impl Reader {
                 })
             }
         };
-        let end = self.consumer.cur.pos;
-        self.consumer.publish_lazily(end);
+        self.release(end);
         result
     }
 
@@ -161,12 +202,27 @@ impl Reader {
         self.consumer.ring()
     }
 
-    /// Bytes submitted or reserved but not yet read by this reader.
-    pub fn available_bytes(&self) -> usize {
-        self.consumer
-            .raw
-            .load_producer()
-            .wrapping_sub(self.consumer.cur.pos)
+    /// Bytes submitted or reserved after this reader's position: what it
+    /// has yet to read. (The ring's
+    /// [`available_bytes`](RingBuf::available_bytes) counts from the
+    /// published consumer position instead.)
+    pub fn unread_bytes(&self) -> usize {
+        self.consumer.unread_bytes()
+    }
+
+    /// The ring's positions as this reader sees them.
+    pub fn positions(&self) -> Positions {
+        self.consumer.positions()
+    }
+}
+
+impl AsFd for Reader {
+    /// The ring's descriptor, for readiness in your own poller: readable
+    /// when a producer commits a record after [`try_read`](Reader::try_read)
+    /// returned `None` (edge-triggered pollers: drain with `try_read` until
+    /// it returns `None` after each event).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.consumer.ring().as_fd()
     }
 }
 
@@ -242,7 +298,9 @@ mod tests {
         let ring = MemoryRing::new(4096).unwrap();
         let mut reader = Reader::new(ring.ring_buf()).unwrap();
         ring.output(b"before", 0).unwrap();
-        ring.push_raw(5000, 16);
+        // SAFETY: no record is reserved and unsubmitted while the reader
+        // reads past the corrupt header.
+        unsafe { ring.push_raw(5000, 16) }.unwrap();
         ring.output(b"after", 0).unwrap();
         assert_eq!(reader.read().unwrap().sample, b"before");
         let err = reader.read().unwrap_err();

@@ -4,6 +4,7 @@
 //! The kernel side cited below is `kernel/bpf/ringbuf.c` at Linux v6.18
 //! (`__bpf_ringbuf_reserve`, `bpf_ringbuf_commit`, `ringbuf_map_poll_kern`).
 
+use std::cell::Cell;
 use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 
@@ -46,34 +47,6 @@ unsafe impl Send for RawRing {}
 // SAFETY: as for `Send`: `&RawRing` only allows atomic accesses and reads of
 // submitted records.
 unsafe impl Sync for RawRing {}
-
-/// The consumer's view of the positions.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Cursor {
-    /// The next record's header position (free-running).
-    pub pos: usize,
-    /// The producer position as last loaded.
-    pub producer: usize,
-    /// The consumer position as last stored to the ring.
-    pub published: usize,
-}
-
-/// What the next position holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Next {
-    /// A submitted record: header at `pos`, `len` payload bytes.
-    Record { pos: usize, len: u32 },
-    /// The consumer has caught up with the producer.
-    Empty,
-    /// The next record is reserved but not yet submitted.
-    Busy,
-    /// The header at `pos` claims `len` bytes, beyond the `available` ones.
-    Corrupt {
-        pos: usize,
-        len: u32,
-        available: usize,
-    },
-}
 
 impl RawRing {
     /// # Safety
@@ -127,24 +100,31 @@ impl RawRing {
     /// `__bpf_ringbuf_reserve`: the headers of reserved records are written
     /// before it.
     #[inline]
-    pub fn load_producer(&self) -> usize {
+    fn load_producer(&self) -> usize {
         self.producer().load(Ordering::Acquire)
     }
 
     /// Loads the live `consumer_pos` (Acquire; pairs with any earlier
     /// consumer's Release store, so its consumption is visible).
+    #[inline]
     pub fn load_consumer(&self) -> usize {
         self.consumer().load(Ordering::Acquire)
     }
 
-    /// Stores `pos` into `consumer_pos` with Release.
+    /// Moves `consumer_pos` from `from` to `to` if it still holds `from`,
+    /// else returns what it holds: never moves it backwards past another
+    /// consumer's progress.
     ///
-    /// Pairs with the producer's `smp_load_acquire(&rb->consumer_pos)` in
-    /// `__bpf_ringbuf_reserve`: every read of the released records happens
-    /// before the producer may reserve (and overwrite) their space.
+    /// Success is Release: pairs with the producer's
+    /// `smp_load_acquire(&rb->consumer_pos)` in `__bpf_ringbuf_reserve`, so
+    /// every read of the released records happens before the producer may
+    /// reserve (and overwrite) their space. Failure is Relaxed: nothing is
+    /// read on the strength of it.
     #[inline]
-    pub fn store_consumer(&self, pos: usize) {
-        self.consumer().store(pos, Ordering::Release);
+    fn publish_consumer(&self, from: usize, to: usize) -> Result<(), usize> {
+        self.consumer()
+            .compare_exchange(from, to, Ordering::Release, Ordering::Relaxed)
+            .map(drop)
     }
 
     /// Loads the `len` word of the header at `pos` with Acquire.
@@ -168,101 +148,370 @@ impl RawRing {
         len.load(Ordering::Acquire)
     }
 
-    /// Decodes what is at `cur.pos`, skipping (and consuming) discarded
-    /// records. Reloads `producer_pos` only when the cached one is used up.
+    /// Bytes between the published consumer position and the producer.
+    pub fn available_bytes(&self) -> usize {
+        let consumer = self.load_consumer();
+        self.load_producer().wrapping_sub(consumer)
+    }
+}
+
+/// A record the [`Cursor`] decoded: its payload, valid while the cursor is
+/// borrowed. Only the cursor builds one, so reading a payload needs no
+/// `unsafe` anywhere else.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Decoded<'a> {
+    bytes: &'a [u8],
+    /// The position after the record.
+    end: usize,
+    /// Bytes the producer had published after the record when it was read.
+    remaining: usize,
+}
+
+impl<'a> Decoded<'a> {
+    /// The payload, exactly as long as the producer submitted it.
     #[inline(always)]
-    pub fn next(&self, cur: &mut Cursor) -> Next {
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// The position after the record: releasing up to here releases it.
+    #[inline(always)]
+    pub fn end(&self) -> usize {
+        self.end
+    }
+
+    /// Bytes the producer had published after the record.
+    #[inline(always)]
+    pub fn remaining(&self) -> usize {
+        self.remaining
+    }
+}
+
+/// A submitted record at the cursor, not yet taken: [`Cursor::take`] turns
+/// it into a [`Decoded`]. Carries no borrow, so a caller may wait (which
+/// needs the consumer mutably) between finding and taking it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ready {
+    pos: usize,
+    len: u32,
+}
+
+/// The cursor went wrong in a way only another consumer of the ring (or
+/// memory that is not a ring) explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// The live `consumer_pos` is not what this cursor last published.
+    Moved { published: usize, live: usize },
+    /// The producer is more than a ring ahead of the cursor.
+    Lapped { pos: usize, producer: usize },
+    /// A header claims more bytes than were published.
+    Corrupt {
+        pos: usize,
+        len: u32,
+        available: usize,
+    },
+}
+
+/// The one consumer cursor of a ring: where the next record is, what the
+/// caller is done with, and what the producers were told.
+///
+/// Positions only move forward except by [`rewind`](Self::rewind), which
+/// takes back records that were read but not released. Reading (through
+/// `&self`) never publishes; publishing needs `&mut self`, so no
+/// [`Decoded`] payload is alive when the consumer position passes it.
+#[derive(Debug)]
+pub(crate) struct Cursor {
+    raw: RawRing,
+    // INVARIANTS, in the ring's wrapping order (each at most a ring apart):
+    // `published <= released <= pos <= producer`;
+    // - `pos` is 8-aligned and only advanced past records decoded by
+    //   `peek`, so every position in `released..pos` starts a submitted
+    //   record or follows one;
+    // - `published` is the value this cursor last stored to (or found in)
+    //   `consumer_pos`: no producer reuses space at or after it.
+    /// The next record's header.
+    pos: Cell<usize>,
+    /// `producer_pos` as last loaded.
+    producer: Cell<usize>,
+    /// Everything before this is released by the caller.
+    released: Cell<usize>,
+    /// The consumer position as last published.
+    published: usize,
+    /// The last record rejected by a typed view: `(pos, len)`.
+    rejected: Cell<Option<(usize, u32)>>,
+}
+
+impl Cursor {
+    /// A cursor at the live consumer position: the ring may have been
+    /// consumed before (a pinned map, an earlier reader).
+    ///
+    /// # Errors
+    ///
+    /// The live position, when it is not 8-aligned (no consumer stores
+    /// such a position, so another writer of the consumer page did).
+    pub fn new(raw: RawRing) -> Result<Self, usize> {
+        let pos = raw.load_consumer();
+        if !pos.is_multiple_of(8) {
+            return Err(pos);
+        }
+        Ok(Self {
+            raw,
+            pos: Cell::new(pos),
+            producer: Cell::new(pos),
+            released: Cell::new(pos),
+            published: pos,
+            rejected: Cell::new(None),
+        })
+    }
+
+    /// The size of the data area in bytes.
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.raw.size()
+    }
+
+    /// The next record's position.
+    #[inline]
+    pub fn pos(&self) -> usize {
+        self.pos.get()
+    }
+
+    /// The position up to which records are released.
+    #[inline]
+    pub fn released(&self) -> usize {
+        self.released.get()
+    }
+
+    /// The producer position as last loaded.
+    #[inline]
+    pub fn producer(&self) -> usize {
+        self.producer.get()
+    }
+
+    /// Loads the live producer position (Acquire, see
+    /// [`RawRing::load_producer`]).
+    pub fn live_producer(&self) -> usize {
+        self.raw.load_producer()
+    }
+
+    /// Loads the live consumer position.
+    pub fn live_consumer(&self) -> usize {
+        self.raw.load_consumer()
+    }
+
+    /// Finds the submitted record at the cursor, skipping (and consuming)
+    /// discarded ones; `Ok(None)` when the ring is empty or the next record
+    /// is still BUSY. Reloads `producer_pos` only when the cached one is
+    /// used up, and then checks that no other consumer moved the consumer
+    /// position or let the producer lap this cursor: one more load of
+    /// `consumer_pos`, whose cache line this consumer itself writes, per
+    /// refill (not per record).
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`]; the cursor does not move past it.
+    #[inline(always)]
+    pub fn peek(&self) -> Result<Option<Ready>, Fault> {
         loop {
-            if cur.pos == cur.producer {
-                cur.producer = self.load_producer();
-                if cur.pos == cur.producer {
-                    return Next::Empty;
+            let pos = self.pos.get();
+            let mut producer = self.producer.get();
+            if pos == producer {
+                producer = self.refill()?;
+                if pos == producer {
+                    return Ok(None);
                 }
             }
-            let available = cur.producer.wrapping_sub(cur.pos);
-            let header = self.load_header(cur.pos);
+            let available = producer.wrapping_sub(pos);
+            let header = self.raw.load_header(pos);
             if header & BPF_RINGBUF_BUSY_BIT != 0 {
-                return Next::Busy;
+                return Ok(None);
             }
             let len = header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
             let step = stride(len);
-            if step > available || step > self.size() {
-                return Next::Corrupt {
-                    pos: cur.pos,
+            if step > available {
+                return Err(Fault::Corrupt {
+                    pos,
                     len,
                     available,
-                };
+                });
             }
-            let pos = cur.pos;
-            cur.pos = cur.pos.wrapping_add(step);
             if header & BPF_RINGBUF_DISCARD_BIT == 0 {
-                return Next::Record { pos, len };
+                return Ok(Some(Ready { pos, len }));
+            }
+            self.pos.set(pos.wrapping_add(step));
+        }
+    }
+
+    /// Reloads `producer_pos` and checks the cursor against the live
+    /// positions.
+    #[inline]
+    fn refill(&self) -> Result<usize, Fault> {
+        let producer = self.raw.load_producer();
+        self.check(producer)?;
+        self.producer.set(producer);
+        Ok(producer)
+    }
+
+    /// Whether the live positions are consistent with this cursor being the
+    /// ring's only consumer.
+    fn check(&self, producer: usize) -> Result<(), Fault> {
+        let live = self.raw.load_consumer();
+        if live != self.published {
+            return Err(Fault::Moved {
+                published: self.published,
+                live,
+            });
+        }
+        let pos = self.pos.get();
+        // The producer never gets more than a ring ahead of the published
+        // position, which is at or before `pos`.
+        if producer.wrapping_sub(pos) > self.raw.size() {
+            return Err(Fault::Lapped { pos, producer });
+        }
+        Ok(())
+    }
+
+    /// Takes the record `ready` found: the cursor moves past it.
+    ///
+    /// # Panics
+    ///
+    /// If the cursor moved since `ready` was found (a bug in this crate,
+    /// never a property of the ring's contents).
+    #[inline(always)]
+    pub fn take(&self, ready: Ready) -> Decoded<'_> {
+        let Ready { pos, len } = ready;
+        assert_eq!(pos, self.pos.get(), "a record is taken where it was found");
+        let end = pos.wrapping_add(stride(len));
+        self.pos.set(end);
+        let offset = (pos & self.raw.mask) + BPF_RINGBUF_HDR_SZ;
+        debug_assert!(offset + len as usize <= 2 * self.raw.size());
+        // SAFETY: `peek` found `stride(len) <= available <= size` (a cursor
+        // more than a ring behind the producer is a `Fault::Lapped`), and
+        // `pos & mask < size`, so `offset + len <= 2 * size`: the range is
+        // within the readable data area (`RawRing` invariant).
+        let ptr = unsafe { self.raw.data.as_ptr().add(offset) };
+        // SAFETY: `ptr..ptr + len` is readable (above), and holds a record
+        // whose header `peek` loaded (Acquire) with BUSY clear, so its
+        // producer finished writing it. No producer writes it again until
+        // `consumer_pos` passes `pos`: this cursor publishes only with
+        // `&mut self`, which the returned borrow of `self` excludes, and no
+        // other consumer moves `consumer_pos` (the readers' claim in this
+        // process, `UnsafeReader::new`'s contract outside it). The ring
+        // outlives `self` (the `RingBuf` owning it is dropped after the
+        // cursor). The bytes are initialised: the kernel zeroes the ring on
+        // allocation and producers write only initialised bytes.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, len as usize) };
+        Decoded {
+            bytes,
+            end,
+            remaining: self.producer.get().wrapping_sub(end),
+        }
+    }
+
+    /// Marks everything before `end` as released (a decoded record's end,
+    /// or [`pos`](Self::pos)). Nothing is published.
+    #[inline(always)]
+    pub fn release(&self, end: usize) {
+        debug_assert!(end.wrapping_sub(self.released.get()) <= self.raw.size());
+        self.released.set(end);
+    }
+
+    /// Moves the cursor past everything published so far, past a header
+    /// that cannot be decoded.
+    #[cold]
+    pub fn skip_to_producer(&self) {
+        self.pos.set(self.producer.get());
+    }
+
+    /// Moves the cursor back to the released position: the records read
+    /// since are read again.
+    #[inline]
+    pub fn rewind(&self) {
+        self.pos.set(self.released.get());
+    }
+
+    /// Remembers `record` as rejected by a typed view: its bytes stay
+    /// reachable through [`rejected`](Self::rejected) until it is released.
+    #[cold]
+    pub fn reject(&self, record: &Decoded<'_>) {
+        let len = record.bytes.len() as u32;
+        self.rejected
+            .set(Some((record.end.wrapping_sub(stride(len)), len)));
+    }
+
+    /// The last rejected record, while it is read and not yet released.
+    pub fn rejected(&self) -> Option<Decoded<'_>> {
+        let (pos, len) = self.rejected.get()?;
+        let released = self.released.get();
+        // Free-running positions: "released <= pos < self.pos" in wrapping
+        // order.
+        if pos.wrapping_sub(released) >= self.pos.get().wrapping_sub(released) {
+            return None;
+        }
+        // The record lies between `released` and `pos`: taken, not released,
+        // so never published past. Decode it again from where it was found.
+        let saved = self.pos.replace(pos);
+        let record = self.take(Ready { pos, len });
+        self.pos.set(saved);
+        Some(record)
+    }
+
+    /// Publishes the released position, if it moved, with one store.
+    ///
+    /// If another consumer moved `consumer_pos`, nothing is stored (it is
+    /// never moved backwards); the next refill reports the move.
+    #[inline]
+    pub fn publish(&mut self) {
+        let to = self.released.get();
+        if to != self.published {
+            match self.raw.publish_consumer(self.published, to) {
+                Ok(()) => self.published = to,
+                Err(_) => {
+                    // Make the next `peek` refill, so it sees the move.
+                    self.producer.set(self.pos.get());
+                }
             }
         }
     }
 
-    /// The payload of the record whose header is at `pos`.
-    ///
-    /// # Safety
-    ///
-    /// `pos` and `len` must come from a [`Next::Record`] returned by
-    /// [`next`](Self::next) on this ring, the consumer position must not have
-    /// been published past `pos` while the slice is alive (so no producer
-    /// can reuse the bytes), and the owner must outlive `'a`.
-    #[inline]
-    pub unsafe fn payload<'a>(&self, pos: usize, len: u32) -> &'a [u8] {
-        let offset = (pos & self.mask) + BPF_RINGBUF_HDR_SZ;
-        debug_assert!(offset + len as usize <= 2 * self.size());
-        // SAFETY: `next` checked `stride(len) <= size`, and `pos & mask <
-        // size`, so `offset + len <= 2 * size`: the range is within the
-        // readable data area (struct invariant).
-        let ptr = unsafe { self.data.as_ptr().add(offset) };
-        // SAFETY: `ptr..ptr + len` is readable (above) and, per this
-        // function's contract, holds a submitted record that no producer
-        // writes until the consumer position passes it, which cannot happen
-        // while the slice (`'a`) is alive. The bytes are initialised (the
-        // kernel zeroes the ring on allocation; producers write only
-        // initialised bytes).
-        unsafe { std::slice::from_raw_parts(ptr, len as usize) }
-    }
-
-    /// Publishes `pos` as the consumer position if it moved.
-    #[inline]
-    pub fn publish(&self, cur: &mut Cursor, pos: usize) {
-        if cur.published != pos {
-            self.store_consumer(pos);
-            cur.published = pos;
+    /// Publishes the released position if at least `threshold` bytes are
+    /// released but unpublished.
+    #[inline(always)]
+    pub fn publish_at_least(&mut self, threshold: usize) {
+        if self.released.get().wrapping_sub(self.published) >= threshold {
+            self.publish();
         }
     }
 
-    /// After publishing everything up to `cur.pos`, decides whether the
-    /// consumer may sleep: `true` when nothing can be read without waiting.
+    /// After publishing everything released, decides whether the consumer
+    /// may sleep: `Ok(true)` when nothing can be read without waiting.
     ///
     /// The SeqCst fence orders the Release store of `consumer_pos` before
     /// the loads below. It pairs with the full barrier of the producer's
     /// `xchg(&hdr->len, ...)` in `bpf_ringbuf_commit`, which precedes its
     /// `smp_load_acquire(&rb->consumer_pos)`: either this load sees the
     /// committed record, or the producer sees our position and wakes us.
-    pub fn should_sleep(&self, cur: &mut Cursor) -> bool {
-        debug_assert_eq!(cur.published, cur.pos);
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`] found by the refill.
+    pub fn should_sleep(&self) -> Result<bool, Fault> {
+        debug_assert_eq!(self.released.get(), self.pos.get());
         atomic::fence(Ordering::SeqCst);
-        cur.producer = self.load_producer();
-        if cur.pos == cur.producer {
-            return true;
-        }
-        self.load_header(cur.pos) & BPF_RINGBUF_BUSY_BIT != 0
+        let producer = self.refill()?;
+        let pos = self.pos.get();
+        Ok(pos == producer || self.raw.load_header(pos) & BPF_RINGBUF_BUSY_BIT != 0)
     }
 
-    /// Whether a submitted (or discarded) record is at `cur.pos`, without
-    /// consuming it; refreshes the cached producer position.
-    pub fn has_record(&self, cur: &mut Cursor) -> bool {
-        cur.producer = self.load_producer();
-        cur.pos != cur.producer && self.load_header(cur.pos) & BPF_RINGBUF_BUSY_BIT == 0
-    }
-
-    /// Bytes between the published consumer position and the producer.
-    pub fn available_bytes(&self) -> usize {
-        let consumer = self.load_consumer();
-        self.load_producer().wrapping_sub(consumer)
+    /// Whether a submitted (or discarded) record is at the cursor, without
+    /// taking it; refreshes the cached producer position.
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`] found by the refill.
+    pub fn has_record(&self) -> Result<bool, Fault> {
+        let producer = self.refill()?;
+        let pos = self.pos.get();
+        Ok(pos != producer && self.raw.load_header(pos) & BPF_RINGBUF_BUSY_BIT == 0)
     }
 }

@@ -2,13 +2,14 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Instant;
 
-use crate::consumer::Consumer;
+use crate::consumer::{Consumer, Positions};
 use crate::error::{ReadError, ReaderError};
 use crate::event::{split_tail, RingEvent, TaggedEvent, View, ViewAs};
 use crate::policy::PublishPolicy;
-use crate::ring::{stride, Cursor, Next};
+use crate::ring::{Cursor, Ready};
 use crate::wait::ReaderHandle;
 use crate::RingBuf;
 
@@ -55,10 +56,6 @@ use crate::RingBuf;
 #[derive(Debug)]
 pub struct UnsafeReader<T: ?Sized + View = [u8]> {
     consumer: Consumer,
-    /// The last record rejected: `(pos, len)`. Its bytes are shown only
-    /// while it is the last record read and is not published past (checked
-    /// in `rejected`, so the hot path never clears this).
-    rejected: Option<(usize, u32)>,
     _view: PhantomData<fn() -> *const T>,
 }
 
@@ -67,23 +64,43 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     ///
     /// # Safety
     ///
-    /// While any view handed out by this reader is alive, nothing else may
-    /// advance this ring's consumer position: no other reader (in this
-    /// process or another, on this `RingBuf` or another mapping of the same
-    /// map) may consume it. Otherwise a producer may overwrite the bytes
-    /// behind a live `&T`.
+    /// For as long as this reader lives, nothing outside this library may
+    /// move the ring's consumer position: no other process consuming the
+    /// same map, and no consumer of another library (aya's `RingBuf`,
+    /// libbpf's `ring_buffer`) in this process. A producer reuses ring space
+    /// as soon as the consumer position passes it, so a consumer moving it
+    /// would let a producer overwrite the bytes behind a live view `&T`,
+    /// and it need not be while the view is alive: a move between two reads
+    /// is enough for the next view to cover reused space.
+    ///
+    /// Other readers of this library need no promise: a second reader of
+    /// the same map in this process is refused with
+    /// [`ReaderError::AlreadyConsumed`], however the map was opened. The
+    /// reader also checks at every refill of the producer position that the
+    /// consumer position is still where it left it, and stops with
+    /// [`ReadError::ConsumerMoved`] when not; that check narrows the harm of
+    /// a broken promise but cannot make it sound, since a move between two
+    /// refills goes unseen until the next one.
     ///
     /// # Errors
     ///
-    /// [`ReaderError::Overwrite`] for maps created with
+    /// [`ReaderError::AlreadyConsumed`] while another reader of this process
+    /// reads the same map; [`ReaderError::Overwrite`] for maps created with
     /// `BPF_F_RB_OVERWRITE`, where producers overwrite unconsumed records;
     /// [`ReaderError::Syscall`] when epoll or the eventfd cannot be set up.
     pub unsafe fn new(ring: RingBuf) -> Result<Self, ReaderError> {
         Ok(Self {
             consumer: Consumer::new(ring)?,
-            rejected: None,
             _view: PhantomData,
         })
+    }
+
+    /// Ends the previous view: releases every record read so far, and
+    /// publishes once enough is released.
+    #[inline(always)]
+    fn end_view(&mut self) {
+        self.consumer.release_all();
+        self.consumer.publish_lazily();
     }
 
     /// Views the next record, blocking until one is submitted. The previous
@@ -95,26 +112,39 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// the reader moves past it, and [`rejected`](Self::rejected) shows its
     /// bytes until the next read or commit. [`ReadError::Closed`],
     /// [`ReadError::Flushed`], [`ReadError::DeadlineExceeded`],
-    /// [`ReadError::CorruptHeader`] and [`ReadError::Syscall`] as for
+    /// [`ReadError::CorruptHeader`], [`ReadError::ConsumerMoved`],
+    /// [`ReadError::Lapped`] and [`ReadError::Syscall`] as for
     /// [`Reader::read_into`](crate::Reader::read_into).
     #[inline(always)]
     pub fn read<U: ?Sized + View>(&mut self) -> Result<&U, ReadError>
     where
         T: ViewAs<U>,
     {
-        let (pos, len) = self.next_record()?;
-        // SAFETY: `pos`/`len` come from `next` on this ring; the consumer
-        // position is published past `pos` only by a later `read`,
-        // `commit`, batch or drop, all of which need `&mut self` and so end
-        // the returned borrow first; the ring lives as long as `self`.
-        let bytes = unsafe { self.consumer.raw.payload(pos, len) };
-        match U::view(bytes) {
-            Ok(view) => Ok(view),
-            Err(err) => {
-                self.rejected = Some((pos, len));
-                Err(err)
-            }
-        }
+        self.end_view();
+        let ready = self.consumer.ready_blocking()?;
+        decode(self.consumer.cursor(), ready, U::view)
+    }
+
+    /// Views the next record if one is ready, without blocking; the
+    /// previous view is released. `Ok(None)` means the ring is empty (or its
+    /// next record is still being written), and everything released was
+    /// handed back to the producers: sleep in your own poller on
+    /// [`as_fd`](AsFd::as_fd) until it is readable, then call this until it
+    /// returns `None` again.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read), without the waiting ones.
+    #[inline(always)]
+    pub fn try_read<U: ?Sized + View>(&mut self) -> Result<Option<&U>, ReadError>
+    where
+        T: ViewAs<U>,
+    {
+        self.end_view();
+        let Some(ready) = self.consumer.ready_now()? else {
+            return Ok(None);
+        };
+        decode(self.consumer.cursor(), ready, U::view).map(Some)
     }
 
     /// Views the next record as a header `H` and the bytes after it: the
@@ -129,10 +159,9 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     where
         T: ViewAs<H>,
     {
-        let (pos, len) = self.next_record()?;
-        // SAFETY: as in `read`.
-        let bytes = unsafe { self.consumer.raw.payload(pos, len) };
-        split_tail(bytes).inspect_err(|_| self.rejected = Some((pos, len)))
+        self.end_view();
+        let ready = self.consumer.ready_blocking()?;
+        decode(self.consumer.cursor(), ready, split_tail)
     }
 
     /// Views the next record as the variant of `E` its leading tag names,
@@ -146,51 +175,33 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// otherwise as [`read`](Self::read).
     #[inline]
     pub fn read_tagged<'r, E: TaggedEvent<'r>>(&'r mut self) -> Result<E, ReadError> {
-        let (pos, len) = self.next_record()?;
-        // SAFETY: as in `read`.
-        let bytes = unsafe { self.consumer.raw.payload(pos, len) };
-        E::from_record(bytes).inspect_err(|_| self.rejected = Some((pos, len)))
-    }
-
-    /// The next record's position, blocking; releases the previous views.
-    #[inline(always)]
-    fn next_record(&mut self) -> Result<(usize, u32), ReadError> {
-        // Blocking publishes everything handed out so far: `&mut self` means
-        // no view of it is alive.
-        let (pos, len) = self.consumer.next_blocking()?;
-        // Release what came before this record once enough has piled up.
-        self.consumer.publish_lazily(pos);
-        Ok((pos, len))
+        self.end_view();
+        let ready = self.consumer.ready_blocking()?;
+        decode(self.consumer.cursor(), ready, E::from_record)
     }
 
     /// The bytes of the last record a read rejected, until the next read or
     /// commit.
     pub fn rejected(&self) -> Option<&[u8]> {
-        let (pos, len) = self.rejected?;
-        let cur = &self.consumer.cur;
-        let last_read = cur.pos == pos.wrapping_add(stride(len));
-        // Positions are free-running: "published <= pos" is a wrapping test.
-        let unpublished = (pos.wrapping_sub(cur.published) as isize) >= 0;
-        if !(last_read && unpublished) {
-            return None;
-        }
-        // SAFETY: `pos`/`len` came from `next` on this ring, and the
-        // consumer position has not been published past `pos` (checked
-        // above); it can only be by a call that needs `&mut self`, which
-        // ends this borrow first.
-        Some(unsafe { self.consumer.raw.payload(pos, len) })
+        self.consumer
+            .cursor()
+            .rejected()
+            .map(|record| record.bytes())
     }
 
     /// Releases every record handed out so far, with one store of the
     /// consumer position.
     pub fn commit(&mut self) {
-        self.rejected = None;
-        self.consumer.publish_all();
+        self.consumer.release_all();
+        self.consumer.publish();
     }
 
     /// Waits for at least one record, then hands out views of every record
-    /// available, all valid until the batch is committed (or dropped), which
-    /// releases them with one store of the consumer position.
+    /// available, all valid until the batch ends. [`Batch::commit`] releases
+    /// them with one store of the consumer position; a batch dropped
+    /// without `commit` (a `?` that returned early, a panic) releases none
+    /// of them, and the next read starts again at its first record. The
+    /// previous view is released.
     ///
     /// # Errors
     ///
@@ -203,7 +214,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// use ringview::UnsafeReader;
     ///
     /// let ring = MemoryRing::new(4096).unwrap();
-    /// // SAFETY: this reader is the ring's only consumer.
+    /// // SAFETY: nothing outside this library consumes the ring.
     /// let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf()) }.unwrap();
     /// ring.output(b"one", 0).unwrap();
     /// ring.output(b"two", 0).unwrap();
@@ -217,60 +228,158 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// batch.commit();
     /// ```
     pub fn batch(&mut self) -> Result<Batch<'_, T>, ReadError> {
-        self.commit();
-        let (first, _) = self.consumer.next_blocking()?;
-        // The batch decodes the first record again: step back to it.
-        self.consumer.cur.pos = first;
-        Ok(Batch {
-            pos: Cell::new(first),
-            producer: Cell::new(self.consumer.cur.producer),
-            rejected: Cell::new(None),
-            reader: self,
-        })
+        self.batch_n(usize::MAX)
+    }
+
+    /// [`batch`](Self::batch), handing out at most `max` views.
+    ///
+    /// # Errors
+    ///
+    /// As [`batch`](Self::batch).
+    pub fn batch_n(&mut self, max: usize) -> Result<Batch<'_, T>, ReadError> {
+        self.end_view();
+        let first = self.consumer.ready_blocking()?;
+        Ok(Batch::new(self, first, max))
+    }
+
+    /// [`batch`](Self::batch) without blocking: `Ok(None)` when no record
+    /// is ready, as for [`try_read`](Self::try_read).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](Self::try_read).
+    pub fn try_batch(&mut self) -> Result<Option<Batch<'_, T>>, ReadError> {
+        self.try_batch_n(usize::MAX)
+    }
+
+    /// [`try_batch`](Self::try_batch), handing out at most `max` views.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](Self::try_read).
+    pub fn try_batch_n(&mut self, max: usize) -> Result<Option<Batch<'_, T>>, ReadError> {
+        self.end_view();
+        let Some(first) = self.consumer.ready_now()? else {
+            return Ok(None);
+        };
+        Ok(Some(Batch::new(self, first, max)))
     }
 
     /// Waits for at least one record, then calls `f` with a view of each
-    /// available record and the bytes remaining after it, and commits them
-    /// all with one store. Returns how many records `f` saw.
+    /// available record and the bytes remaining after it. Returns how many
+    /// records `f` finished. The previous view is released.
+    ///
+    /// A record is released when `f` returns for it, and the released
+    /// records are published with one store when the call ends. `f` may
+    /// return `()`, or a [`ControlFlow`](std::ops::ControlFlow): `Break`
+    /// stops the call and leaves the record it was given unreleased, so the
+    /// next read starts with it. A panic in `f` likewise leaves its record
+    /// (and everything after it) in the ring.
     ///
     /// # Errors
     ///
     /// As [`read`](Self::read). On [`ReadError::RecordTooShort`] the records
-    /// before the short one are committed and [`rejected`](Self::rejected)
+    /// before the short one are released and [`rejected`](Self::rejected)
     /// shows the short one.
-    pub fn read_func<F>(&mut self, mut f: F) -> Result<usize, ReadError>
+    pub fn read_func<F, R>(&mut self, f: F) -> Result<usize, ReadError>
     where
-        F: FnMut(&T, usize),
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
     {
-        self.commit();
-        let (mut pos, mut len) = self.consumer.next_blocking()?;
-        let mut count = 0;
-        loop {
-            // SAFETY: `pos`/`len` come from `next` on this ring, and the
-            // consumer position is published past them only after `f`
-            // returned (the view does not escape `f`: it is only valid for
-            // the call's lifetime).
-            let bytes = unsafe { self.consumer.raw.payload(pos, len) };
-            match T::view(bytes) {
-                Ok(view) => f(view, self.consumer.remaining()),
-                Err(err) => {
-                    self.consumer.raw.publish(&mut self.consumer.cur, pos);
-                    self.rejected = Some((pos, len));
-                    return Err(err);
-                }
-            }
-            count += 1;
-            match self.consumer.try_next() {
-                Ok(Some(next)) => (pos, len) = next,
-                Ok(None) => break,
-                Err(err) => {
-                    self.consumer.publish_all();
-                    return Err(err);
-                }
-            }
+        self.consume(true, usize::MAX, f)
+    }
+
+    /// [`read_func`](Self::read_func) for at most `max` records (libbpf's
+    /// `ring_buffer__consume_n`).
+    ///
+    /// # Errors
+    ///
+    /// As [`read_func`](Self::read_func).
+    pub fn read_func_n<F, R>(&mut self, max: usize, f: F) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
+    {
+        self.consume(true, max, f)
+    }
+
+    /// [`read_func`](Self::read_func) without blocking: `Ok(0)` when no
+    /// record is ready, as for [`try_read`](Self::try_read).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](Self::try_read).
+    pub fn try_read_func<F, R>(&mut self, f: F) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
+    {
+        self.consume(false, usize::MAX, f)
+    }
+
+    /// [`try_read_func`](Self::try_read_func) for at most `max` records.
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](Self::try_read).
+    pub fn try_read_func_n<F, R>(&mut self, max: usize, f: F) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
+    {
+        self.consume(false, max, f)
+    }
+
+    #[inline(always)]
+    fn consume<F, R>(&mut self, block: bool, max: usize, mut f: F) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
+    {
+        self.end_view();
+        if max == 0 {
+            return Ok(0);
         }
-        self.consumer.publish_all();
-        Ok(count)
+        let mut ready = if block {
+            self.consumer.ready_blocking()?
+        } else {
+            match self.consumer.ready_now()? {
+                Some(ready) => ready,
+                None => return Ok(0),
+            }
+        };
+        let consumer = &self.consumer;
+        let cursor = consumer.cursor();
+        // A panic in `f` leaves its record unreleased: back to it.
+        let rewind = RewindOnPanic(cursor);
+        let mut count = 0;
+        let result = loop {
+            let record = cursor.take(ready);
+            let view = match T::view(record.bytes()) {
+                Ok(view) => view,
+                Err(err) => {
+                    cursor.reject(&record);
+                    break Err(err);
+                }
+            };
+            if f(view, record.remaining()).is_break() {
+                cursor.rewind();
+                break Ok(count);
+            }
+            cursor.release(record.end());
+            count += 1;
+            if count == max {
+                break Ok(count);
+            }
+            match consumer.peek() {
+                Ok(Some(next)) => ready = next,
+                Ok(None) => break Ok(count),
+                Err(err) => break Err(err),
+            }
+        };
+        drop(rewind);
+        self.consumer.publish();
+        result
     }
 
     /// Sets (or clears) the deadline for blocking reads; see
@@ -294,97 +403,153 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     pub fn ring(&self) -> &RingBuf {
         self.consumer.ring()
     }
+
+    /// Bytes submitted or reserved after this reader's position; see
+    /// [`Reader::unread_bytes`](crate::Reader::unread_bytes).
+    pub fn unread_bytes(&self) -> usize {
+        self.consumer.unread_bytes()
+    }
+
+    /// The ring's positions as this reader sees them.
+    pub fn positions(&self) -> Positions {
+        self.consumer.positions()
+    }
 }
 
-/// Views handed out by [`UnsafeReader::batch`], all valid until the batch is
-/// committed or dropped.
+impl<T: ?Sized + View> AsFd for UnsafeReader<T> {
+    /// The ring's descriptor, for readiness in your own poller; see
+    /// [`try_read`](UnsafeReader::try_read) and
+    /// [`Reader::as_fd`](crate::Reader).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.consumer.ring().as_fd()
+    }
+}
+
+/// Takes the record `ready` found and views it with `view`; a record the
+/// view rejects stays reachable through `rejected()`.
+#[inline(always)]
+fn decode<'a, V>(
+    cursor: &'a Cursor,
+    ready: Ready,
+    view: impl FnOnce(&'a [u8]) -> Result<V, ReadError>,
+) -> Result<V, ReadError> {
+    let record = cursor.take(ready);
+    view(record.bytes()).inspect_err(|_| cursor.reject(&record))
+}
+
+/// Rewinds the cursor to its released position when dropped by a panic.
+struct RewindOnPanic<'a>(&'a Cursor);
+
+impl Drop for RewindOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.rewind();
+        }
+    }
+}
+
+/// What a [`read_func`](UnsafeReader::read_func) callback returns: `()` to
+/// go on, or a [`ControlFlow`](std::ops::ControlFlow) whose `Break` stops
+/// the call before the record it was given is released.
+pub trait FuncFlow {
+    /// Whether to stop.
+    fn is_break(&self) -> bool;
+}
+
+impl FuncFlow for () {
+    #[inline(always)]
+    fn is_break(&self) -> bool {
+        false
+    }
+}
+
+impl<B, C> FuncFlow for std::ops::ControlFlow<B, C> {
+    #[inline(always)]
+    fn is_break(&self) -> bool {
+        std::ops::ControlFlow::is_break(self)
+    }
+}
+
+/// Views handed out by [`UnsafeReader::batch`], all valid until the batch
+/// ends: [`commit`](Self::commit) releases them, dropping the batch
+/// without it releases none.
 #[derive(Debug)]
 pub struct Batch<'r, T: ?Sized + View> {
     reader: &'r mut UnsafeReader<T>,
-    /// The batch's cursor: the next record, and the producer position as
-    /// last loaded. The reader's own cursor is updated when the batch ends.
-    pos: Cell<usize>,
-    producer: Cell<usize>,
-    rejected: Cell<Option<(usize, u32)>>,
+    /// The record found while waiting, handed out by the first `next`.
+    first: Cell<Option<Ready>>,
+    /// How many more views this batch may hand out.
+    left: Cell<usize>,
 }
 
-impl<T: ?Sized + View> Batch<'_, T> {
+impl<'r, T: ?Sized + View> Batch<'r, T> {
+    fn new(reader: &'r mut UnsafeReader<T>, first: Ready, max: usize) -> Self {
+        Self {
+            reader,
+            first: Cell::new(Some(first)),
+            left: Cell::new(max),
+        }
+    }
+
     /// Views the next available record, or `None` when none is available
-    /// without waiting. Never blocks.
+    /// without waiting (or the batch's limit is reached). Never blocks.
     ///
     /// # Errors
     ///
     /// [`ReadError::RecordTooShort`] (the batch moves past the record;
-    /// [`rejected`](Self::rejected) shows it until the batch ends) and
-    /// [`ReadError::CorruptHeader`].
+    /// [`rejected`](Self::rejected) shows it until the batch ends), and the
+    /// ring's faults as for [`UnsafeReader::read`].
     #[inline(always)]
     pub fn next<U: ?Sized + View>(&self) -> Result<Option<&U>, ReadError>
     where
         T: ViewAs<U>,
     {
-        let raw = &self.reader.consumer.raw;
-        let mut cur = Cursor {
-            pos: self.pos.get(),
-            producer: self.producer.get(),
-            published: self.reader.consumer.cur.published,
-        };
-        let next = raw.next(&mut cur);
-        self.pos.set(cur.pos);
-        self.producer.set(cur.producer);
-        let (pos, len) = match next {
-            Next::Record { pos, len } => (pos, len),
-            Next::Empty | Next::Busy => return Ok(None),
-            Next::Corrupt {
-                pos,
-                len,
-                available,
-            } => {
-                self.pos.set(cur.producer);
-                return Err(ReadError::CorruptHeader {
-                    pos: pos as u64,
-                    len,
-                    available: available as u64,
-                });
-            }
-        };
-        // SAFETY: `pos`/`len` come from `next` on this ring; the consumer
-        // position is published past them only when the batch is committed
-        // or dropped, which ends every borrow of `self`.
-        let bytes = unsafe { raw.payload(pos, len) };
-        match U::view(bytes) {
-            Ok(view) => Ok(Some(view)),
-            Err(err) => {
-                self.rejected.set(Some((pos, len)));
-                Err(err)
-            }
+        let left = self.left.get();
+        if left == 0 {
+            return Ok(None);
         }
+        let consumer = &self.reader.consumer;
+        let ready = match self.first.take() {
+            Some(ready) => ready,
+            None => match consumer.peek()? {
+                Some(ready) => ready,
+                None => return Ok(None),
+            },
+        };
+        self.left.set(left - 1);
+        decode(consumer.cursor(), ready, U::view).map(Some)
     }
 
     /// The bytes of the last record this batch rejected as too short.
     pub fn rejected(&self) -> Option<&[u8]> {
-        let (pos, len) = self.rejected.get()?;
-        // SAFETY: as in `next`: not published past until the batch ends.
-        Some(unsafe { self.reader.consumer.raw.payload(pos, len) })
+        let cursor = self.reader.consumer.cursor();
+        cursor.rejected().map(|record| record.bytes())
     }
 
     /// Bytes the producer had published after the last record handed out.
     pub fn remaining(&self) -> usize {
-        self.producer.get().wrapping_sub(self.pos.get())
+        let cursor = self.reader.consumer.cursor();
+        cursor.producer().wrapping_sub(cursor.pos())
     }
 
     /// Releases every record of the batch with one store of the consumer
-    /// position. Dropping the batch does the same.
-    pub fn commit(self) {}
+    /// position.
+    pub fn commit(self) {
+        let consumer = &mut self.reader.consumer;
+        consumer.release_all();
+        consumer.publish();
+        // `drop` then rewinds to the released position: where it is.
+    }
 }
 
 impl<T: ?Sized + View> Drop for Batch<'_, T> {
     fn drop(&mut self) {
-        let consumer = &mut self.reader.consumer;
-        consumer.cur.pos = self.pos.get();
-        consumer.cur.producer = self.producer.get();
-        self.reader.commit();
+        // Without `commit`, hand nothing back: the batch's records are read
+        // again, by this reader or the next.
+        self.reader.consumer.cursor().rewind();
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

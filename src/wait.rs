@@ -5,7 +5,7 @@
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::SyscallError;
 use crate::sys;
@@ -112,6 +112,51 @@ impl Waiter {
     pub fn is_closed(&self) -> bool {
         // Acquire pairs with the Release store in `ReaderHandle::close`.
         self.control.closed.load(Ordering::Acquire)
+    }
+
+    /// Whether a flush is pending, without consuming it.
+    pub fn flush_pending(&self) -> bool {
+        // Acquire pairs with the Release store in `ReaderHandle::flush`.
+        self.control.flushed.load(Ordering::Acquire)
+    }
+
+    /// Sleeps for `duration`, or until a handle flushes or closes the
+    /// reader (with nanosecond resolution, unlike `epoll_wait`).
+    pub fn nap(&self, duration: Duration) -> Result<(), SyscallError> {
+        let control = self.control.eventfd.as_raw_fd();
+        let mut poll = libc::pollfd {
+            fd: control,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // A day at most per call: the caller loops, and `tv_sec` is signed.
+        let duration = duration.min(Duration::from_secs(86_400));
+        let timeout = libc::timespec {
+            tv_sec: duration.as_secs() as libc::time_t,
+            tv_nsec: duration.subsec_nanos().into(),
+        };
+        // SAFETY: `poll` is one valid `pollfd` for a live descriptor,
+        // writable for the call; `timeout` is a valid `timespec` read during
+        // the call; a null signal mask leaves the mask unchanged.
+        let n = unsafe { libc::ppoll(&mut poll, 1, &timeout, std::ptr::null()) };
+        if n < 0 {
+            let err = SyscallError::last("ppoll");
+            if err.io_error.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(());
+            }
+            return Err(err);
+        }
+        if n > 0 {
+            // Drain the counter, so the next nap sleeps again. The epoll
+            // registration is edge-triggered: later writes still raise an
+            // edge there.
+            let mut value = 0u64;
+            // SAFETY: reads at most 8 bytes into `value` from a live
+            // non-blocking eventfd.
+            let _ =
+                unsafe { libc::read(control, (&mut value as *mut u64).cast(), size_of::<u64>()) };
+        }
+        Ok(())
     }
 
     /// Consumes a pending flush.

@@ -106,7 +106,7 @@ fn reads_records_that_wrap_around_the_end() {
     for _ in 0..60 {
         assert_eq!(producer.emit(3, size, seq, 0).emitted, 3);
         for _ in 0..3 {
-            let before = reader.available_bytes();
+            let before = reader.unread_bytes();
             reader.read_into(&mut record).unwrap();
             assert_eq!(record.sample, expected_payload(seq, size as usize));
             assert!(before >= 1008);
