@@ -347,3 +347,236 @@ pub struct Positions {
     /// at the next publish).
     pub released: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::testing::MemoryRing;
+    use crate::{Reader, UnsafeReader};
+
+    fn unsafe_reader(ring: &MemoryRing) -> Result<UnsafeReader<[u8]>, ReaderError> {
+        // SAFETY: nothing outside this library consumes the ring (a test
+        // that plays such a consumer says so).
+        unsafe { UnsafeReader::new(ring.ring_buf()) }
+    }
+
+    #[test]
+    fn a_ring_has_one_reader_at_a_time() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let first = Reader::new(ring.ring_buf()).unwrap();
+        let id = first.ring().id();
+        for err in [
+            Reader::new(ring.ring_buf()).unwrap_err(),
+            unsafe_reader(&ring).unwrap_err(),
+        ] {
+            assert!(
+                matches!(err, ReaderError::AlreadyConsumed { ring } if ring == id),
+                "{err:?}"
+            );
+            assert_eq!(
+                err.to_string(),
+                format!("{id} already has a reader in this process: a ring has one consumer at a time")
+            );
+        }
+        // Another ring is another claim; the first ring is free once its
+        // reader is gone.
+        let other = MemoryRing::new(4096).unwrap();
+        let _other_reader = Reader::new(other.ring_buf()).unwrap();
+        drop(first);
+        let mut second = unsafe_reader(&ring).unwrap();
+        ring.output(b"x", 0).unwrap();
+        assert_eq!(second.read::<[u8]>().unwrap(), b"x");
+    }
+
+    #[test]
+    fn a_position_moved_by_another_consumer_stops_the_reader_before_any_byte() {
+        let ring = MemoryRing::new(64).unwrap();
+        let mut reader = unsafe_reader(&ring).unwrap();
+        ring.output(&[1; 8], 0).unwrap(); // 0..16
+        assert_eq!(reader.read::<[u8]>().unwrap(), [1; 8]);
+        reader.commit();
+        ring.output(&[2; 8], 0).unwrap(); // 16..32
+        ring.output(&[3; 8], 0).unwrap(); // 32..48
+        // A consumer outside the library takes both, and the producer
+        // reuses their space.
+        ring.set_consumer_pos(48);
+        for byte in 4..=6 {
+            ring.output(&[byte; 8], 0).unwrap(); // 48..64, 64..80, 80..96
+        }
+        let err = reader.read::<[u8]>().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::ConsumerMoved {
+                    published: 16,
+                    live: 48
+                }
+            ),
+            "{err:?}"
+        );
+        // It stays stopped, and never stores its position over the other
+        // consumer's.
+        assert!(reader.read::<[u8]>().is_err());
+        reader.commit();
+        drop(reader);
+        assert_eq!(ring.consumer_pos(), 48);
+    }
+
+    #[test]
+    fn a_copying_reader_stops_too_and_never_moves_the_position_back() {
+        let ring = MemoryRing::new(64).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        reader.set_publish_policy(PublishPolicy::EAGER);
+        ring.output(&[1; 8], 0).unwrap();
+        ring.output(&[2; 8], 0).unwrap();
+        assert_eq!(reader.read().unwrap().sample, [1; 8]);
+        // Moved while the reader still has a record cached: the publish
+        // after it fails, and the next refill reports it.
+        ring.set_consumer_pos(32);
+        assert_eq!(reader.read().unwrap().sample, [2; 8]);
+        ring.output(&[3; 8], 0).unwrap();
+        let err = reader.read().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::ConsumerMoved {
+                    published: 16,
+                    live: 32
+                }
+            ),
+            "{err:?}"
+        );
+        drop(reader);
+        assert_eq!(ring.consumer_pos(), 32);
+    }
+
+    #[test]
+    fn a_misaligned_live_position_is_refused() {
+        let ring = MemoryRing::new(64).unwrap();
+        ring.set_consumer_pos(3);
+        let err = Reader::new(ring.ring_buf()).unwrap_err();
+        assert!(matches!(err, ReaderError::MisalignedPosition { pos: 3 }));
+    }
+
+    #[test]
+    fn try_read_returns_none_with_everything_published() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        assert!(reader.try_read().unwrap().is_none());
+        ring.output(b"a", 0).unwrap();
+        ring.output(b"b", 0).unwrap();
+        assert_eq!(reader.try_read().unwrap().unwrap().sample, b"a");
+        assert_eq!(ring.consumer_pos(), 0, "lazy while records are ready");
+        assert_eq!(reader.try_read().unwrap().unwrap().sample, b"b");
+        assert!(reader.try_read().unwrap().is_none());
+        assert_eq!(ring.consumer_pos(), 32, "published before returning None");
+
+        let mut zero_copy = {
+            drop(reader);
+            unsafe_reader(&ring).unwrap()
+        };
+        assert!(zero_copy.try_read::<[u8]>().unwrap().is_none());
+        ring.output(b"c", 0).unwrap();
+        assert_eq!(zero_copy.try_read::<[u8]>().unwrap().unwrap(), b"c");
+        assert_eq!(ring.consumer_pos(), 32, "the view is not released");
+        assert!(zero_copy.try_read::<[u8]>().unwrap().is_none());
+        assert_eq!(ring.consumer_pos(), 48);
+        assert!(zero_copy.try_batch().unwrap().is_none());
+        assert_eq!(zero_copy.try_read_func(|_, _| ()).unwrap(), 0);
+        zero_copy.handle().close();
+        assert!(matches!(
+            zero_copy.try_read::<[u8]>(),
+            Err(ReadError::Closed)
+        ));
+    }
+
+    #[test]
+    fn positions_and_unread_bytes_name_their_meaning() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = unsafe_reader(&ring).unwrap();
+        for _ in 0..3 {
+            ring.output(&[0; 8], 0).unwrap();
+        }
+        assert_eq!(reader.read::<[u8]>().unwrap(), [0; 8]);
+        assert_eq!(reader.read::<[u8]>().unwrap(), [0; 8]);
+        let positions = reader.positions();
+        assert_eq!(
+            positions,
+            Positions {
+                producer: 48,
+                published: 0,
+                read: 32,
+                released: 16,
+            }
+        );
+        assert_eq!(reader.unread_bytes(), 16);
+        assert_eq!(reader.ring().available_bytes(), 48);
+    }
+
+    /// Extreme but accepted policies: none may panic, and each still reads.
+    #[test]
+    #[cfg_attr(miri, ignore = "sleeps and spins on the clock")]
+    fn every_policy_value_works() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        let policies = [
+            PublishPolicy::lazy(0.25, Duration::from_nanos(500), Duration::from_millis(2)),
+            PublishPolicy::lazy(0.25, Duration::MAX, Duration::from_millis(2)),
+            PublishPolicy::lazy(f64::NAN, Duration::from_micros(50), Duration::MAX),
+            PublishPolicy::lazy(7.0, Duration::MAX, Duration::MAX),
+            PublishPolicy::lazy(-1.0, Duration::ZERO, Duration::MAX),
+            PublishPolicy::EAGER,
+        ];
+        for policy in policies {
+            reader.set_publish_policy(policy);
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    std::thread::sleep(Duration::from_millis(5));
+                    ring.output(b"late", 0).unwrap();
+                });
+                // A record waits at most the latency, cut short by the
+                // idle period and the deadline: here 1 s at the most.
+                reader.set_deadline(Some(Instant::now() + Duration::from_secs(1)));
+                assert_eq!(reader.read().unwrap().sample, b"late", "{policy:?}");
+            });
+            reader.set_deadline(Some(Instant::now() + Duration::from_millis(20)));
+            assert!(
+                matches!(reader.read(), Err(ReadError::DeadlineExceeded)),
+                "{policy:?}"
+            );
+        }
+    }
+
+    /// A flush or close reaches a reader lingering with a long latency and
+    /// no idle limit at once, not after the nap or the idle period.
+    #[test]
+    #[cfg_attr(miri, ignore = "sleeps")]
+    fn flush_and_close_end_a_linger_promptly() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        reader.set_publish_policy(PublishPolicy::lazy(
+            0.25,
+            Duration::from_secs(3600),
+            Duration::MAX,
+        ));
+        let handle = reader.handle();
+        for (close, expected) in [(false, "flushed"), (true, "closed")] {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    std::thread::sleep(Duration::from_millis(20));
+                    if close {
+                        handle.close();
+                    } else {
+                        handle.flush();
+                    }
+                });
+                // Without the prompt wake, the deadline ends the read.
+                reader.set_deadline(Some(Instant::now() + Duration::from_secs(10)));
+                let err = reader.read().unwrap_err();
+                assert!(err.to_string().contains(expected), "{err}");
+            });
+        }
+    }
+}

@@ -240,6 +240,14 @@ impl MemoryRing {
         self.shared.consumer_pos().load(Ordering::Acquire)
     }
 
+    /// Stores `pos` as the consumer position, as a consumer outside this
+    /// library would.
+    #[cfg(test)]
+    pub(crate) fn set_consumer_pos(&self, pos: usize) {
+        // Release, as a consumer's publish.
+        self.shared.consumer_pos().store(pos, Ordering::Release);
+    }
+
     /// Reserves a record of `len` payload bytes, as `bpf_ringbuf_reserve`.
     /// The record stays BUSY (and blocks the records after it) until the
     /// reservation is submitted or discarded; dropping it discards it.
@@ -524,5 +532,21 @@ mod tests {
                 Err(RingBufError::BadSize { .. })
             ));
         }
+    }
+
+    #[test]
+    fn push_raw_never_writes_over_a_record_a_reader_holds() {
+        let ring = MemoryRing::new(64).unwrap();
+        // SAFETY: only this test consumes the ring.
+        let mut reader = unsafe { crate::UnsafeReader::<[u8]>::new(ring.ring_buf()) }.unwrap();
+        ring.output(&[7; 8], 0).unwrap(); // 0..16
+        let view = reader.read::<[u8]>().unwrap();
+        // SAFETY: every header pushed claims no more than its own space.
+        unsafe { ring.push_raw(BPF_RINGBUF_DISCARD_BIT | 32, 40) }.unwrap(); // 16..56
+        // 56..64 would be free, 56..72 wraps onto the record behind `view`.
+        // SAFETY: as above.
+        let err = unsafe { ring.push_raw(BPF_RINGBUF_DISCARD_BIT, 16) }.unwrap_err();
+        assert_eq!(err, Full { len: 16 });
+        assert_eq!(view, [7; 8]);
     }
 }

@@ -688,4 +688,112 @@ mod tests {
         assert!(matches!(reader.read::<[u8]>(), Err(ReadError::Closed)));
         assert!(matches!(reader.batch(), Err(ReadError::Closed)));
     }
+
+    /// Five records 0..5 of one word each, and a reader of them.
+    fn five(ring: &MemoryRing) -> UnsafeReader<Word> {
+        let reader = reader::<Word>(ring);
+        for i in 0..5u64 {
+            ring.output(&i.to_le_bytes(), 0).unwrap();
+        }
+        reader
+    }
+
+    /// What a fresh reader of `ring` reads, after `reader` is dropped.
+    fn left_for_the_next_reader(ring: &MemoryRing, last: UnsafeReader<Word>) -> Vec<u64> {
+        drop(last);
+        let mut next = reader::<Word>(ring);
+        let mut seen = Vec::new();
+        while let Some(word) = next.try_read::<Word>().unwrap() {
+            seen.push(word.0);
+        }
+        seen
+    }
+
+    #[test]
+    fn dropping_after_read_keeps_the_last_view() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = five(&ring);
+        assert_eq!(reader.read().unwrap().0, 0);
+        assert_eq!(reader.read().unwrap().0, 1);
+        assert_eq!(left_for_the_next_reader(&ring, reader), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_batch_dropped_without_commit_releases_nothing() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = five(&ring);
+        assert_eq!(reader.read().unwrap().0, 0);
+        let batch = reader.batch().unwrap();
+        assert_eq!(batch.next().unwrap().unwrap().0, 1);
+        assert_eq!(batch.next().unwrap().unwrap().0, 2);
+        drop(batch);
+        // The same reader reads the batch again...
+        let batch = reader.batch_n(2).unwrap();
+        assert_eq!(batch.next().unwrap().unwrap().0, 1);
+        assert_eq!(batch.next().unwrap().unwrap().0, 2);
+        assert!(batch.next().unwrap().is_none(), "limited to 2");
+        drop(batch);
+        // ...and so does the next reader.
+        assert_eq!(left_for_the_next_reader(&ring, reader), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_panic_in_a_batch_releases_nothing_of_it() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = five(&ring);
+        let batch = reader.batch().unwrap();
+        assert_eq!(batch.next().unwrap().unwrap().0, 0);
+        batch.commit();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let batch = reader.batch().unwrap();
+            assert_eq!(batch.next().unwrap().unwrap().0, 1);
+            panic!("processing failed");
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(left_for_the_next_reader(&ring, reader), [1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn a_panic_in_read_func_keeps_its_record_and_releases_the_ones_before() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut first = five(&ring);
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            first.read_func(|word, _| assert!(word.0 < 2, "record {}", word.0))
+        }));
+        assert!(panicked.is_err());
+        // The reader goes on from the record that panicked.
+        assert_eq!(first.read().unwrap().0, 2);
+        drop(first);
+        let mut next = reader::<Word>(&ring);
+        assert_eq!(next.read().unwrap().0, 2, "the view of 2 was not released");
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            next.read_func(|word, _| assert!(word.0 < 3, "record {}", word.0))
+        }));
+        assert!(panicked.is_err());
+        assert_eq!(left_for_the_next_reader(&ring, next), [3, 4]);
+    }
+
+    #[test]
+    fn break_from_read_func_keeps_the_record_it_stopped_on() {
+        use std::ops::ControlFlow;
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = five(&ring);
+        let count = reader
+            .read_func(|word, _| {
+                if word.0 == 2 {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            })
+            .unwrap();
+        assert_eq!(count, 2);
+        assert_eq!(ring.consumer_pos(), 32, "0 and 1 released and published");
+        let mut seen = Vec::new();
+        assert_eq!(reader.read_func_n(2, |word, _| seen.push(word.0)).unwrap(), 2);
+        assert_eq!(seen, [2, 3]);
+        let count = reader.read_func(|_, _| ControlFlow::<()>::Break(())).unwrap();
+        assert_eq!(count, 0);
+        assert_eq!(left_for_the_next_reader(&ring, reader), [4]);
+    }
 }
