@@ -377,7 +377,9 @@ mod tests {
             );
             assert_eq!(
                 err.to_string(),
-                format!("{id} already has a reader in this process: a ring has one consumer at a time")
+                format!(
+                    "{id} already has a reader in this process: a ring has one consumer at a time"
+                )
             );
         }
         // Another ring is another claim; the first ring is free once its
@@ -399,8 +401,8 @@ mod tests {
         reader.commit();
         ring.output(&[2; 8], 0).unwrap(); // 16..32
         ring.output(&[3; 8], 0).unwrap(); // 32..48
-        // A consumer outside the library takes both, and the producer
-        // reuses their space.
+                                          // A consumer outside the library takes both, and the producer
+                                          // reuses their space.
         ring.set_consumer_pos(48);
         for byte in 4..=6 {
             ring.output(&[byte; 8], 0).unwrap(); // 48..64, 64..80, 80..96

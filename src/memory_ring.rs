@@ -543,8 +543,8 @@ mod tests {
         let view = reader.read::<[u8]>().unwrap();
         // SAFETY: every header pushed claims no more than its own space.
         unsafe { ring.push_raw(BPF_RINGBUF_DISCARD_BIT | 32, 40) }.unwrap(); // 16..56
-        // 56..64 would be free, 56..72 wraps onto the record behind `view`.
-        // SAFETY: as above.
+                                                                             // 56..64 would be free, 56..72 wraps onto the record behind `view`.
+                                                                             // SAFETY: as above.
         let err = unsafe { ring.push_raw(BPF_RINGBUF_DISCARD_BIT, 16) }.unwrap_err();
         assert_eq!(err, Full { len: 16 });
         assert_eq!(view, [7; 8]);

@@ -790,9 +790,14 @@ mod tests {
         assert_eq!(count, 2);
         assert_eq!(ring.consumer_pos(), 32, "0 and 1 released and published");
         let mut seen = Vec::new();
-        assert_eq!(reader.read_func_n(2, |word, _| seen.push(word.0)).unwrap(), 2);
+        assert_eq!(
+            reader.read_func_n(2, |word, _| seen.push(word.0)).unwrap(),
+            2
+        );
         assert_eq!(seen, [2, 3]);
-        let count = reader.read_func(|_, _| ControlFlow::<()>::Break(())).unwrap();
+        let count = reader
+            .read_func(|_, _| ControlFlow::<()>::Break(()))
+            .unwrap();
         assert_eq!(count, 0);
         assert_eq!(left_for_the_next_reader(&ring, reader), [4]);
     }

@@ -86,18 +86,7 @@ fn refuses_a_closed_descriptor() {
 #[test]
 fn opens_a_pinned_ring_and_a_ring_by_id() {
     require_kernel!();
-    let bpffs = std::path::Path::new("/sys/fs/bpf");
-    let mounted = std::fs::read_to_string("/proc/mounts")
-        .unwrap()
-        .lines()
-        .any(|l| l.split_whitespace().nth(1) == Some("/sys/fs/bpf"));
-    if !mounted {
-        let status = std::process::Command::new("mount")
-            .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
-            .status()
-            .expect("run mount");
-        assert!(status.success(), "mount -t bpf bpf /sys/fs/bpf failed");
-    }
+    let bpffs = common::bpffs();
     let path = bpffs.join(format!("ringview_test_{}", std::process::id()));
     let producer = Producer::new(8 * 1024);
     let aya::maps::Map::RingBuf(data) = producer.map("rb") else {

@@ -128,6 +128,22 @@ impl Producer {
         self.ebpf.map(name).expect("map")
     }
 
+    pub fn map_mut(&mut self, name: &str) -> &mut Map {
+        self.ebpf.map_mut(name).expect("map")
+    }
+
+    /// Pins the ring in the BPF filesystem (mounted if it is not) at a
+    /// path unique to this process and `tag`; unpinned on drop.
+    pub fn pin_ring(&self, tag: &str) -> Pin {
+        let Map::RingBuf(data) = self.map("rb") else {
+            panic!("rb is a ring");
+        };
+        let path = bpffs().join(format!("ringview_{tag}_{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        data.pin(&path).expect("pin ring");
+        Pin { path }
+    }
+
     /// Emits `count` records of `size` bytes, sequence numbers from `seq`.
     pub fn emit(&self, count: u32, size: u32, seq: u64, flags: u64) -> Emitted {
         self.emit_discarding(count, size, seq, flags, 0)
@@ -154,6 +170,41 @@ impl Producer {
             emitted: u32::from_ne_bytes(out[28..32].try_into().unwrap()),
             failed: u32::from_ne_bytes(out[32..36].try_into().unwrap()),
         }
+    }
+}
+
+/// The BPF filesystem at `/sys/fs/bpf`, mounted first if it is not.
+pub fn bpffs() -> &'static std::path::Path {
+    let bpffs = std::path::Path::new("/sys/fs/bpf");
+    let mounted = std::fs::read_to_string("/proc/mounts")
+        .expect("read /proc/mounts")
+        .lines()
+        .any(|l| l.split_whitespace().nth(1) == Some("/sys/fs/bpf"));
+    if !mounted {
+        let status = std::process::Command::new("mount")
+            .args(["-t", "bpf", "bpf", "/sys/fs/bpf"])
+            .status()
+            .expect("run mount");
+        // Another test may have mounted it meanwhile.
+        let now_mounted = std::fs::read_to_string("/proc/mounts")
+            .expect("read /proc/mounts")
+            .contains(" /sys/fs/bpf bpf ");
+        assert!(
+            status.success() || now_mounted,
+            "mount -t bpf bpf /sys/fs/bpf failed"
+        );
+    }
+    bpffs
+}
+
+/// A pinned map, unpinned on drop.
+pub struct Pin {
+    pub path: std::path::PathBuf,
+}
+
+impl Drop for Pin {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
