@@ -1,12 +1,13 @@
 //! The consumer loop shared by both readers: find records, release and
 //! publish them, wait for more.
 
+use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
 use crate::claim::{Claim, Role};
 use crate::error::{ReadError, ReaderError};
 use crate::policy::PublishPolicy;
-use crate::ring::{Cursor, Decoded, Fault, Ready};
+use crate::ring::{Cursor, Decoded, Fault, Found, Ready, Step, Stop};
 use crate::uapi::BPF_F_RB_OVERWRITE;
 use crate::wait::{ReaderHandle, Waiter, Wake};
 use crate::RingBuf;
@@ -181,15 +182,72 @@ impl Consumer {
         self.peek()
     }
 
-    /// The record at the cursor, if one is submitted. The reader's closed
-    /// flag is checked whenever the cached producer position is used up,
-    /// so a close takes effect once the records already seen are read.
+    /// The record at the cursor, if one is submitted, not taken.
     #[inline(always)]
     pub fn peek(&self) -> Result<Option<Ready>, ReadError> {
-        if self.cursor.pos() == self.cursor.producer() && self.waiter.is_closed() {
+        loop {
+            match self.cursor.find() {
+                Found::Ready(ready) => return Ok(Some(ready)),
+                Found::Busy => return Ok(None),
+                Found::Refill => {
+                    if !self.refill()? {
+                        return Ok(None);
+                    }
+                }
+                Found::Corrupt(fault) => return Err(self.fault(fault)),
+            }
+        }
+    }
+
+    /// The next record if one is submitted, taken: for the loops that hand
+    /// out many records between two waits.
+    #[inline(always)]
+    pub fn next(&self) -> Result<Option<Decoded<'_>>, ReadError> {
+        loop {
+            match self.cursor.step() {
+                Step::Record(record) => return Ok(Some(record)),
+                Step::Busy => return Ok(None),
+                Step::Refill => {
+                    if !self.refill()? {
+                        return Ok(None);
+                    }
+                }
+                Step::Corrupt(fault) => return Err(self.fault(fault)),
+            }
+        }
+    }
+
+    /// Hands each submitted record to `f` until `f` breaks or none is
+    /// ready without waiting: [`Cursor::take_while`] across refills.
+    #[inline(always)]
+    pub fn take_while<B>(
+        &self,
+        mut f: impl FnMut(Decoded<'_>) -> ControlFlow<B>,
+    ) -> Result<ControlFlow<B>, ReadError> {
+        loop {
+            match self.cursor.take_while(&mut f) {
+                ControlFlow::Break(b) => return Ok(ControlFlow::Break(b)),
+                ControlFlow::Continue(Stop::Busy) => return Ok(ControlFlow::Continue(())),
+                ControlFlow::Continue(Stop::Refill) => {
+                    if !self.refill()? {
+                        return Ok(ControlFlow::Continue(()));
+                    }
+                }
+                ControlFlow::Continue(Stop::Corrupt(fault)) => return Err(self.fault(fault)),
+            }
+        }
+    }
+
+    /// Reloads the producer position once the cached one is used up.
+    /// Returns whether anything is at the cursor now. The reader's closed
+    /// flag is checked here, so a close takes effect once the records
+    /// already seen are read.
+    #[cold]
+    fn refill(&self) -> Result<bool, ReadError> {
+        if self.waiter.is_closed() {
             return Err(ReadError::Closed);
         }
-        self.cursor.peek().map_err(|fault| self.fault(fault))
+        self.cursor.refill().map_err(|fault| self.fault(fault))
     }
 
     /// The error for a fault; past a corrupt header the cursor skips to the

@@ -5,6 +5,7 @@
 //! (`__bpf_ringbuf_reserve`, `bpf_ringbuf_commit`, `ringbuf_map_poll_kern`).
 
 use std::cell::Cell;
+use std::ops::ControlFlow;
 use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 
@@ -196,6 +197,44 @@ pub(crate) struct Ready {
     len: u32,
 }
 
+/// What [`Cursor::find`] found at the cursor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Found {
+    /// A submitted record.
+    Ready(Ready),
+    /// A record still BUSY.
+    Busy,
+    /// The cached producer position is used up: [`Cursor::refill`], then
+    /// look again.
+    Refill,
+    /// A header that cannot be decoded.
+    Corrupt(Fault),
+}
+
+/// What [`Cursor::step`] found at the cursor.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Step<'a> {
+    /// A submitted record, taken.
+    Record(Decoded<'a>),
+    /// A record still BUSY.
+    Busy,
+    /// As [`Found::Refill`].
+    Refill,
+    /// A header that cannot be decoded.
+    Corrupt(Fault),
+}
+
+/// Why [`Cursor::take_while`] stopped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Stop {
+    /// A record still BUSY.
+    Busy,
+    /// As [`Found::Refill`].
+    Refill,
+    /// A header that cannot be decoded.
+    Corrupt(Fault),
+}
+
 /// The cursor went wrong in a way only another consumer of the ring (or
 /// memory that is not a ring) explains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,56 +339,147 @@ impl Cursor {
     }
 
     /// Finds the submitted record at the cursor, skipping (and consuming)
-    /// discarded ones; `Ok(None)` when the ring is empty or the next record
-    /// is still BUSY. Reloads `producer_pos` only when the cached one is
-    /// used up, and then checks that no other consumer moved the consumer
-    /// position or let the producer lap this cursor: one more load of
-    /// `consumer_pos`, whose cache line this consumer itself writes, per
-    /// refill (not per record).
-    ///
-    /// # Errors
-    ///
-    /// A [`Fault`]; the cursor does not move past it.
+    /// discarded ones, without taking it. Never loads `producer_pos`: when
+    /// the cached one is used up, says so ([`Found::Refill`]).
     #[inline(always)]
-    pub fn peek(&self) -> Result<Option<Ready>, Fault> {
+    pub fn find(&self) -> Found {
+        let mut pos = self.pos.get();
+        let producer = self.producer.get();
         loop {
-            let pos = self.pos.get();
-            let mut producer = self.producer.get();
             if pos == producer {
-                producer = self.refill()?;
-                if pos == producer {
-                    return Ok(None);
-                }
+                self.pos.set(pos);
+                return Found::Refill;
             }
-            let available = producer.wrapping_sub(pos);
             let header = self.raw.load_header(pos);
             if header & BPF_RINGBUF_BUSY_BIT != 0 {
-                return Ok(None);
+                self.pos.set(pos);
+                return Found::Busy;
             }
             let len = header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
             let step = stride(len);
+            let available = producer.wrapping_sub(pos);
             if step > available {
-                return Err(Fault::Corrupt {
+                self.pos.set(pos);
+                return Found::Corrupt(Fault::Corrupt {
                     pos,
                     len,
                     available,
                 });
             }
             if header & BPF_RINGBUF_DISCARD_BIT == 0 {
-                return Ok(Some(Ready { pos, len }));
+                self.pos.set(pos);
+                return Found::Ready(Ready { pos, len });
             }
-            self.pos.set(pos.wrapping_add(step));
+            pos = pos.wrapping_add(step);
         }
     }
 
-    /// Reloads `producer_pos` and checks the cursor against the live
-    /// positions.
+    /// [`find`](Self::find) and [`take`](Self::take) in one: the next
+    /// record, taken.
+    #[inline(always)]
+    pub fn step(&self) -> Step<'_> {
+        let mut pos = self.pos.get();
+        let producer = self.producer.get();
+        loop {
+            if pos == producer {
+                self.pos.set(pos);
+                return Step::Refill;
+            }
+            let header = self.raw.load_header(pos);
+            if header & BPF_RINGBUF_BUSY_BIT != 0 {
+                self.pos.set(pos);
+                return Step::Busy;
+            }
+            let len = header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+            let step = stride(len);
+            let available = producer.wrapping_sub(pos);
+            if step > available {
+                self.pos.set(pos);
+                return Step::Corrupt(Fault::Corrupt {
+                    pos,
+                    len,
+                    available,
+                });
+            }
+            let end = pos.wrapping_add(step);
+            if header & BPF_RINGBUF_DISCARD_BIT == 0 {
+                self.pos.set(end);
+                return Step::Record(Decoded {
+                    bytes: self.payload(pos, len),
+                    end,
+                    remaining: producer.wrapping_sub(end),
+                });
+            }
+            pos = end;
+        }
+    }
+
+    /// Takes records one after another and hands each to `f`, until `f`
+    /// breaks or the decoder stops at what [`Stop`] says. Keeps the
+    /// positions in locals while it runs (the cursor's position is stored
+    /// once, when it returns): the loop of callback readers.
+    ///
+    /// If `f` panics, the cursor's position is left where it was before the
+    /// call; the caller rewinds it.
+    #[inline(always)]
+    pub fn take_while<B>(
+        &self,
+        mut f: impl FnMut(Decoded<'_>) -> ControlFlow<B>,
+    ) -> ControlFlow<B, Stop> {
+        let raw = self.raw;
+        let mut pos = self.pos.get();
+        let producer = self.producer.get();
+        let flow = loop {
+            if pos == producer {
+                break ControlFlow::Continue(Stop::Refill);
+            }
+            let header = raw.load_header(pos);
+            if header & BPF_RINGBUF_BUSY_BIT != 0 {
+                break ControlFlow::Continue(Stop::Busy);
+            }
+            let len = header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+            let step = stride(len);
+            let available = producer.wrapping_sub(pos);
+            if step > available {
+                break ControlFlow::Continue(Stop::Corrupt(Fault::Corrupt {
+                    pos,
+                    len,
+                    available,
+                }));
+            }
+            let end = pos.wrapping_add(step);
+            if header & BPF_RINGBUF_DISCARD_BIT == 0 {
+                let record = Decoded {
+                    bytes: self.payload_in(raw, pos, len),
+                    end,
+                    remaining: producer.wrapping_sub(end),
+                };
+                if let ControlFlow::Break(b) = f(record) {
+                    pos = end;
+                    break ControlFlow::Break(b);
+                }
+            }
+            pos = end;
+        };
+        self.pos.set(pos);
+        flow
+    }
+
+    /// Reloads `producer_pos` and checks that no other consumer moved the
+    /// consumer position or let the producer lap this cursor: one more load
+    /// of `consumer_pos`, a cache line this consumer itself writes, per
+    /// refill (not per record). Returns whether a record (or a reservation)
+    /// is now at the cursor.
+    ///
+    /// # Errors
+    ///
+    /// A [`Fault`]; the cursor does not move.
     #[inline]
-    fn refill(&self) -> Result<usize, Fault> {
+    pub fn refill(&self) -> Result<bool, Fault> {
         let producer = self.raw.load_producer();
         self.check(producer)?;
         self.producer.set(producer);
-        Ok(producer)
+        Ok(producer != self.pos.get())
     }
 
     /// Whether the live positions are consistent with this cursor being the
@@ -371,6 +501,41 @@ impl Cursor {
         Ok(())
     }
 
+    /// The payload of the record whose header is at `pos`.
+    ///
+    /// Only for a record that [`find`](Self::find) or [`step`](Self::step)
+    /// just decoded at `pos`, with `len` from its header.
+    #[inline(always)]
+    fn payload(&self, pos: usize, len: u32) -> &[u8] {
+        self.payload_in(self.raw, pos, len)
+    }
+
+    /// [`payload`](Self::payload), through `raw`, a copy of this cursor's
+    /// ring (kept in registers by the loops).
+    #[inline(always)]
+    fn payload_in(&self, raw: RawRing, pos: usize, len: u32) -> &[u8] {
+        debug_assert_eq!(raw.data, self.raw.data);
+        let offset = (pos & raw.mask) + BPF_RINGBUF_HDR_SZ;
+        debug_assert!(offset + len as usize <= 2 * raw.size());
+        // SAFETY: the decoder found `stride(len) <= available <= size` (a
+        // cursor more than a ring behind the producer is a
+        // `Fault::Lapped`), and `pos & mask < size`, so `offset + len <= 2 *
+        // size`: the range is within the readable data area (`RawRing`
+        // invariant).
+        let ptr = unsafe { raw.data.as_ptr().add(offset) };
+        // SAFETY: `ptr..ptr + len` is readable (above), and holds a record
+        // whose header the decoder loaded (Acquire) with BUSY clear, so its
+        // producer finished writing it. No producer writes it again until
+        // `consumer_pos` passes `pos`: this cursor publishes only with
+        // `&mut self`, which the returned borrow of `self` excludes, and no
+        // other consumer moves `consumer_pos` (the readers' claim in this
+        // process, `UnsafeReader::new`'s contract outside it). The ring
+        // outlives `self` (the `RingBuf` owning it is dropped after the
+        // cursor). The bytes are initialised: the kernel zeroes the ring on
+        // allocation and producers write only initialised bytes.
+        unsafe { std::slice::from_raw_parts(ptr, len as usize) }
+    }
+
     /// Takes the record `ready` found: the cursor moves past it.
     ///
     /// # Panics
@@ -383,26 +548,8 @@ impl Cursor {
         assert_eq!(pos, self.pos.get(), "a record is taken where it was found");
         let end = pos.wrapping_add(stride(len));
         self.pos.set(end);
-        let offset = (pos & self.raw.mask) + BPF_RINGBUF_HDR_SZ;
-        debug_assert!(offset + len as usize <= 2 * self.raw.size());
-        // SAFETY: `peek` found `stride(len) <= available <= size` (a cursor
-        // more than a ring behind the producer is a `Fault::Lapped`), and
-        // `pos & mask < size`, so `offset + len <= 2 * size`: the range is
-        // within the readable data area (`RawRing` invariant).
-        let ptr = unsafe { self.raw.data.as_ptr().add(offset) };
-        // SAFETY: `ptr..ptr + len` is readable (above), and holds a record
-        // whose header `peek` loaded (Acquire) with BUSY clear, so its
-        // producer finished writing it. No producer writes it again until
-        // `consumer_pos` passes `pos`: this cursor publishes only with
-        // `&mut self`, which the returned borrow of `self` excludes, and no
-        // other consumer moves `consumer_pos` (the readers' claim in this
-        // process, `UnsafeReader::new`'s contract outside it). The ring
-        // outlives `self` (the `RingBuf` owning it is dropped after the
-        // cursor). The bytes are initialised: the kernel zeroes the ring on
-        // allocation and producers write only initialised bytes.
-        let bytes = unsafe { std::slice::from_raw_parts(ptr, len as usize) };
         Decoded {
-            bytes,
+            bytes: self.payload(pos, len),
             end,
             remaining: self.producer.get().wrapping_sub(end),
         }
@@ -448,12 +595,14 @@ impl Cursor {
         if pos.wrapping_sub(released) >= self.pos.get().wrapping_sub(released) {
             return None;
         }
-        // The record lies between `released` and `pos`: taken, not released,
-        // so never published past. Decode it again from where it was found.
-        let saved = self.pos.replace(pos);
-        let record = self.take(Ready { pos, len });
-        self.pos.set(saved);
-        Some(record)
+        // The record lies between `released` and `pos`: decoded and taken,
+        // not released, so never published past.
+        let end = pos.wrapping_add(stride(len));
+        Some(Decoded {
+            bytes: self.payload(pos, len),
+            end,
+            remaining: self.producer.get().wrapping_sub(end),
+        })
     }
 
     /// Publishes the released position, if it moved, with one store.
@@ -485,6 +634,7 @@ impl Cursor {
 
     /// After publishing everything released, decides whether the consumer
     /// may sleep: `Ok(true)` when nothing can be read without waiting.
+    /// Refills, so it also reports a [`Fault`].
     ///
     /// The SeqCst fence orders the Release store of `consumer_pos` before
     /// the loads below. It pairs with the full barrier of the producer's
@@ -498,9 +648,10 @@ impl Cursor {
     pub fn should_sleep(&self) -> Result<bool, Fault> {
         debug_assert_eq!(self.released.get(), self.pos.get());
         atomic::fence(Ordering::SeqCst);
-        let producer = self.refill()?;
-        let pos = self.pos.get();
-        Ok(pos == producer || self.raw.load_header(pos) & BPF_RINGBUF_BUSY_BIT != 0)
+        if !self.refill()? {
+            return Ok(true);
+        }
+        Ok(self.raw.load_header(self.pos.get()) & BPF_RINGBUF_BUSY_BIT != 0)
     }
 
     /// Whether a submitted (or discarded) record is at the cursor, without
@@ -510,8 +661,6 @@ impl Cursor {
     ///
     /// A [`Fault`] found by the refill.
     pub fn has_record(&self) -> Result<bool, Fault> {
-        let producer = self.refill()?;
-        let pos = self.pos.get();
-        Ok(pos != producer && self.raw.load_header(pos) & BPF_RINGBUF_BUSY_BIT == 0)
+        Ok(self.refill()? && self.raw.load_header(self.pos.get()) & BPF_RINGBUF_BUSY_BIT == 0)
     }
 }

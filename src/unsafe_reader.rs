@@ -2,6 +2,7 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Instant;
 
@@ -238,8 +239,8 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// As [`batch`](Self::batch).
     pub fn batch_n(&mut self, max: usize) -> Result<Batch<'_, T>, ReadError> {
         self.end_view();
-        let first = self.consumer.ready_blocking()?;
-        Ok(Batch::new(self, first, max))
+        self.consumer.ready_blocking()?;
+        Ok(Batch::new(self, max))
     }
 
     /// [`batch`](Self::batch) without blocking: `Ok(None)` when no record
@@ -259,10 +260,10 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// As [`try_read`](Self::try_read).
     pub fn try_batch_n(&mut self, max: usize) -> Result<Option<Batch<'_, T>>, ReadError> {
         self.end_view();
-        let Some(first) = self.consumer.ready_now()? else {
+        if self.consumer.ready_now()?.is_none() {
             return Ok(None);
-        };
-        Ok(Some(Batch::new(self, first, max)))
+        }
+        Ok(Some(Batch::new(self, max)))
     }
 
     /// Waits for at least one record, then calls `f` with a view of each
@@ -340,44 +341,43 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         if max == 0 {
             return Ok(0);
         }
-        let mut ready = if block {
-            self.consumer.ready_blocking()?
-        } else {
-            match self.consumer.ready_now()? {
-                Some(ready) => ready,
-                None => return Ok(0),
-            }
-        };
+        if block {
+            self.consumer.ready_blocking()?;
+        } else if self.consumer.ready_now()?.is_none() {
+            return Ok(0);
+        }
         let consumer = &self.consumer;
         let cursor = consumer.cursor();
-        // A panic in `f` leaves its record unreleased: back to it.
-        let rewind = RewindOnPanic(cursor);
+        let mut done = Done {
+            cursor,
+            end: cursor.released(),
+            rewind: false,
+        };
         let mut count = 0;
-        let result = loop {
-            let record = cursor.take(ready);
+        let flow = consumer.take_while(|record| {
             let view = match T::view(record.bytes()) {
                 Ok(view) => view,
                 Err(err) => {
                     cursor.reject(&record);
-                    break Err(err);
+                    return ControlFlow::Break(Err(err));
                 }
             };
             if f(view, record.remaining()).is_break() {
-                cursor.rewind();
-                break Ok(count);
+                done.rewind = true;
+                return ControlFlow::Break(Ok(()));
             }
-            cursor.release(record.end());
+            done.end = record.end();
             count += 1;
             if count == max {
-                break Ok(count);
+                return ControlFlow::Break(Ok(()));
             }
-            match consumer.peek() {
-                Ok(Some(next)) => ready = next,
-                Ok(None) => break Ok(count),
-                Err(err) => break Err(err),
-            }
+            ControlFlow::Continue(())
+        });
+        let result = match flow {
+            Ok(ControlFlow::Break(Err(err))) | Err(err) => Err(err),
+            Ok(_) => Ok(count),
         };
-        drop(rewind);
+        drop(done);
         self.consumer.publish();
         result
     }
@@ -437,13 +437,24 @@ fn decode<'a, V>(
     view(record.bytes()).inspect_err(|_| cursor.reject(&record))
 }
 
-/// Rewinds the cursor to its released position when dropped by a panic.
-struct RewindOnPanic<'a>(&'a Cursor);
+/// The records a `read_func` callback finished: released when the call
+/// ends, however it ends. Kept in a local rather than the cursor while the
+/// callbacks run, so the loop stores nothing per record.
+struct Done<'a> {
+    cursor: &'a Cursor,
+    /// The end of the last record the callback returned from.
+    end: usize,
+    /// The callback stopped: the cursor goes back to the record it stopped
+    /// on.
+    rewind: bool,
+}
 
-impl Drop for RewindOnPanic<'_> {
+impl Drop for Done<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.rewind();
+        self.cursor.release(self.end);
+        // A panic in the callback leaves its record unreleased: back to it.
+        if self.rewind || std::thread::panicking() {
+            self.cursor.rewind();
         }
     }
 }
@@ -476,17 +487,16 @@ impl<B, C> FuncFlow for std::ops::ControlFlow<B, C> {
 #[derive(Debug)]
 pub struct Batch<'r, T: ?Sized + View> {
     reader: &'r mut UnsafeReader<T>,
-    /// The record found while waiting, handed out by the first `next`.
-    first: Cell<Option<Ready>>,
     /// How many more views this batch may hand out.
     left: Cell<usize>,
 }
 
 impl<'r, T: ?Sized + View> Batch<'r, T> {
-    fn new(reader: &'r mut UnsafeReader<T>, first: Ready, max: usize) -> Self {
+    /// A batch of at most `max` records; the caller waited until one was
+    /// ready (`next` decodes it again: one more header load per batch).
+    fn new(reader: &'r mut UnsafeReader<T>, max: usize) -> Self {
         Self {
             reader,
-            first: Cell::new(Some(first)),
             left: Cell::new(max),
         }
     }
@@ -509,15 +519,13 @@ impl<'r, T: ?Sized + View> Batch<'r, T> {
             return Ok(None);
         }
         let consumer = &self.reader.consumer;
-        let ready = match self.first.take() {
-            Some(ready) => ready,
-            None => match consumer.peek()? {
-                Some(ready) => ready,
-                None => return Ok(None),
-            },
+        let Some(record) = consumer.next()? else {
+            return Ok(None);
         };
         self.left.set(left - 1);
-        decode(consumer.cursor(), ready, U::view).map(Some)
+        U::view(record.bytes())
+            .inspect_err(|_| consumer.cursor().reject(&record))
+            .map(Some)
     }
 
     /// The bytes of the last record this batch rejected as too short.
