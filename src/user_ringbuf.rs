@@ -298,22 +298,31 @@ impl UserRingBuf {
         Ok(pos)
     }
 
-    /// The payload bytes of the record just claimed at `pos`.
+    /// The payload bytes of the record just claimed at `pos`. The padding
+    /// after them, up to the next 8-byte boundary, is zeroed here: it never
+    /// reaches BPF, but leaving no stale header bytes in a record also keeps
+    /// every 8-byte slot of the ring written whole (Miri's weak-memory model
+    /// fails on a later atomic header store over a slot written in part).
     #[inline]
     fn payload_mut(&mut self, pos: usize, len: usize) -> &mut [u8] {
         debug_assert!(len <= self.max_len);
+        let padded = (len + 7) & !7;
         let ptr = self.raw.payload(pos);
-        // SAFETY: the payload of a record of at most `max_len` bytes lies
-        // within the data area, readable and writable while the mapping
-        // (owned by `self`, borrowed for the slice's lifetime) lives, and
-        // initialised (the kernel zeroes the pages; the in-memory ring
-        // allocates them zeroed; producers write only initialised bytes).
-        // Nothing else accesses these bytes while the slice lives: the
-        // header at `pos` is BUSY, so the kernel stops there; the record is
-        // beyond every other reservation, and `&mut self` keeps this
-        // producer from reserving again; no other producer exists (the
-        // claim in this process, `new`'s contract outside it).
-        unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), len) }
+        // SAFETY: the payload of a record of at most `max_len` bytes, with
+        // its padding (`stride(len) - 8` bytes), lies within the data area,
+        // readable and writable while the mapping (owned by `self`, borrowed
+        // for the slice's lifetime) lives, and initialised (the kernel
+        // zeroes the pages; the in-memory ring allocates them zeroed;
+        // producers write only initialised bytes). Nothing else accesses
+        // these bytes while the slice lives: the header at `pos` is BUSY, so
+        // the kernel stops there; the record is beyond every other
+        // reservation, and `&mut self` keeps this producer from reserving
+        // again; no other producer exists (the claim in this process,
+        // `new`'s contract outside it).
+        let bytes = unsafe { std::slice::from_raw_parts_mut(ptr.as_ptr(), padded) };
+        let (payload, padding) = bytes.split_at_mut(len);
+        padding.fill(0);
+        payload
     }
 
     /// Reserves a record holding a `T`, zeroed, and hands it out in place.
