@@ -51,7 +51,6 @@ pub(crate) enum Role {
     /// Moves `consumer_pos`: a reader.
     Consumer,
     /// Moves `producer_pos` of a user ring buffer: a writer.
-    #[allow(dead_code, reason = "used by the user ring buffer writer")]
     Producer,
 }
 

@@ -185,3 +185,163 @@ pub enum ReaderError {
     #[error(transparent)]
     Syscall(#[from] SyscallError),
 }
+
+/// Errors from opening a user ring buffer
+/// ([`UserRingBuf`](crate::UserRingBuf)).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UserRingBufError {
+    /// The file descriptor does not refer to a BPF map.
+    #[error("fd {fd} is not a BPF map (it is `{target}`)")]
+    NotAMap {
+        /// The descriptor that was passed.
+        fd: i32,
+        /// What `/proc/self/fd` says the descriptor is.
+        target: String,
+    },
+    /// The map exists but is not a `BPF_MAP_TYPE_USER_RINGBUF`.
+    #[error("map type {found} is not BPF_MAP_TYPE_USER_RINGBUF ({expected})")]
+    WrongMapType {
+        /// The map's type as the kernel reports it.
+        found: u32,
+        /// `BPF_MAP_TYPE_USER_RINGBUF`.
+        expected: u32,
+    },
+    /// The map's data size is not a power of two multiple of the page size.
+    #[error("ring size {size} is not a power of two multiple of the page size {page_size}")]
+    BadSize {
+        /// `max_entries` as the kernel reports it (or as asked for).
+        size: u64,
+        /// The system page size (16 for in-memory rings).
+        page_size: usize,
+    },
+    /// The ring's positions cannot come from a well-behaved producer: the
+    /// producer position is not 8-byte aligned, or it is more than the ring's
+    /// size ahead of the consumer position. Every drain of such a ring fails
+    /// in the kernel.
+    #[error(
+        "user ring positions are inconsistent: producer {producer}, consumer {consumer}, size {size}"
+    )]
+    BadPositions {
+        /// `producer_pos` as found.
+        producer: u64,
+        /// `consumer_pos` as found.
+        consumer: u64,
+        /// The ring's data size.
+        size: u64,
+    },
+    /// Another [`UserRingBuf`](crate::UserRingBuf) in this process already
+    /// produces into this ring. Two producers would reserve the same space.
+    #[error(
+        "{ring} already has a producer in this process: a user ring has one producer at a time"
+    )]
+    AlreadyProduced {
+        /// The ring.
+        ring: crate::RingId,
+    },
+    /// A system call failed.
+    #[error(transparent)]
+    Syscall(#[from] SyscallError),
+}
+
+/// Errors from reserving a record in a user ring buffer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReserveError {
+    /// The ring has no room for the record now; it will once the BPF side
+    /// drains. [`UserRingBuf::reserve_blocking`](crate::UserRingBuf::reserve_blocking)
+    /// waits for that.
+    #[error(
+        "no room for a record of {len} bytes ({needed} with header and padding): {free} bytes free"
+    )]
+    Full {
+        /// The payload length asked for.
+        len: usize,
+        /// The ring space the record takes: `round_up(len + 8, 8)`.
+        needed: usize,
+        /// The ring space free now.
+        free: usize,
+    },
+    /// The record can never fit: it is longer than the largest sample the
+    /// kernel accepts from this ring (the ring's size less the 8-byte
+    /// header, and at most 16 MiB - 1, the kernel's `DYNPTR_MAX_SIZE`).
+    #[error("record of {len} bytes is larger than the {max} bytes this ring can ever hold")]
+    TooLarge {
+        /// The payload length asked for.
+        len: usize,
+        /// The largest payload the ring accepts.
+        max: usize,
+    },
+    /// The record type is aligned to more than the 8 bytes ring payloads
+    /// are aligned to (only a hand-written `RingEvent` can be; the derive
+    /// refuses such types).
+    #[error("`{type_name}` needs {align}-byte alignment; ring payloads are 8-byte aligned")]
+    Misaligned {
+        /// The type's alignment.
+        align: usize,
+        /// The type.
+        type_name: &'static str,
+    },
+    /// The deadline passed with the ring still too full.
+    #[error("deadline exceeded with no room for a record of {len} bytes")]
+    DeadlineExceeded {
+        /// The payload length asked for.
+        len: usize,
+    },
+    /// The consumer position moved somewhere a kernel consumer never moves
+    /// it: more than the ring's size behind this producer, or ahead of it.
+    /// Only another producer on the same map can cause this.
+    #[error("consumer position {consumer} is inconsistent with producer position {producer}")]
+    PositionsInconsistent {
+        /// This producer's position.
+        producer: u64,
+        /// `consumer_pos` as loaded.
+        consumer: u64,
+    },
+    /// A system call failed while waiting.
+    #[error(transparent)]
+    Syscall(#[from] SyscallError),
+}
+
+/// Errors of the kernel-like drain of an in-memory user ring
+/// ([`testing::MemoryUserRing::drain`](crate::testing::MemoryUserRing::drain)),
+/// one per error `bpf_user_ringbuf_drain` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DrainError {
+    /// `-EINVAL`: flags other than `BPF_RB_NO_WAKEUP` or
+    /// `BPF_RB_FORCE_WAKEUP`.
+    #[error("invalid drain flags {flags:#x}")]
+    InvalidFlags {
+        /// The flags passed.
+        flags: u64,
+    },
+    /// `-EBUSY`: another drain of the same ring is running.
+    #[error("another drain of this ring is running")]
+    Busy,
+    /// `-EINVAL`: the producer position is not 8-byte aligned.
+    #[error("producer position {producer} is not 8-byte aligned")]
+    MisalignedProducer {
+        /// `producer_pos`.
+        producer: u64,
+    },
+    /// `-EINVAL`: the sample at the consumer position claims more bytes than
+    /// the producer has published.
+    #[error("sample at {pos} takes {total} bytes but only {available} are published")]
+    BeyondProducer {
+        /// The sample's position.
+        pos: u64,
+        /// `round_up(len + 8, 8)`.
+        total: u64,
+        /// `producer_pos - consumer_pos`.
+        available: u64,
+    },
+    /// `-E2BIG`: the sample is larger than the ring or than a dynptr can be.
+    #[error("sample at {pos} of {len} bytes is too large")]
+    TooLarge {
+        /// The sample's position.
+        pos: u64,
+        /// The sample's length.
+        len: u64,
+    },
+}

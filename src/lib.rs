@@ -83,6 +83,7 @@ mod consumer;
 mod error;
 mod event;
 mod memory_ring;
+mod memory_user_ring;
 mod mmap;
 mod policy;
 mod reader;
@@ -92,8 +93,12 @@ mod sys;
 pub mod testing;
 mod uapi;
 mod unsafe_reader;
+mod user_ring;
+mod user_ringbuf;
+mod user_wait;
 mod wait;
 
+pub use error::{DrainError, ReserveError, UserRingBufError};
 pub use error::{ReadError, ReaderError, RingBufError, SyscallError};
 pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 
@@ -114,6 +119,7 @@ pub use uapi::{
     BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ,
 };
 pub use unsafe_reader::{Batch, FuncFlow, UnsafeReader};
+pub use user_ringbuf::{Reserved, UserRingBuf};
 pub use wait::ReaderHandle;
 
 /// The README's examples, compiled as doctests.

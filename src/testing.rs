@@ -20,4 +20,5 @@
 //! ```
 
 pub use crate::memory_ring::{Full, MemoryRing, Reservation};
+pub use crate::memory_user_ring::MemoryUserRing;
 pub use crate::uapi::{BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP};
