@@ -131,6 +131,18 @@ impl Reader {
         Ok(true)
     }
 
+    /// Whether a record is ready to read without blocking: `Ok(false)`
+    /// means, as for [`try_read`](Self::try_read), that everything read was
+    /// handed back to the producers, so the caller may sleep on
+    /// [`as_fd`](AsFd::as_fd).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](Self::try_read).
+    pub fn try_ready(&mut self) -> Result<bool, ReadError> {
+        Ok(self.consumer.ready_now()?.is_some())
+    }
+
     #[inline(always)]
     fn copy(decoded: Decoded<'_>, record: &mut Record) {
         record.sample.clear();

@@ -148,6 +148,22 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         decode(self.consumer.cursor(), ready, U::view).map(Some)
     }
 
+    /// Whether a record is ready to read without blocking; the previous
+    /// view is released. `Ok(false)` means, as for
+    /// [`try_read`](Self::try_read), that everything released was handed
+    /// back to the producers, so the caller may sleep on
+    /// [`as_fd`](AsFd::as_fd). After `Ok(true)`, the next `try_read`,
+    /// `try_batch` or `try_read_func` finds the record. For event loops
+    /// whose wait cannot hold a view across it (an `async` read).
+    ///
+    /// # Errors
+    ///
+    /// As [`try_read`](Self::try_read).
+    pub fn try_ready(&mut self) -> Result<bool, ReadError> {
+        self.end_view();
+        Ok(self.consumer.ready_now()?.is_some())
+    }
+
     /// Views the next record as a header `H` and the bytes after it: the
     /// tail is exactly what the producer submitted after the header, of any
     /// length (odd ones included). The previous view is released.
