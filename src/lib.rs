@@ -40,14 +40,72 @@
 //!
 //! The kernel lets a producer reuse ring space as soon as the consumer
 //! position passes it. A view `&T` is therefore sound only while nothing
-//! moves the consumer position past its record. Within this process the
-//! borrow checker guarantees that: a view borrows the reader, and every
-//! operation that publishes the position (`read`, `commit`, a batch's end,
-//! drop) needs the reader mutably. What the compiler cannot see is another
-//! consumer of the same map (another process, or another `RingBuf` on it),
-//! which is the one promise [`UnsafeReader::new`] asks of its caller. Maps
-//! created with `BPF_F_RB_OVERWRITE` let producers overwrite unconsumed
-//! records and are refused.
+//! moves the consumer position past its record.
+//!
+//! - **Within a reader**, the borrow checker guarantees it: a view borrows
+//!   the reader, and everything that publishes the position (the next
+//!   `read`, `commit`, a batch's end, `read_func`'s return, drop) needs the
+//!   reader mutably (`tests/ui/` holds the compile-fail proofs).
+//! - **Within this process**, a ring has one reader at a time: each reader
+//!   claims the map's id (`RingBuf::id`) while it lives, and a second
+//!   reader of the same map, however it was opened (a descriptor, a pinned
+//!   path, a map id, another reader's `ring()`), is refused with
+//!   [`ReaderError::AlreadyConsumed`].
+//! - **Outside the library's sight** is a consumer in another process, or
+//!   one of another library in this process (aya's `RingBuf`, libbpf's
+//!   `ring_buffer`): the one promise [`UnsafeReader::new`] asks of its
+//!   caller. The readers still check, at every refill of the producer
+//!   position, that the consumer position is where they left it and that
+//!   the producer has not lapped them, and stop with
+//!   [`ReadError::ConsumerMoved`] or [`ReadError::Lapped`] before handing
+//!   out a byte of the refill; they publish with a compare-exchange, so
+//!   they never move the position back over another consumer's progress.
+//!   The check costs one load of `consumer_pos` (a cache line the reader
+//!   itself writes) and two compares per refill, not per record.
+//!
+//! Maps created with `BPF_F_RB_OVERWRITE` let producers overwrite
+//! unconsumed records and are refused. Kernel data never causes a panic or
+//! a read outside the ring: a header that claims more than was published
+//! is [`ReadError::CorruptHeader`], a record shorter than its type
+//! [`ReadError::RecordTooShort`] (its bytes stay reachable through
+//! `rejected()`).
+//!
+//! # Delivery: at least once
+//!
+//! A record is released to the producers (its space may be reused, and a
+//! later reader will not see it) only when the code is done with it:
+//!
+//! | reader | released by | not released by |
+//! |---|---|---|
+//! | [`UnsafeReader`] | [`commit`](UnsafeReader::commit); the next read, which ends the previous view | dropping the reader with a view unreleased |
+//! | [`Batch`] | [`Batch::commit`] | dropping the batch (an early `?`, a panic): the next read starts at its first record |
+//! | `read_func` | the callback returning normally (or `ControlFlow::Continue`) | a panic in the callback, or `ControlFlow::Break`: that record and those after it stay |
+//! | [`Reader`] | copying the record out | (a copy is never lost) |
+//!
+//! Whatever is not released is read again by the next read of the same
+//! reader or by the next reader of the map (a pinned map read by a
+//! restarted process), and nothing before it is. Released records are
+//! *published* (the consumer position stored) per the [`PublishPolicy`]:
+//! batched, and always before the reader sleeps.
+//!
+//! For comparison: libbpf's `ring_buffer__consume` stores the consumer
+//! position after each callback, and when a callback returns an error it
+//! stores it past the failing record too, so that record is consumed;
+//! aya's `RingBuf` releases a record when its item is dropped, which a
+//! panic unwinding through the item does as well. cilium/ebpf's copying
+//! `Reader` releases on copy, like [`Reader`]; its zero-copy work releases
+//! on an explicit `Commit` or when a callback returns, like
+//! [`UnsafeReader`].
+//!
+//! # Event loops
+//!
+//! Both readers read without blocking ([`Reader::try_read`],
+//! [`UnsafeReader::try_read`], `try_batch`, `try_read_func`) and implement
+//! `AsFd` for readiness. Before returning `None` a `try_*` read publishes
+//! everything released and looks once more, so the producer that commits
+//! next sees the position caught up and notifies the descriptor: after
+//! each readiness event (edge-triggered pollers included), call `try_*`
+//! until it returns `None`, then wait again.
 //!
 //! # Testing without a kernel
 //!

@@ -45,10 +45,17 @@ impl PublishPolicy {
         idle: Duration::ZERO,
     };
 
-    /// Publishes once `fraction` of the ring (clamped to `0.0..=0.5`) is
-    /// consumed but unpublished; when the ring is empty, looks again every
-    /// `latency` (the most a record waits unread) for up to `idle`, then
-    /// publishes and blocks.
+    /// Publishes once `fraction` of the ring (clamped to `0.0..=0.5`; NaN
+    /// is 0) is consumed but unpublished; when the ring is empty, looks
+    /// again every `latency` (the most a record waits unread) for up to
+    /// `idle`, then publishes and blocks.
+    ///
+    /// Every value works: a zero `latency` or `idle` blocks at once (as
+    /// [`EAGER`](Self::EAGER) does), `Duration::MAX` as `idle` never blocks
+    /// (the reader keeps looking until a record, a deadline, a flush or a
+    /// close), and `Duration::MAX` as `latency` looks again only when the
+    /// idle period or the deadline ends. A flush or close ends a nap at
+    /// once, whatever its length.
     pub fn lazy(fraction: f64, latency: Duration, idle: Duration) -> Self {
         Self {
             fraction: if fraction.is_nan() {

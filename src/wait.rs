@@ -46,8 +46,13 @@ impl ReaderHandle {
         self.control.wake();
     }
 
-    /// Closes the reader: a blocked read and every later one fail with
-    /// [`ReadError::Closed`](crate::ReadError::Closed). Idempotent.
+    /// Closes the reader: a blocked (or lingering) read returns at once,
+    /// and reads fail with [`ReadError::Closed`](crate::ReadError::Closed)
+    /// from the reader's next refill of the producer position on: records
+    /// it had already seen as available (at most a ring's worth) may still
+    /// be returned first. Nothing unread is released, so a new reader of
+    /// the map starts where this one stopped: to drain first, `flush`, read
+    /// until `Flushed`, then close. Idempotent.
     pub fn close(&self) {
         // Release pairs with the reader's Acquire load in `is_closed`.
         self.control.closed.store(true, Ordering::Release);
