@@ -357,6 +357,7 @@ impl<E: RingEvent + Words> State<E> {
                             work.on_words(event.words(), *seq);
                             *seq += 1;
                         }
+                        batch.commit();
                     }
                 }
                 _ => {
