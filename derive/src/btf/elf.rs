@@ -143,7 +143,7 @@ pub(crate) fn section<'a>(file: &'a [u8], name: &str) -> Result<Option<&'a [u8]>
     )?;
     // The whole section header table must lie in the file, even the headers
     // this lookup would not reach: a truncated file is refused as such.
-    let table_len = shnum.checked_mul(SECTION_HEADER_LEN).unwrap_or(u64::MAX);
+    let table_len = shnum.saturating_mul(SECTION_HEADER_LEN);
     get("section header table", shoff, table_len)?;
     let mut found = None;
     for index in 0..shnum {
