@@ -105,6 +105,8 @@ pub use ringbuf::RingBuf;
 /// an enum of views; see the crate docs.
 #[cfg(feature = "derive")]
 pub use ringview_derive::RingEvent;
+#[cfg(feature = "derive")]
+pub use ringview_derive::{check_layout, ring_event};
 pub use sys::{BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF};
 pub use unsafe_reader::{Batch, UnsafeReader};
 pub use wait::ReaderHandle;

@@ -2,6 +2,7 @@
 //! one `const _: () = { ... };`.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -9,7 +10,8 @@ use syn::{Data, DeriveInput, LitStr};
 
 use crate::attrs::Errors;
 use crate::check::{self, Check, Plan};
-use crate::object;
+use crate::layout::StructLayout;
+use crate::object::{self, Object};
 use crate::parse::{self, RustStruct};
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
@@ -46,27 +48,36 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     let checks = layout_checks(&rust, &mut errors);
     errors.finish()?;
     let checks = checks?;
-    let c_name = rust.c_name();
+    let ring_event = ring_event_impl(&rust);
     Ok(quote! {
         const _: () = {
-            #[automatically_derived]
-            // SAFETY: `__view` casts through zerocopy's `FromBytes + KnownLayout
-            // + Immutable` or bytemuck's `AnyBitPattern`, which check size and
-            // alignment and guarantee every bit pattern is valid.
-            unsafe impl ::ringview::RingEvent for #ident {
-                const C_NAME: &'static str = #c_name;
-                const SIZE: usize = ::core::mem::size_of::<Self>();
-
-                #[inline(always)]
-                fn __view(bytes: &[u8]) -> ::core::option::Option<&Self> {
-                    #[allow(unused_imports)]
-                    use ::ringview::__private::*;
-                    (&Cast::<Self>::new()).view(bytes)
-                }
-            }
+            #ring_event
             #checks
         };
     })
+}
+
+/// `unsafe impl RingEvent for` the type.
+pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
+    let self_ty = &rust.self_ty;
+    let c_name = rust.c_name();
+    quote! {
+        #[automatically_derived]
+        // SAFETY: `__view` casts through zerocopy's `FromBytes + KnownLayout
+        // + Immutable` or bytemuck's `AnyBitPattern`, which check size and
+        // alignment and guarantee every bit pattern is valid.
+        unsafe impl ::ringview::RingEvent for #self_ty {
+            const C_NAME: &'static str = #c_name;
+            const SIZE: usize = ::core::mem::size_of::<Self>();
+
+            #[inline(always)]
+            fn __view(bytes: &[u8]) -> ::core::option::Option<&Self> {
+                #[allow(unused_imports)]
+                use ::ringview::__private::*;
+                (&Cast::<Self>::new()).view(bytes)
+            }
+        }
+    }
 }
 
 /// Every check on `rust`: field types, alignment, `size`, and the layout
@@ -76,6 +87,7 @@ pub(crate) fn layout_checks(
     errors: &mut Errors,
 ) -> syn::Result<TokenStream> {
     let ident = rust.ident;
+    let self_ty = &rust.self_ty;
     let mut out = Vec::new();
     for field in &rust.fields {
         if let Some(ty) = field.ty {
@@ -84,21 +96,13 @@ pub(crate) fn layout_checks(
             });
         }
     }
-    out.push(quote! {
-        const _: () = ::core::assert!(
-            ::core::mem::align_of::<#ident>() <= 8,
-            ::core::concat!(
-                "`", ::core::stringify!(#ident), "` is aligned to more than 8 bytes, but ring \
-                 payloads are only 8-byte aligned (for `u128`/`i128`, `__int128` in C, use `[u64; 2]`)"
-            )
-        );
-    });
+    out.push(align_check(self_ty));
     if let Some(size) = &rust.container.size {
         let message = format!(
             "size of `{ident}` is not the {size} bytes given in `#[ring_event(size = {size})]`"
         );
         out.push(quote_spanned! {size.span()=>
-            const _: () = ::core::assert!(::core::mem::size_of::<#ident>() == #size, #message);
+            const _: () = ::core::assert!(::core::mem::size_of::<#self_ty>() == #size, #message);
         });
     }
     match &rust.container.btf {
@@ -112,7 +116,7 @@ pub(crate) fn layout_checks(
             );
             out.push(quote! {
                 const _: () = ::core::assert!(
-                    ::core::mem::size_of::<#ident>() == 0 #(+ ::core::mem::size_of::<#tys>())*,
+                    ::core::mem::size_of::<#self_ty>() == 0 #(+ ::core::mem::size_of::<#tys>())*,
                     #message
                 );
             });
@@ -120,6 +124,19 @@ pub(crate) fn layout_checks(
         None => {}
     }
     Ok(quote!(#(#out)*))
+}
+
+/// `align_of::<T>() <= 8`.
+pub(crate) fn align_check(self_ty: &TokenStream) -> TokenStream {
+    quote! {
+        const _: () = ::core::assert!(
+            ::core::mem::align_of::<#self_ty>() <= 8,
+            ::core::concat!(
+                "`", ::core::stringify!(#self_ty), "` is aligned to more than 8 bytes, but ring \
+                 payloads are only 8-byte aligned (for `u128`/`i128`, `__int128` in C, use `[u64; 2]`)"
+            )
+        );
+    }
 }
 
 /// The directory of the file being compiled, when the compiler tells.
@@ -141,33 +158,44 @@ fn btf_checks(
     btf_lit: &LitStr,
     errors: &mut Errors,
 ) -> syn::Result<TokenStream> {
+    let (object, layout) = find_layout(btf_lit, rust.container.name.as_ref(), &rust.c_name())?;
+    let plan = check::plan(rust, &layout, &object.file_name, errors);
+    let include = include(&object);
+    let checks = emit(rust, &plan);
+    Ok(quote!(#include #checks))
+}
+
+/// The object `btf_lit` names, and the layout of `c_name` in it; errors
+/// point at `name_lit` when given (else at `btf_lit`).
+pub(crate) fn find_layout(
+    btf_lit: &LitStr,
+    name_lit: Option<&LitStr>,
+    c_name: &str,
+) -> syn::Result<(Arc<Object>, StructLayout)> {
     let err = |span: Span| move |message: String| syn::Error::new(span, message);
     let path =
         object::resolve(&btf_lit.value(), invoking_file_dir()).map_err(err(btf_lit.span()))?;
     let object = object::load(&path).map_err(err(btf_lit.span()))?;
-    let name_span = rust
-        .container
-        .name
-        .as_ref()
-        .map_or(btf_lit.span(), LitStr::span);
-    let layout = object
-        .struct_layout(&rust.c_name())
-        .map_err(err(name_span))?;
-    let plan = check::plan(rust, &layout, &object.file_name, errors);
-    let include = object::first_include(&object.path).then(|| {
+    let name_span = name_lit.map_or(btf_lit.span(), LitStr::span);
+    let layout = object.struct_layout(c_name).map_err(err(name_span))?;
+    Ok((object, layout))
+}
+
+/// The `include_bytes!` that makes cargo rebuild when the object changes,
+/// on the crate's first use of it.
+pub(crate) fn include(object: &Object) -> Option<TokenStream> {
+    object::first_include(&object.path).then(|| {
         let path = object.path.to_string_lossy().into_owned();
-        // Rebuild when the object changes: once per crate is enough.
         quote!(
             const _: &[u8] = ::core::include_bytes!(#path);
         )
-    });
-    let checks = emit(rust, &plan);
-    Ok(quote!(#include #checks))
+    })
 }
 
 /// The tokens of a plan.
 pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
     let ident = rust.ident;
+    let self_ty = &rust.self_ty;
     let field_ident = |i: usize| {
         let f = &rust.fields[i];
         let name = f
@@ -194,7 +222,7 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
         let pairs = offsets.iter().map(|(field, c, _)| {
             let (name, _) = field_ident(*field);
             let c = *c as usize;
-            quote!((::core::mem::offset_of!(#ident, #name), #c))
+            quote!((::core::mem::offset_of!(#self_ty, #name), #c))
         });
         out.push(quote! {
             const __OFFSETS: [(usize, usize); #n] = [#(#pairs),*];
@@ -218,7 +246,7 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
             Check::Size { size, message } => {
                 let size = *size as usize;
                 out.push(quote_spanned! {ident.span()=>
-                    const _: () = ::core::assert!(::core::mem::size_of::<#ident>() == #size, #message);
+                    const _: () = ::core::assert!(::core::mem::size_of::<#self_ty>() == #size, #message);
                 });
             }
             Check::FieldSize {
@@ -230,7 +258,7 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                 let size = *size as usize;
                 let measured = match rust.fields[*field].ty {
                     Some(ty) => quote!(::core::mem::size_of::<#ty>()),
-                    None => quote!(__size_of(|v: &#ident| &v.#name)),
+                    None => quote!(__size_of(|v: &#self_ty| &v.#name)),
                 };
                 out.push(quote_spanned! {span=>
                     const _: () = ::core::assert!(#measured == #size, #message);
@@ -238,16 +266,24 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
             }
             Check::ElemSize {
                 field,
+                dims,
                 size,
                 message,
             } => {
-                let (_, span) = field_ident(*field);
+                let (name, span) = field_ident(*field);
                 let size = *size as usize;
-                if let Some(elem) = rust.fields[*field].elem {
-                    out.push(quote_spanned! {span=>
-                        const _: () = ::core::assert!(::core::mem::size_of::<#elem>() == #size, #message);
-                    });
-                }
+                let measured = match rust.fields[*field].elem {
+                    Some(elem) => quote!(::core::mem::size_of::<#elem>()),
+                    None => {
+                        let projection: TokenStream = format!("&v.{name}{}", "[0]".repeat(*dims))
+                            .parse()
+                            .unwrap_or_default();
+                        quote!(__size_of(|v: &#self_ty| #projection))
+                    }
+                };
+                out.push(quote_spanned! {span=>
+                    const _: () = ::core::assert!(#measured == #size, #message);
+                });
             }
             Check::Nested {
                 field,
@@ -265,7 +301,7 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                 out.push(quote_spanned! {span=>
                     #[allow(unused_unsafe)]
                     const _: () = ::core::assert!(
-                        __size_of(|v: &#ident| unsafe { #projection }) == #size,
+                        __size_of(|v: &#self_ty| unsafe { #projection }) == #size,
                         #message
                     );
                 });
@@ -274,12 +310,16 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                     let message = format!("offset differs: {describe}");
                     let offset_path: TokenStream = offset_path.parse().unwrap_or_default();
                     let rust_offset = if *in_elem {
-                        let elem = rust.fields[*field].elem;
+                        // Without the Rust type (`check_layout!`), the
+                        // element type has no name to take offsets in.
+                        let Some(elem) = rust.fields[*field].elem else {
+                            continue;
+                        };
                         quote!(::core::mem::offset_of!(#elem, #offset_path))
                     } else {
                         quote!(
-                            ::core::mem::offset_of!(#ident, #name.#offset_path)
-                                - ::core::mem::offset_of!(#ident, #name)
+                            ::core::mem::offset_of!(#self_ty, #name.#offset_path)
+                                - ::core::mem::offset_of!(#self_ty, #name)
                         )
                     };
                     out.push(quote_spanned! {span=>
@@ -301,7 +341,7 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                     const _: () = {
                         const P: &[(&str, usize, usize)] = &[#((
                             #labels,
-                            ::core::mem::offset_of!(#ident, #names2),
+                            ::core::mem::offset_of!(#self_ty, #names2),
                             ::core::mem::size_of::<#tys>(),
                         )),*];
                         if let ::core::option::Option::Some(m) =

@@ -14,6 +14,7 @@ mod btf;
 mod check;
 mod dwarf;
 mod expand;
+mod foreign;
 mod layout;
 mod object;
 mod parse;
@@ -67,6 +68,66 @@ use syn::{parse_macro_input, DeriveInput};
 pub fn derive_ring_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Checks a type you cannot put `#[derive(RingEvent)]` on against the BPF
+/// object, with the derive's checks: total size, and each member's offset,
+/// size, element size and nested members, by C name.
+///
+/// ```ignore
+/// // A libbpf-cargo skeleton's generated type, cast with bytemuck.
+/// unsafe impl bytemuck::Zeroable for types::event {}
+/// unsafe impl bytemuck::Pod for types::event {}
+/// ringview::check_layout!(types::event, btf = "src/bpf/tool.bpf.o", name = "event");
+/// ```
+///
+/// Arguments: the type's path, `btf = ".."` (resolved as in
+/// [`RingEvent`](derive@RingEvent)), and `name = ".."`, the C struct or
+/// union (the path's last segment if absent).
+///
+/// The macro sees only the path, not the fields, so it checks a field for
+/// each named direct member of the C type, by that name (a field that does
+/// not exist is a compile error naming it). Members inside anonymous structs
+/// and unions, which generators name `__anon_N`, and bitfields are not
+/// checked by name: the offsets of their neighbours and the total size bound
+/// them. Neither are element kinds (float against integer), nor
+/// `#[repr(C)]`: the generators emit it, and the offsets would show its
+/// absence.
+#[proc_macro]
+pub fn check_layout(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as foreign::CheckLayout);
+    foreign::check_layout(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Implements `ringview::RingEvent` for a type you cannot put
+/// `#[derive(RingEvent)]` on, after the checks of [`check_layout!`].
+///
+/// ```ignore
+/// // A libbpf-cargo skeleton's generated type, made readable in place.
+/// unsafe impl bytemuck::Zeroable for types::event {}
+/// unsafe impl bytemuck::Pod for types::event {}
+/// ringview::ring_event!(unsafe impl for types::event, btf = "src/bpf/tool.bpf.o", name = "event");
+/// ```
+///
+/// The type must implement zerocopy's `FromBytes + KnownLayout + Immutable`
+/// or (with ringview's `bytemuck` feature) bytemuck's `AnyBitPattern`, the
+/// same casts the derive uses. The `unsafe` states what the macro cannot
+/// see: that the fields are plain data (no `bool`, `char`, enum or
+/// reference), valid for every bit pattern the BPF program can write.
+///
+/// Rust's orphan rule allows the implementation only in the crate that
+/// defines the type or the one that defines `RingEvent`: call it next to a
+/// libbpf-cargo skeleton's `types`, or in an aya `-common` crate (with
+/// ringview as a host-only dependency); from another crate, use
+/// [`check_layout!`] and cast the raw records yourself.
+#[proc_macro]
+pub fn ring_event(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as foreign::RingEventImpl);
+    foreign::ring_event(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -1,7 +1,8 @@
 //! Parse: the Rust side of a check, read from a `#[derive(RingEvent)]`
 //! struct or union, or from a `ring_event!`/`check_layout!` invocation.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Ident, LitStr, Type};
 
@@ -55,12 +56,19 @@ impl RustField<'_> {
 
 /// The Rust type being checked.
 pub(crate) struct RustStruct<'a> {
+    /// The type's name (the last segment of its path), for messages.
     pub(crate) ident: &'a Ident,
+    /// The type as emitted code names it: `ExecEvent`, `types::event`.
+    pub(crate) self_ty: TokenStream,
     pub(crate) container: attrs::ContainerAttrs,
     pub(crate) repr: attrs::Repr,
     pub(crate) fields: Vec<RustField<'a>>,
     /// A `union` rather than a `struct`: every field is an arm at offset 0.
     pub(crate) is_union: bool,
+    /// The fields are the C members' names (`check_layout!`,
+    /// `ring_event!`): the macro cannot see the Rust fields, so only the
+    /// members it names are checked and nothing is required to be covered.
+    pub(crate) from_c: bool,
 }
 
 impl RustStruct<'_> {
@@ -89,10 +97,12 @@ pub(crate) fn derive_input<'a>(input: &'a DeriveInput, errors: &mut Errors) -> R
         .collect();
     RustStruct {
         ident: &input.ident,
+        self_ty: input.ident.to_token_stream(),
         container,
         repr,
         fields,
         is_union,
+        from_c: false,
     }
 }
 
