@@ -189,3 +189,60 @@ fn field_ident(name: &str, span: Span) -> Option<Ident> {
         _ => Some(Ident::new_raw(name, span)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Check;
+
+    #[test]
+    fn fields_come_from_the_direct_named_members() {
+        let input: CheckLayout =
+            syn::parse_str("types::conn_event, btf = \"tools.bpf.o\", name = \"conn_event\"")
+                .unwrap();
+        let ident = &input.0.path.segments.last().unwrap().ident;
+        let layout = crate::check::tests::tools_layout("conn_event");
+        let rust = rust_side(&input.0, ident, &layout);
+        let names: Vec<_> = rust.fields.iter().map(|f| f.rust_name()).collect();
+        // The anonymous unions' arms have no field: generators name the
+        // unions `__anon_N`.
+        assert_eq!(names, ["pid", "family", "port"]);
+        assert_eq!(rust.self_ty.to_string(), "types :: conn_event");
+        let mut errors = Errors::default();
+        let plan = check::plan(&rust, &layout, "tools.bpf.o", &mut errors);
+        assert!(errors.finish().is_ok());
+        // Nothing is required to be covered.
+        assert!(!plan
+            .checks
+            .iter()
+            .any(|c| matches!(c, Check::Covered { .. })));
+        let offsets = plan
+            .checks
+            .iter()
+            .filter(|c| matches!(c, Check::Offset { .. }));
+        assert_eq!(offsets.count(), 3);
+    }
+
+    #[test]
+    fn keywords_become_raw_identifiers() {
+        let span = Span::call_site();
+        assert_eq!(field_ident("type", span).unwrap().to_string(), "r#type");
+        assert_eq!(field_ident("pid", span).unwrap().to_string(), "pid");
+        assert!(field_ident("self", span).is_none());
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        let err = |s: &str| {
+            syn::parse_str::<RingEventImpl>(s)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert!(err("impl for T, btf = \"a\"").starts_with("expected `unsafe impl for"));
+        assert!(err("unsafe impl for T").starts_with("missing `btf"));
+        assert!(err("unsafe impl for T, btf = \"a\", btf = \"b\"").contains("given twice"));
+        assert!(err("unsafe impl for T<u8>, btf = \"a\"").contains("cannot be generic"));
+        assert!(err("unsafe impl for T, size = \"a\"").starts_with("unknown argument"));
+    }
+}

@@ -243,10 +243,14 @@ pub(crate) fn resolve(raw: &str, invoking_dir: Option<PathBuf>) -> Result<PathBu
         } else {
             "not a regular file (a device, socket or pipe)"
         };
+        let at = if path.as_os_str() == raw {
+            String::new()
+        } else {
+            format!(" (`{}`)", path.display())
+        };
         return Err(format!(
-            "BPF object `{raw}` is {what} (`{}`): give the path of the compiled `.bpf.o` file, \
-             or of a raw BTF file",
-            path.display()
+            "BPF object `{raw}` is {what}{at}: give the path of the compiled `.bpf.o` file, \
+             or of a raw BTF file"
         ));
     }
     Err(format!(
