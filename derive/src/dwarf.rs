@@ -400,7 +400,24 @@ impl Unit {
         u32::try_from(size).map_err(|_| DwarfError::Malformed("a size over 4 GiB".into()))
     }
 
+    /// What type `index` holds, nested layouts included; each type is
+    /// expanded once per depth (see [`Budget::memoized`]).
     fn shape(&self, index: usize, depth: u32, budget: &mut Budget) -> Result<Shape, DwarfError> {
+        let key = u64::try_from(index).unwrap_or(u64::MAX);
+        budget.memoized(
+            key,
+            depth,
+            || DwarfError::TooManyMembers,
+            |budget| self.expand_shape(index, depth, budget),
+        )
+    }
+
+    fn expand_shape(
+        &self,
+        index: usize,
+        depth: u32,
+        budget: &mut Budget,
+    ) -> Result<Shape, DwarfError> {
         let Some(index) = self.strip(index, depth)? else {
             return Ok(Shape::Other);
         };

@@ -3,6 +3,7 @@
 //! readers produce the same model, so a struct is checked the same way
 //! whichever one found it.
 
+use std::collections::HashMap;
 use std::fmt;
 
 /// The most members (at every depth, anonymous ones included) one layout may
@@ -132,10 +133,17 @@ pub(crate) enum Shape {
     Other,
 }
 
-/// Counts expanded members against [`MAX_MEMBERS`].
+/// Counts expanded members against [`MAX_MEMBERS`], and remembers the
+/// shapes already expanded.
 #[derive(Debug, Default)]
 pub(crate) struct Budget {
     pub(crate) used: u64,
+    /// Shapes by (type, depth), with the members each cost: a type used by
+    /// several members (anonymous members sharing one composite type, at
+    /// every level of a crafted object) is expanded once, and each further
+    /// use is charged its full cost without redoing the work. Keyed by depth
+    /// too, so a use deeper down still meets the depth limit.
+    memo: HashMap<(u64, u32), (Shape, u64)>,
 }
 
 impl Budget {
@@ -143,5 +151,63 @@ impl Budget {
     pub(crate) fn take(&mut self, weight: u64) -> bool {
         self.used = self.used.saturating_add(weight);
         self.used <= MAX_MEMBERS
+    }
+
+    /// The shape of type `key` at `depth`: `expand`ed on first use, else
+    /// remembered and charged again.
+    ///
+    /// # Errors
+    ///
+    /// `expand`'s, or `too_many()` when the charge spends the budget.
+    pub(crate) fn memoized<E>(
+        &mut self,
+        key: u64,
+        depth: u32,
+        too_many: impl FnOnce() -> E,
+        expand: impl FnOnce(&mut Self) -> Result<Shape, E>,
+    ) -> Result<Shape, E> {
+        if let Some(&(_, weight)) = self.memo.get(&(key, depth)) {
+            if !self.take(weight) {
+                return Err(too_many());
+            }
+            // Within the budget, so the clone is too.
+            if let Some((shape, _)) = self.memo.get(&(key, depth)) {
+                return Ok(shape.clone());
+            }
+        }
+        let before = self.used;
+        let shape = expand(self)?;
+        let weight = self.used - before;
+        self.memo.insert((key, depth), (shape.clone(), weight));
+        Ok(shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memoized_shapes_are_expanded_once_and_charged_per_use() {
+        let mut budget = Budget::default();
+        let mut expansions = 0;
+        let mut expand = |budget: &mut Budget| -> Result<Shape, ()> {
+            expansions += 1;
+            assert!(budget.take(3));
+            Ok(Shape::Int)
+        };
+        assert_eq!(budget.memoized(7, 1, || (), &mut expand), Ok(Shape::Int));
+        assert_eq!(budget.memoized(7, 1, || (), &mut expand), Ok(Shape::Int));
+        assert_eq!(budget.used, 6);
+        // Another depth is another entry.
+        assert_eq!(budget.memoized(7, 2, || (), &mut expand), Ok(Shape::Int));
+        assert_eq!(expansions, 2);
+        assert_eq!(budget.used, 9);
+        // A use that spends the budget is refused.
+        budget.used = MAX_MEMBERS - 2;
+        assert_eq!(
+            budget.memoized(7, 1, || (), |_| unreachable!("memoized")),
+            Err(())
+        );
     }
 }

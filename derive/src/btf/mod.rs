@@ -326,8 +326,21 @@ impl Btf {
         Ok(out)
     }
 
-    /// What type `type_id` holds, nested layouts included.
+    /// What type `type_id` holds, nested layouts included; each type is
+    /// expanded once per depth (see [`Budget::memoized`]).
     fn shape(&self, type_id: u32, depth: u32, budget: &mut Budget) -> Result<Shape, BtfError> {
+        let too_many = || BtfError::TooManyMembers { limit: MAX_MEMBERS };
+        budget.memoized(type_id.into(), depth, too_many, |budget| {
+            self.expand_shape(type_id, depth, budget)
+        })
+    }
+
+    fn expand_shape(
+        &self,
+        type_id: u32,
+        depth: u32,
+        budget: &mut Budget,
+    ) -> Result<Shape, BtfError> {
         let mut dims = Vec::new();
         let elem = self.strip(type_id, |kind| match *kind {
             Kind::Array { elem, nelems } => {
