@@ -520,5 +520,8 @@ impl Unit {
     }
 }
 
+// By path, so the fuzz target (derive/fuzz), which includes this file by
+// path, finds it too.
 #[cfg(test)]
+#[path = "dwarf/tests.rs"]
 mod tests;
