@@ -2,10 +2,12 @@
 //! event struct has the layout of the BPF C struct it stands for.
 //!
 //! Use it through `ringview` (the default `derive` feature re-exports it).
-//! The macro runs in three stages: [`parse`] reads the Rust type, [`check`]
-//! matches it to the C layout that [`btf`] (or, for structs clang left out
-//! of BTF, [`dwarf`]) read from the BPF object, and [`expand`] emits the
-//! plan as constants the compiler evaluates.
+//! The macro runs in three stages: `parse` reads the Rust type, `check`
+//! matches it to the C layout that `btf` (or, for structs clang left out
+//! of BTF, `dwarf`) read from the BPF object, and `expand` emits the
+//! plan as constants the compiler evaluates. `foreign` runs the same
+//! stages for `check_layout!` and `ring_event!`, on types the derive cannot
+//! be put on.
 
 #![forbid(unsafe_code)]
 
