@@ -57,7 +57,10 @@ use syn::{parse_macro_input, DeriveInput};
 ///
 /// The total size; each field's offset, size and element size by name; float
 /// against integer (`f32` for `__u32` is refused); nested structs and arrays
-/// of structs member by member, at any depth, by their C member names. The
+/// of structs member by member, at any depth, by their C member names (so a
+/// nested type's fields carry the C names: the outer check does not see the
+/// nested type's own `rename`s, and a renamed nested field is a `no field`
+/// error). The
 /// signedness of integers is free: `i32` for `__u32` reads the same bits,
 /// and C code mixes the two freely. zerocopy's byte-order integers
 /// (`U32<BigEndian>` for `__be32`) count as integers of their size.
