@@ -22,3 +22,17 @@ fn rejects_enum_fields() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/derive/fail_bytemuck/*.rs");
 }
+
+/// v2: event structs written the way BPF tools write them
+/// (`tests/derive/btf/tools.bpf.c`): only in DWARF, nested, unions.
+#[test]
+fn accepts_the_event_structs_of_real_tools() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/derive/v2_pass/*.rs");
+}
+
+#[test]
+fn rejects_what_v1_let_through_with_messages_that_lead_with_the_fix() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/derive/v2_fail/*.rs");
+}

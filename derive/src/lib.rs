@@ -1,27 +1,138 @@
 //! `#[derive(RingEvent)]` for `ringview`: proves at compile time that a Rust
 //! event struct has the layout of the BPF C struct it stands for.
 //!
-//! Use it through `ringview` (the default `derive` feature re-exports it);
-//! the crate docs there describe the checks and attributes.
+//! Use it through `ringview` (the default `derive` feature re-exports it).
+//! The macro runs in three stages: `parse` reads the Rust type, `check`
+//! matches it to the C layout that `btf` (or, for structs clang left out
+//! of BTF, `dwarf`) read from the BPF object, and `expand` emits the
+//! plan as constants the compiler evaluates. `foreign` runs the same
+//! stages for `check_layout!` and `ring_event!`, on types the derive cannot
+//! be put on.
+
+#![forbid(unsafe_code)]
 
 mod attrs;
 mod btf;
+mod check;
+mod dwarf;
 mod expand;
+mod foreign;
+mod layout;
+mod object;
+mod parse;
+mod tagged;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
-/// Implements `ringview::RingEvent` for a `#[repr(C)]` struct after checking
-/// its layout, or `ringview::TaggedEvent` for an enum of views.
+/// Implements `ringview::RingEvent` for a `#[repr(C)]` struct (or union)
+/// after checking its layout, or `ringview::TaggedEvent` for an enum of
+/// views.
 ///
-/// Container attributes: `#[ring_event(btf = "prog.bpf.o", name =
-/// "c_struct", size = N)]`; field attributes: `#[ring_event(rename =
-/// "c_name")]`, `#[ring_event(padding)]`; on enums, `#[ring_event(tag =
-/// "kind: u32")]` and `#[ring_event(tag = N)]` on each variant.
+/// # Attributes
+///
+/// On the type, `#[ring_event(...)]` takes:
+///
+/// - `btf = "path"`: the compiled BPF object (`clang -g -target bpf`), or a
+///   raw BTF file such as `/sys/kernel/btf/vmlinux`. The path is absolute,
+///   `$OUT_DIR/...`, relative to the crate's `Cargo.toml`, or relative to the
+///   file that invokes the derive, tried in that order. The object's `.BTF`
+///   is read while compiling; a struct clang left out of BTF (one used only
+///   as a local variable or through a local pointer) is read from the
+///   object's DWARF (`.debug_info`) instead, and checked the same way.
+/// - `name = "c_struct"`: the C struct, union or typedef; the Rust name if
+///   absent.
+/// - `size = N`: checks `size_of::<Self>() == N`, with or without `btf`.
+///
+/// On fields:
+///
+/// - `rename = "c_name"`: the C member this field stands for.
+/// - `padding`: the field matches no C member by name, and covers the C
+///   bytes it overlaps (members left out, bitfields, unions no field chose).
+///
+/// On enums of views: `tag = "field: type"` on the enum, `tag = N` on each
+/// variant.
+///
+/// # What is checked against the object
+///
+/// The total size; each field's offset, size and element size by name; float
+/// against integer (`f32` for `__u32` is refused); nested structs and arrays
+/// of structs member by member, at any depth, by their C member names (so a
+/// nested type's fields carry the C names: the outer check does not see the
+/// nested type's own `rename`s, and a renamed nested field is a `no field`
+/// error). The
+/// signedness of integers is free: `i32` for `__u32` reads the same bits,
+/// and C code mixes the two freely. zerocopy's byte-order integers
+/// (`U32<BigEndian>` for `__be32`) count as integers of their size.
+///
+/// In an anonymous union, a field that matches one arm (by name or `rename`)
+/// stands for the whole union; bytes of the union beyond that arm must be
+/// covered by padding. A Rust `#[repr(C)] union` type is checked against a C
+/// union arm by arm.
 #[proc_macro_derive(RingEvent, attributes(ring_event))]
 pub fn derive_ring_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     expand::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Checks a type you cannot put `#[derive(RingEvent)]` on against the BPF
+/// object, with the derive's checks: total size, and each member's offset,
+/// size, element size and nested members, by C name.
+///
+/// ```ignore
+/// // A libbpf-cargo skeleton's generated type, cast with bytemuck.
+/// unsafe impl bytemuck::Zeroable for types::event {}
+/// unsafe impl bytemuck::Pod for types::event {}
+/// ringview::check_layout!(types::event, btf = "src/bpf/tool.bpf.o", name = "event");
+/// ```
+///
+/// Arguments: the type's path, `btf = ".."` (resolved as in
+/// [`RingEvent`](derive@RingEvent)), and `name = ".."`, the C struct or
+/// union (the path's last segment if absent).
+///
+/// The macro sees only the path, not the fields, so it checks a field for
+/// each named direct member of the C type, by that name (a field that does
+/// not exist is a compile error naming it). Members inside anonymous structs
+/// and unions, which generators name `__anon_N`, and bitfields are not
+/// checked by name: the offsets of their neighbours and the total size bound
+/// them. Neither are element kinds (float against integer), nor
+/// `#[repr(C)]`: the generators emit it, and the offsets would show its
+/// absence.
+#[proc_macro]
+pub fn check_layout(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as foreign::CheckLayout);
+    foreign::check_layout(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Implements `ringview::RingEvent` for a type you cannot put
+/// `#[derive(RingEvent)]` on, after the checks of [`check_layout!`].
+///
+/// ```ignore
+/// // A libbpf-cargo skeleton's generated type, made readable in place.
+/// unsafe impl bytemuck::Zeroable for types::event {}
+/// unsafe impl bytemuck::Pod for types::event {}
+/// ringview::ring_event!(unsafe impl for types::event, btf = "src/bpf/tool.bpf.o", name = "event");
+/// ```
+///
+/// The type must implement zerocopy's `FromBytes + KnownLayout + Immutable`
+/// or (with ringview's `bytemuck` feature) bytemuck's `AnyBitPattern`, the
+/// same casts the derive uses. The `unsafe` states what the macro cannot
+/// see: that the fields are plain data (no `bool`, `char`, enum or
+/// reference), valid for every bit pattern the BPF program can write.
+///
+/// Rust's orphan rule allows the implementation only in the crate that
+/// defines the type or the one that defines `RingEvent`: call it next to a
+/// libbpf-cargo skeleton's `types`, or in an aya `-common` crate (with
+/// ringview as a host-only dependency); from another crate, use
+/// [`check_layout!`] and cast the raw records yourself.
+#[proc_macro]
+pub fn ring_event(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as foreign::RingEventImpl);
+    foreign::ring_event(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -39,6 +39,10 @@ pub(crate) enum ElfError {
         len: u64,
         file_len: usize,
     },
+    /// Two sections have the name.
+    DuplicateSection {
+        name: String,
+    },
     /// The section is `SHT_NOBITS` or compressed.
     UnreadableSection {
         name: String,
@@ -70,6 +74,11 @@ impl fmt::Display for ElfError {
                 f,
                 "ELF {what} at offset {offset} with length {len} runs past the end of the \
                  {file_len}-byte file"
+            ),
+            Self::DuplicateSection { name } => write!(
+                f,
+                "the object has two {name} sections; the derive cannot tell which describes the \
+                 program"
             ),
             Self::UnreadableSection { name, reason } => write!(f, "ELF section {name} {reason}"),
         }
@@ -132,14 +141,24 @@ pub(crate) fn section<'a>(file: &'a [u8], name: &str) -> Result<Option<&'a [u8]>
         read_le(names, 24, 8),
         read_le(names, 32, 8),
     )?;
+    // The whole section header table must lie in the file, even the headers
+    // this lookup would not reach: a truncated file is refused as such.
+    let table_len = shnum.saturating_mul(SECTION_HEADER_LEN);
+    get("section header table", shoff, table_len)?;
+    let mut found = None;
     for index in 0..shnum {
         let header = section(index)?;
         let offset = usize::try_from(read_le(header, 0, 4)).ok();
-        let found = offset
+        let this = offset
             .and_then(|at| names.get(at..))
             .and_then(|names| names.split(|&b| b == 0).next());
-        if found != Some(name.as_bytes()) {
+        if this != Some(name.as_bytes()) {
             continue;
+        }
+        if found.is_some() {
+            return Err(ElfError::DuplicateSection {
+                name: name.to_owned(),
+            });
         }
         let unreadable = |reason| ElfError::UnreadableSection {
             name: name.to_owned(),
@@ -151,9 +170,13 @@ pub(crate) fn section<'a>(file: &'a [u8], name: &str) -> Result<Option<&'a [u8]>
         if read_le(header, 8, 8) & SHF_COMPRESSED != 0 {
             return Err(unreadable("is compressed"));
         }
-        return get("section", read_le(header, 24, 8), read_le(header, 32, 8)).map(Some);
+        found = Some(get(
+            "section",
+            read_le(header, 24, 8),
+            read_le(header, 32, 8),
+        )?);
     }
-    Ok(None)
+    Ok(found)
 }
 
 /// The little-endian integer of `len <= 8` bytes at `offset`; 0 when they

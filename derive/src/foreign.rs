@@ -1,0 +1,248 @@
+//! `check_layout!` and `ring_event!`: the checks of the derive for types the
+//! user cannot put a derive on (a libbpf-cargo skeleton's `types::event`, an
+//! aya `-common` crate's event type).
+//!
+//! The macro sees only the type's path, not its fields, so the Rust side is
+//! taken from C: one field per named, non-bitfield direct member of the C
+//! struct, checked by name with `offset_of!` and field projections. The
+//! rest of the plan is the derive's.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Ident, LitStr, Path, Token};
+
+use crate::attrs::{ContainerAttrs, Errors, FieldAttrs, Repr};
+use crate::check;
+use crate::expand;
+use crate::layout::{CompositeKind, Shape, StructLayout};
+use crate::parse::{self, RustStruct};
+
+/// `[unsafe impl for] Type, btf = "..", name = ".."`.
+pub(crate) struct Input {
+    path: Path,
+    btf: LitStr,
+    name: Option<LitStr>,
+}
+
+impl Input {
+    fn parse(input: ParseStream<'_>, with_impl: bool) -> syn::Result<Self> {
+        if with_impl {
+            let unsafe_token: Option<Token![unsafe]> = input.parse()?;
+            if unsafe_token.is_none() {
+                return Err(input.error(
+                    "expected `unsafe impl for Type, btf = \"..\", name = \"..\"`: the macro \
+                     cannot see the type's fields, so the `unsafe` states that every bit \
+                     pattern of them is valid (the cast still needs zerocopy's `FromBytes` or \
+                     bytemuck's `AnyBitPattern`)",
+                ));
+            }
+            input.parse::<Token![impl]>()?;
+            input.parse::<Token![for]>()?;
+        }
+        let path: Path = input.parse()?;
+        if let Some(args) = path.segments.iter().find(|s| !s.arguments.is_none()) {
+            return Err(syn::Error::new(
+                args.arguments.span(),
+                "the type cannot be generic: its layout is checked for one concrete type",
+            ));
+        }
+        let (mut btf, mut name) = (None, None);
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let key: Ident = input.parse()?;
+            input.parse::<Token![=]>()?;
+            let value: LitStr = input.parse()?;
+            let slot = match key.to_string().as_str() {
+                "btf" => &mut btf,
+                "name" => &mut name,
+                _ => {
+                    return Err(syn::Error::new(
+                        key.span(),
+                        "unknown argument: expected `btf = \"path/to/prog.bpf.o\"` and \
+                         optionally `name = \"c_struct\"`",
+                    ))
+                }
+            };
+            if slot.replace(value).is_some() {
+                return Err(syn::Error::new(
+                    key.span(),
+                    format!("`{key}` is given twice"),
+                ));
+            }
+        }
+        let btf = btf.ok_or_else(|| {
+            syn::Error::new(
+                path.span(),
+                "missing `btf = \"path/to/prog.bpf.o\"`: the macro checks the type against the \
+                 BPF object",
+            )
+        })?;
+        Ok(Self { path, btf, name })
+    }
+}
+
+/// `check_layout!(Type, btf = "..", name = "..")`.
+pub(crate) struct CheckLayout(Input);
+
+impl Parse for CheckLayout {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        Input::parse(input, false).map(Self)
+    }
+}
+
+/// `ring_event!(unsafe impl for Type, btf = "..", name = "..")`.
+pub(crate) struct RingEventImpl(Input);
+
+impl Parse for RingEventImpl {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        Input::parse(input, true).map(Self)
+    }
+}
+
+pub(crate) fn check_layout(input: &CheckLayout) -> syn::Result<TokenStream> {
+    expand_input(&input.0, false)
+}
+
+pub(crate) fn ring_event(input: &RingEventImpl) -> syn::Result<TokenStream> {
+    expand_input(&input.0, true)
+}
+
+fn expand_input(input: &Input, with_impl: bool) -> syn::Result<TokenStream> {
+    let last = input
+        .path
+        .segments
+        .last()
+        .ok_or_else(|| syn::Error::new(input.path.span(), "expected a type"))?;
+    let ident = &last.ident;
+    let c_name = input
+        .name
+        .as_ref()
+        .map_or_else(|| ident.to_string(), LitStr::value);
+    let (object, layout) = expand::find_layout(&input.btf, input.name.as_ref(), &c_name)?;
+    let rust = rust_side(input, ident, &layout);
+    let mut errors = Errors::default();
+    let plan = check::plan(&rust, &layout, &object.file_name, &mut errors);
+    errors.finish()?;
+    let ring_event = with_impl.then(|| expand::ring_event_impl(&rust));
+    let align = expand::align_check(&rust.self_ty);
+    let include = expand::include(&object);
+    let checks = expand::emit(&rust, &plan);
+    Ok(quote! {
+        const _: () = {
+            #ring_event
+            #align
+            #include
+            #checks
+        };
+    })
+}
+
+/// The Rust side as C names it: one field per named direct member.
+pub(crate) fn rust_side<'a>(
+    input: &'a Input,
+    ident: &'a Ident,
+    layout: &StructLayout,
+) -> RustStruct<'a> {
+    let span = ident.span();
+    let fields = layout
+        .members
+        .iter()
+        .filter(|m| !m.name.is_empty() && m.bitfield_size.is_none())
+        .filter_map(|m| {
+            let ident = field_ident(&m.name, span)?;
+            let mut field = parse::field(Some(ident), None, FieldAttrs::default());
+            field.is_array = matches!(m.shape, Shape::Array { .. });
+            Some(field)
+        })
+        .collect();
+    RustStruct {
+        ident,
+        self_ty: input.path.to_token_stream(),
+        container: ContainerAttrs {
+            btf: Some(input.btf.clone()),
+            name: input.name.clone(),
+            ..ContainerAttrs::default()
+        },
+        repr: Repr {
+            c: true,
+            ..Repr::default()
+        },
+        fields,
+        is_union: layout.kind == CompositeKind::Union,
+        from_c: true,
+    }
+}
+
+/// The Rust identifier for C member `name`: raw for keywords (`r#type`);
+/// `None` for the few that cannot be raw (`self`, `crate`, `super`).
+fn field_ident(name: &str, span: Span) -> Option<Ident> {
+    if syn::parse_str::<Ident>(name).is_ok() {
+        return Some(Ident::new(name, span));
+    }
+    match name {
+        "self" | "Self" | "crate" | "super" | "_" => None,
+        _ => Some(Ident::new_raw(name, span)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Check;
+
+    #[test]
+    fn fields_come_from_the_direct_named_members() {
+        let input: CheckLayout =
+            syn::parse_str("types::conn_event, btf = \"tools.bpf.o\", name = \"conn_event\"")
+                .unwrap();
+        let ident = &input.0.path.segments.last().unwrap().ident;
+        let layout = crate::check::tests::tools_layout("conn_event");
+        let rust = rust_side(&input.0, ident, &layout);
+        let names: Vec<_> = rust.fields.iter().map(|f| f.rust_name()).collect();
+        // The anonymous unions' arms have no field: generators name the
+        // unions `__anon_N`.
+        assert_eq!(names, ["pid", "family", "port"]);
+        assert_eq!(rust.self_ty.to_string(), "types :: conn_event");
+        let mut errors = Errors::default();
+        let plan = check::plan(&rust, &layout, "tools.bpf.o", &mut errors);
+        assert!(errors.finish().is_ok());
+        // Nothing is required to be covered.
+        assert!(!plan
+            .checks
+            .iter()
+            .any(|c| matches!(c, Check::Covered { .. })));
+        let offsets = plan
+            .checks
+            .iter()
+            .filter(|c| matches!(c, Check::Offset { .. }));
+        assert_eq!(offsets.count(), 3);
+    }
+
+    #[test]
+    fn keywords_become_raw_identifiers() {
+        let span = Span::call_site();
+        assert_eq!(field_ident("type", span).unwrap().to_string(), "r#type");
+        assert_eq!(field_ident("pid", span).unwrap().to_string(), "pid");
+        assert!(field_ident("self", span).is_none());
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        let err = |s: &str| {
+            syn::parse_str::<RingEventImpl>(s)
+                .err()
+                .unwrap()
+                .to_string()
+        };
+        assert!(err("impl for T, btf = \"a\"").starts_with("expected `unsafe impl for"));
+        assert!(err("unsafe impl for T").starts_with("missing `btf"));
+        assert!(err("unsafe impl for T, btf = \"a\", btf = \"b\"").contains("given twice"));
+        assert!(err("unsafe impl for T<u8>, btf = \"a\"").contains("cannot be generic"));
+        assert!(err("unsafe impl for T, size = \"a\"").starts_with("unknown argument"));
+    }
+}

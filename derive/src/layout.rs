@@ -1,0 +1,213 @@
+//! The C layout of a struct or union, as the BPF object's BTF or DWARF
+//! describes it: what the checks compare the Rust struct against. Both
+//! readers produce the same model, so a struct is checked the same way
+//! whichever one found it.
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// The most members (at every depth, anonymous ones included) one layout may
+/// expand to. Anonymous members that share one type are expanded once per
+/// use, so a crafted object can double the count per level; this bounds the
+/// work with a clear error instead.
+pub(crate) const MAX_MEMBERS: u64 = 1 << 16;
+
+/// The kernel's `MAX_RESOLVE_DEPTH`: the longest chain of typedefs,
+/// qualifiers, array dimensions or nested members followed before the type
+/// graph is taken to be cyclic.
+pub(crate) const MAX_RESOLVE_DEPTH: u32 = 32;
+
+/// Whether a composite type is a `struct` or a `union`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CompositeKind {
+    Struct,
+    Union,
+}
+
+impl fmt::Display for CompositeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Struct => "struct",
+            Self::Union => "union",
+        })
+    }
+}
+
+/// The C layout of a struct or union.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StructLayout {
+    /// The name looked up: the struct's tag, or a typedef naming it; for a
+    /// nested type, how C spells it (`struct inner`, `union <anonymous>`).
+    pub(crate) name: String,
+    pub(crate) kind: CompositeKind,
+    /// `sizeof`, tail padding included.
+    pub(crate) size: u32,
+    /// Direct members in declaration order.
+    pub(crate) members: Vec<Member>,
+}
+
+impl StructLayout {
+    /// `struct exec_event`, `union value`.
+    pub(crate) fn describe(&self) -> String {
+        if self.name.starts_with("struct ") || self.name.starts_with("union ") {
+            self.name.clone()
+        } else {
+            format!("{} {}", self.kind, self.name)
+        }
+    }
+}
+
+/// One member of a [`StructLayout`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Member {
+    /// Empty for anonymous struct/union members and unnamed bitfields.
+    pub(crate) name: String,
+    /// `bit_offset / 8`: the byte that holds the member's first bit.
+    pub(crate) byte_offset: u32,
+    /// Offset of the first bit from the start of the enclosing struct.
+    pub(crate) bit_offset: u32,
+    /// The width in bits when the member is a bitfield.
+    pub(crate) bitfield_size: Option<u32>,
+    /// Byte size of the member's type (for a bitfield, of its declared type).
+    pub(crate) size: u32,
+    /// The type as C spells it, for messages: `__u32`, `char[16]`,
+    /// `struct inner`, `const char *`.
+    pub(crate) type_name: String,
+    /// What kind of value the member holds.
+    pub(crate) shape: Shape,
+}
+
+impl Member {
+    /// The members of an anonymous struct or union member, else `None`.
+    pub(crate) fn anonymous(&self) -> Option<&StructLayout> {
+        match &self.shape {
+            Shape::Composite(layout) if self.name.is_empty() => Some(layout),
+            _ => None,
+        }
+    }
+
+    /// `member `__u32 pid` (bytes 0..4)`, `bitfield ...`, `anonymous ...`.
+    pub(crate) fn describe(&self, base_bits: u32) -> String {
+        let bits = base_bits.saturating_add(self.bit_offset);
+        let start = bits / 8;
+        match self.bitfield_size {
+            Some(width) => format!(
+                "bitfield `{} {}:{width}` (bits {bits}..{})",
+                self.type_name,
+                self.name,
+                bits.saturating_add(width)
+            ),
+            None if self.name.is_empty() => format!(
+                "anonymous member `{}` (bytes {start}..{})",
+                self.type_name,
+                start.saturating_add(self.size)
+            ),
+            None => format!(
+                "member `{} {}` (bytes {start}..{})",
+                self.type_name,
+                self.name,
+                start.saturating_add(self.size)
+            ),
+        }
+    }
+}
+
+/// What a member holds, as far as a Rust field must agree with it beyond its
+/// size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Integers, enums, `_Bool`, pointers: any Rust integer of the same size
+    /// (signedness is free: the bits are the same).
+    Int,
+    Float,
+    /// `dims` outermost first; `elem` is what the innermost dimension holds
+    /// (never an array), `elem_size` its size.
+    Array {
+        dims: Vec<u32>,
+        elem_size: u32,
+        elem: Box<Shape>,
+    },
+    /// A struct or union, with its own layout.
+    Composite(Box<StructLayout>),
+    /// A type without a Rust counterpart (a function, void).
+    Other,
+}
+
+/// Counts expanded members against [`MAX_MEMBERS`], and remembers the
+/// shapes already expanded.
+#[derive(Debug, Default)]
+pub(crate) struct Budget {
+    pub(crate) used: u64,
+    /// Shapes by (type, depth), with the members each cost: a type used by
+    /// several members (anonymous members sharing one composite type, at
+    /// every level of a crafted object) is expanded once, and each further
+    /// use is charged its full cost without redoing the work. Keyed by depth
+    /// too, so a use deeper down still meets the depth limit.
+    memo: HashMap<(u64, u32), (Shape, u64)>,
+}
+
+impl Budget {
+    /// Takes `weight` members from the budget; `false` once it is spent.
+    pub(crate) fn take(&mut self, weight: u64) -> bool {
+        self.used = self.used.saturating_add(weight);
+        self.used <= MAX_MEMBERS
+    }
+
+    /// The shape of type `key` at `depth`: `expand`ed on first use, else
+    /// remembered and charged again.
+    ///
+    /// # Errors
+    ///
+    /// `expand`'s, or `too_many()` when the charge spends the budget.
+    pub(crate) fn memoized<E>(
+        &mut self,
+        key: u64,
+        depth: u32,
+        too_many: impl FnOnce() -> E,
+        expand: impl FnOnce(&mut Self) -> Result<Shape, E>,
+    ) -> Result<Shape, E> {
+        if let Some(&(_, weight)) = self.memo.get(&(key, depth)) {
+            if !self.take(weight) {
+                return Err(too_many());
+            }
+            // Within the budget, so the clone is too.
+            if let Some((shape, _)) = self.memo.get(&(key, depth)) {
+                return Ok(shape.clone());
+            }
+        }
+        let before = self.used;
+        let shape = expand(self)?;
+        let weight = self.used - before;
+        self.memo.insert((key, depth), (shape.clone(), weight));
+        Ok(shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memoized_shapes_are_expanded_once_and_charged_per_use() {
+        let mut budget = Budget::default();
+        let mut expansions = 0;
+        let mut expand = |budget: &mut Budget| -> Result<Shape, ()> {
+            expansions += 1;
+            assert!(budget.take(3));
+            Ok(Shape::Int)
+        };
+        assert_eq!(budget.memoized(7, 1, || (), &mut expand), Ok(Shape::Int));
+        assert_eq!(budget.memoized(7, 1, || (), &mut expand), Ok(Shape::Int));
+        assert_eq!(budget.used, 6);
+        // Another depth is another entry.
+        assert_eq!(budget.memoized(7, 2, || (), &mut expand), Ok(Shape::Int));
+        assert_eq!(expansions, 2);
+        assert_eq!(budget.used, 9);
+        // A use that spends the budget is refused.
+        budget.used = MAX_MEMBERS - 2;
+        assert_eq!(
+            budget.memoized(7, 1, || (), |_| unreachable!("memoized")),
+            Err(())
+        );
+    }
+}

@@ -1,0 +1,117 @@
+// Types the user cannot put a derive on, checked with `check_layout!` and
+// `ring_event!`.
+use ringview::{RingEvent, View};
+use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+// What libbpf-cargo generates into a skeleton's `types` module: C names,
+// anonymous unions as `__anon_N` fields, no casting traits.
+#[allow(non_camel_case_types)]
+mod types {
+    #[derive(Debug, Default, Copy, Clone)]
+    #[repr(C)]
+    pub struct stack_event {
+        pub pid: u32,
+        pub tid: u32,
+        pub ts: u64,
+        pub comm: [u8; 16],
+    }
+
+    #[derive(Copy, Clone)]
+    #[repr(C)]
+    pub struct conn_event {
+        pub pid: u32,
+        pub family: u16,
+        pub port: u16,
+        pub __anon_1: __anon_1,
+        pub __anon_2: __anon_2,
+    }
+
+    #[derive(Copy, Clone)]
+    #[repr(C)]
+    pub union __anon_1 {
+        pub saddr_v4: u32,
+        pub saddr_v6: [u8; 16],
+    }
+
+    #[derive(Copy, Clone)]
+    #[repr(C)]
+    pub union __anon_2 {
+        pub daddr_v4: u32,
+        pub daddr_v6: [u8; 16],
+    }
+}
+
+// The cast is bytemuck's, on the user's side.
+// SAFETY: plain integers and byte arrays, no padding.
+unsafe impl bytemuck::Zeroable for types::stack_event {}
+// SAFETY: as above.
+unsafe impl bytemuck::Pod for types::stack_event {}
+
+ringview::check_layout!(
+    types::stack_event,
+    btf = "../../../tests/derive/btf/tools.bpf.o",
+    name = "stack_event"
+);
+// The members in anonymous unions are bounded by `port` and the size.
+ringview::check_layout!(
+    types::conn_event,
+    btf = "../../../tests/derive/btf/tools.bpf.o"
+);
+
+// What an aya `-common` crate keeps: the event types, shared with the BPF
+// side, with the casting traits but no ringview derive.
+mod common {
+    use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+    #[derive(FromBytes, Immutable, KnownLayout)]
+    #[repr(C)]
+    pub struct Point {
+        pub x: u32,
+        pub y: u32,
+    }
+
+    #[derive(FromBytes, Immutable, KnownLayout)]
+    #[repr(C)]
+    pub struct Segment {
+        pub from: Point,
+        pub to: Point,
+    }
+
+    #[derive(FromBytes, Immutable, KnownLayout)]
+    #[repr(C)]
+    pub struct NestedEvent {
+        pub kind: u8,
+        pub _pad: [u8; 3],
+        pub seg: Segment,
+        pub pts: [Point; 2],
+        pub ratio: f32,
+        pub count: u32,
+        pub name: [u8; 16],
+        pub daddr: u32,
+    }
+}
+
+// Nested members are checked by name all the way down.
+ringview::ring_event!(
+    unsafe impl for common::NestedEvent,
+    btf = "../../../tests/derive/btf/tools.bpf.o",
+    name = "nested_event",
+);
+
+#[derive(FromBytes, Immutable, KnownLayout, zerocopy::IntoBytes)]
+#[repr(C)]
+struct Aligned([u64; 8]);
+
+fn main() {
+    let raw = [0u8; 32];
+    let event: &types::stack_event = bytemuck::from_bytes(&raw);
+    assert_eq!(event.pid, 0);
+
+    assert_eq!(common::NestedEvent::SIZE, 64);
+    assert_eq!(common::NestedEvent::C_NAME, "nested_event");
+    let record = Aligned([0x0101_0101_0101_0101; 8]);
+    let bytes = zerocopy::IntoBytes::as_bytes(&record);
+    let event = common::NestedEvent::view(bytes).unwrap();
+    assert_eq!(event.seg.to.y, 0x0101_0101);
+    assert!(common::NestedEvent::view(&bytes[..63]).is_err());
+}
