@@ -120,9 +120,11 @@ impl Consumer {
         self.cursor.publish();
     }
 
-    /// The next record, blocking until one is submitted. Publishes what is
-    /// released before it blocks, so the caller must have released every
-    /// record it read.
+    /// Calls `f` with the next record, blocking until one is submitted, for
+    /// readers that are done with the record when `f` returns: the common
+    /// case takes a cached record in one decode. Publishes what is released
+    /// before it blocks, so the caller must have released every record it
+    /// read.
     ///
     /// # Errors
     ///
@@ -130,9 +132,15 @@ impl Consumer {
     /// [`ReadError::Flushed`] or [`ReadError::DeadlineExceeded`] with the
     /// ring empty; a fault of the ring; a failed `epoll_wait`.
     #[inline(always)]
-    pub fn next_blocking(&mut self) -> Result<Decoded<'_>, ReadError> {
-        let ready = self.ready_blocking()?;
-        Ok(self.cursor.take(ready))
+    pub fn with_next_blocking<R>(
+        &mut self,
+        f: impl FnOnce(Decoded<'_>) -> R,
+    ) -> Result<R, ReadError> {
+        if let Step::Record(record) = self.cursor.step() {
+            return Ok(f(record));
+        }
+        let ready = self.ready_blocking_slow()?;
+        Ok(f(self.cursor.take(ready)))
     }
 
     /// The next record without blocking, or `Ok(None)` with everything
@@ -148,9 +156,18 @@ impl Consumer {
     }
 
     /// The next record to [`take`](Cursor::take), blocking until one is
-    /// submitted (see [`next_blocking`](Self::next_blocking)).
+    /// submitted (see [`with_next_blocking`](Self::with_next_blocking)).
     #[inline(always)]
     pub fn ready_blocking(&mut self) -> Result<Ready, ReadError> {
+        match self.cursor.find() {
+            Found::Ready(ready) => Ok(ready),
+            _ => self.ready_blocking_slow(),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn ready_blocking_slow(&mut self) -> Result<Ready, ReadError> {
         loop {
             if let Some(ready) = self.peek()? {
                 return Ok(ready);
@@ -203,38 +220,41 @@ impl Consumer {
     /// out many records between two waits.
     #[inline(always)]
     pub fn next(&self) -> Result<Option<Decoded<'_>>, ReadError> {
+        match self.cursor.step() {
+            Step::Record(record) => Ok(Some(record)),
+            Step::Busy => Ok(None),
+            Step::Refill => self.next_after_refill(),
+            Step::Corrupt(fault) => Err(self.fault(fault)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_after_refill(&self) -> Result<Option<Decoded<'_>>, ReadError> {
         loop {
+            if !self.refill()? {
+                return Ok(None);
+            }
             match self.cursor.step() {
                 Step::Record(record) => return Ok(Some(record)),
                 Step::Busy => return Ok(None),
-                Step::Refill => {
-                    if !self.refill()? {
-                        return Ok(None);
-                    }
-                }
+                Step::Refill => {}
                 Step::Corrupt(fault) => return Err(self.fault(fault)),
             }
         }
     }
 
     /// Hands each submitted record to `f` until `f` breaks or none is
-    /// ready without waiting: [`Cursor::take_while`] across refills.
+    /// ready without waiting: [`Cursor::take_while`], refilling as it goes.
     #[inline(always)]
     pub fn take_while<B>(
         &self,
-        mut f: impl FnMut(Decoded<'_>) -> ControlFlow<B>,
+        f: impl FnMut(Decoded<'_>) -> ControlFlow<B>,
     ) -> Result<ControlFlow<B>, ReadError> {
-        loop {
-            match self.cursor.take_while(&mut f) {
-                ControlFlow::Break(b) => return Ok(ControlFlow::Break(b)),
-                ControlFlow::Continue(Stop::Busy) => return Ok(ControlFlow::Continue(())),
-                ControlFlow::Continue(Stop::Refill) => {
-                    if !self.refill()? {
-                        return Ok(ControlFlow::Continue(()));
-                    }
-                }
-                ControlFlow::Continue(Stop::Corrupt(fault)) => return Err(self.fault(fault)),
-            }
+        match self.cursor.take_while(f, || self.refill())? {
+            ControlFlow::Break(b) => Ok(ControlFlow::Break(b)),
+            ControlFlow::Continue(Stop::Busy | Stop::Refill) => Ok(ControlFlow::Continue(())),
+            ControlFlow::Continue(Stop::Corrupt(fault)) => Err(self.fault(fault)),
         }
     }
 

@@ -93,9 +93,10 @@ impl Reader {
     /// error.
     #[inline(always)]
     pub fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
-        let decoded = self.consumer.next_blocking()?;
-        let end = decoded.end();
-        Self::copy(decoded, record);
+        let end = self.consumer.with_next_blocking(|decoded| {
+            Self::copy(decoded, record);
+            decoded.end()
+        })?;
         self.release(end);
         Ok(())
     }
@@ -167,20 +168,23 @@ impl Reader {
     /// its bytes. Otherwise as [`read_into`](Self::read_into).
     #[inline]
     pub fn read_as<T: FromBytes>(&mut self) -> Result<T, ReadError> {
-        let decoded = self.consumer.next_blocking()?;
-        let (bytes, end) = (decoded.bytes(), decoded.end());
-        let result = match T::read_from_prefix(bytes) {
-            Ok((value, _)) => Ok(value),
-            Err(_) => {
-                self.rejected.clear();
-                self.rejected.extend_from_slice(bytes);
-                Err(ReadError::RecordTooShort {
-                    len: bytes.len(),
-                    expected: size_of::<T>(),
-                    type_name: std::any::type_name::<T>(),
-                })
-            }
-        };
+        let rejected = &mut self.rejected;
+        let (result, end) = self.consumer.with_next_blocking(|decoded| {
+            let bytes = decoded.bytes();
+            let result = match T::read_from_prefix(bytes) {
+                Ok((value, _)) => Ok(value),
+                Err(_) => {
+                    rejected.clear();
+                    rejected.extend_from_slice(bytes);
+                    Err(ReadError::RecordTooShort {
+                        len: bytes.len(),
+                        expected: size_of::<T>(),
+                        type_name: std::any::type_name::<T>(),
+                    })
+                }
+            };
+            (result, decoded.end())
+        })?;
         self.release(end);
         result
     }

@@ -229,7 +229,7 @@ pub(crate) enum Step<'a> {
 pub(crate) enum Stop {
     /// A record still BUSY.
     Busy,
-    /// As [`Found::Refill`].
+    /// Nothing more was published.
     Refill,
     /// A header that cannot be decoded.
     Corrupt(Fault),
@@ -415,23 +415,34 @@ impl Cursor {
     }
 
     /// Takes records one after another and hands each to `f`, until `f`
-    /// breaks or the decoder stops at what [`Stop`] says. Keeps the
-    /// positions in locals while it runs (the cursor's position is stored
-    /// once, when it returns): the loop of callback readers.
+    /// breaks or the decoder stops at what [`Stop`] says. When the cached
+    /// producer position is used up it calls `refill` (which reloads it,
+    /// see [`refill`](Self::refill)) and goes on if that found more. Keeps
+    /// the positions in locals while it runs (the cursor's position is
+    /// stored once per refill): the loop of callback readers.
     ///
-    /// If `f` panics, the cursor's position is left where it was before the
-    /// call; the caller rewinds it.
+    /// If `f` panics, the cursor's position is left where it was at the
+    /// last refill; the caller rewinds it.
     #[inline(always)]
-    pub fn take_while<B>(
+    pub fn take_while<B, E>(
         &self,
         mut f: impl FnMut(Decoded<'_>) -> ControlFlow<B>,
-    ) -> ControlFlow<B, Stop> {
+        mut refill: impl FnMut() -> Result<bool, E>,
+    ) -> Result<ControlFlow<B, Stop>, E> {
         let raw = self.raw;
         let mut pos = self.pos.get();
-        let producer = self.producer.get();
+        let mut producer = self.producer.get();
         let flow = loop {
             if pos == producer {
-                break ControlFlow::Continue(Stop::Refill);
+                self.pos.set(pos);
+                match refill() {
+                    Ok(true) => {
+                        producer = self.producer.get();
+                        continue;
+                    }
+                    Ok(false) => return Ok(ControlFlow::Continue(Stop::Refill)),
+                    Err(err) => return Err(err),
+                }
             }
             let header = raw.load_header(pos);
             if header & BPF_RINGBUF_BUSY_BIT != 0 {
@@ -462,7 +473,7 @@ impl Cursor {
             pos = end;
         };
         self.pos.set(pos);
-        flow
+        Ok(flow)
     }
 
     /// Reloads `producer_pos` and checks that no other consumer moved the
