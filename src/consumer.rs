@@ -533,6 +533,32 @@ mod tests {
     }
 
     #[test]
+    fn a_producer_that_lapped_the_reader_is_an_error() {
+        let ring = MemoryRing::new(64).unwrap();
+        let mut reader = unsafe_reader(&ring).unwrap();
+        // Another consumer takes the space (the producer writes a ring and
+        // a half past this reader), then puts the position back where this
+        // reader left it.
+        for round in 0..6u8 {
+            ring.set_consumer_pos(usize::from(round) * 16);
+            ring.output(&[round; 8], 0).unwrap();
+        }
+        ring.set_consumer_pos(0);
+        let err = reader.read::<[u8]>().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::Lapped {
+                    pos: 0,
+                    producer: 96
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("lapped"), "{err}");
+    }
+
+    #[test]
     fn a_misaligned_live_position_is_refused() {
         let ring = MemoryRing::new(64).unwrap();
         ring.set_consumer_pos(3);

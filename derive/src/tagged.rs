@@ -105,7 +105,8 @@ pub(crate) fn expand(input: &DeriveInput, data: &DataEnum) -> syn::Result<TokenS
         });
     }
     errors.finish()?;
-    let enum_name = ident.to_string();
+    // The Rust type's path, as every `RecordTooShort` and `UnknownTag` names it.
+    let enum_name = quote!(::core::any::type_name::<Self>());
     Ok(quote! {
         const _: () = {
         #[automatically_derived]
