@@ -154,6 +154,49 @@ impl RawRing {
         let consumer = self.load_consumer();
         self.load_producer().wrapping_sub(consumer)
     }
+
+    /// Decodes the header at `pos`, with `producer` the producer position
+    /// as last loaded: the one decoder every loop of the cursor shares.
+    #[inline(always)]
+    fn decode(&self, pos: usize, producer: usize) -> Header {
+        if pos == producer {
+            return Header::Empty;
+        }
+        let header = self.load_header(pos);
+        if header & BPF_RINGBUF_BUSY_BIT != 0 {
+            return Header::Busy;
+        }
+        let len = header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+        let step = stride(len);
+        let available = producer.wrapping_sub(pos);
+        if step > available {
+            return Header::Corrupt(Fault::Corrupt {
+                pos,
+                len,
+                available,
+            });
+        }
+        let end = pos.wrapping_add(step);
+        if header & BPF_RINGBUF_DISCARD_BIT != 0 {
+            return Header::Discarded { end };
+        }
+        Header::Record { len, end }
+    }
+}
+
+/// What [`RawRing::decode`] found at a position.
+#[derive(Debug, Clone, Copy)]
+enum Header {
+    /// A submitted record of `len` payload bytes; the next one is at `end`.
+    Record { len: u32, end: usize },
+    /// A discarded record, consumed without being handed out.
+    Discarded { end: usize },
+    /// The position is the producer position as last loaded.
+    Empty,
+    /// A record still BUSY.
+    Busy,
+    /// A header that claims more than was published.
+    Corrupt(Fault),
 }
 
 /// A record the [`Cursor`] decoded: its payload, valid while the cursor is
@@ -345,33 +388,17 @@ impl Cursor {
     pub fn find(&self) -> Found {
         let mut pos = self.pos.get();
         let producer = self.producer.get();
-        loop {
-            if pos == producer {
-                self.pos.set(pos);
-                return Found::Refill;
+        let found = loop {
+            match self.raw.decode(pos, producer) {
+                Header::Record { len, .. } => break Found::Ready(Ready { pos, len }),
+                Header::Discarded { end } => pos = end,
+                Header::Empty => break Found::Refill,
+                Header::Busy => break Found::Busy,
+                Header::Corrupt(fault) => break Found::Corrupt(fault),
             }
-            let header = self.raw.load_header(pos);
-            if header & BPF_RINGBUF_BUSY_BIT != 0 {
-                self.pos.set(pos);
-                return Found::Busy;
-            }
-            let len = header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-            let step = stride(len);
-            let available = producer.wrapping_sub(pos);
-            if step > available {
-                self.pos.set(pos);
-                return Found::Corrupt(Fault::Corrupt {
-                    pos,
-                    len,
-                    available,
-                });
-            }
-            if header & BPF_RINGBUF_DISCARD_BIT == 0 {
-                self.pos.set(pos);
-                return Found::Ready(Ready { pos, len });
-            }
-            pos = pos.wrapping_add(step);
-        }
+        };
+        self.pos.set(pos);
+        found
     }
 
     /// [`find`](Self::find) and [`take`](Self::take) in one: the next
@@ -380,38 +407,25 @@ impl Cursor {
     pub fn step(&self) -> Step<'_> {
         let mut pos = self.pos.get();
         let producer = self.producer.get();
-        loop {
-            if pos == producer {
-                self.pos.set(pos);
-                return Step::Refill;
+        let step = loop {
+            match self.raw.decode(pos, producer) {
+                Header::Record { len, end } => {
+                    let record = Decoded {
+                        bytes: self.payload(pos, len),
+                        end,
+                        remaining: producer.wrapping_sub(end),
+                    };
+                    pos = end;
+                    break Step::Record(record);
+                }
+                Header::Discarded { end } => pos = end,
+                Header::Empty => break Step::Refill,
+                Header::Busy => break Step::Busy,
+                Header::Corrupt(fault) => break Step::Corrupt(fault),
             }
-            let header = self.raw.load_header(pos);
-            if header & BPF_RINGBUF_BUSY_BIT != 0 {
-                self.pos.set(pos);
-                return Step::Busy;
-            }
-            let len = header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-            let step = stride(len);
-            let available = producer.wrapping_sub(pos);
-            if step > available {
-                self.pos.set(pos);
-                return Step::Corrupt(Fault::Corrupt {
-                    pos,
-                    len,
-                    available,
-                });
-            }
-            let end = pos.wrapping_add(step);
-            if header & BPF_RINGBUF_DISCARD_BIT == 0 {
-                self.pos.set(end);
-                return Step::Record(Decoded {
-                    bytes: self.payload(pos, len),
-                    end,
-                    remaining: producer.wrapping_sub(end),
-                });
-            }
-            pos = end;
-        }
+        };
+        self.pos.set(pos);
+        step
     }
 
     /// Takes records one after another and hands each to `f`, until `f`
@@ -433,44 +447,29 @@ impl Cursor {
         let mut pos = self.pos.get();
         let mut producer = self.producer.get();
         let flow = loop {
-            if pos == producer {
-                self.pos.set(pos);
-                match refill() {
-                    Ok(true) => {
-                        producer = self.producer.get();
-                        continue;
-                    }
-                    Ok(false) => return Ok(ControlFlow::Continue(Stop::Refill)),
-                    Err(err) => return Err(err),
-                }
-            }
-            let header = raw.load_header(pos);
-            if header & BPF_RINGBUF_BUSY_BIT != 0 {
-                break ControlFlow::Continue(Stop::Busy);
-            }
-            let len = header & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-            let step = stride(len);
-            let available = producer.wrapping_sub(pos);
-            if step > available {
-                break ControlFlow::Continue(Stop::Corrupt(Fault::Corrupt {
-                    pos,
-                    len,
-                    available,
-                }));
-            }
-            let end = pos.wrapping_add(step);
-            if header & BPF_RINGBUF_DISCARD_BIT == 0 {
-                let record = Decoded {
-                    bytes: self.payload_in(raw, pos, len),
-                    end,
-                    remaining: producer.wrapping_sub(end),
-                };
-                if let ControlFlow::Break(b) = f(record) {
+            match raw.decode(pos, producer) {
+                Header::Record { len, end } => {
+                    let record = Decoded {
+                        bytes: self.payload_in(raw, pos, len),
+                        end,
+                        remaining: producer.wrapping_sub(end),
+                    };
                     pos = end;
-                    break ControlFlow::Break(b);
+                    if let ControlFlow::Break(b) = f(record) {
+                        break ControlFlow::Break(b);
+                    }
                 }
+                Header::Discarded { end } => pos = end,
+                Header::Empty => {
+                    self.pos.set(pos);
+                    if !refill()? {
+                        return Ok(ControlFlow::Continue(Stop::Refill));
+                    }
+                    producer = self.producer.get();
+                }
+                Header::Busy => break ControlFlow::Continue(Stop::Busy),
+                Header::Corrupt(fault) => break ControlFlow::Continue(Stop::Corrupt(fault)),
             }
-            pos = end;
         };
         self.pos.set(pos);
         Ok(flow)
