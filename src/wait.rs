@@ -82,7 +82,7 @@ const CONTROL_TOKEN: u64 = 2;
 /// An epoll instance watching a ring's descriptor and a control eventfd.
 #[derive(Debug)]
 pub(crate) struct Waiter {
-    epoll: OwnedFd,
+    epoll: Epoll,
     control: Arc<Control>,
 }
 
@@ -91,12 +91,10 @@ impl Waiter {
     /// woken by `bpf_ringbuf_notify` when a producer commits a record at the
     /// published consumer position).
     pub fn new(ring_fd: BorrowedFd<'_>) -> Result<Self, SyscallError> {
-        // SAFETY: `epoll_create1` has no memory preconditions.
-        let epoll = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        let epoll = owned(epoll, "epoll_create1")?;
+        let epoll = Epoll::new()?;
         let eventfd = sys::eventfd()?;
-        add(epoll.as_fd(), ring_fd, RING_TOKEN)?;
-        add(epoll.as_fd(), eventfd.as_fd(), CONTROL_TOKEN)?;
+        epoll.add(ring_fd, libc::EPOLLIN, RING_TOKEN)?;
+        epoll.add(eventfd.as_fd(), libc::EPOLLIN, CONTROL_TOKEN)?;
         Ok(Self {
             epoll,
             control: Arc::new(Control {
@@ -179,6 +177,56 @@ impl Waiter {
     /// Waits for an edge on the ring or the control eventfd, or until
     /// `deadline`.
     pub fn wait(&self, deadline: Option<Instant>) -> Result<Wake, SyscallError> {
+        self.epoll.wait(deadline)
+    }
+}
+
+/// An epoll instance whose registrations are all edge-triggered.
+#[derive(Debug)]
+pub(crate) struct Epoll {
+    fd: OwnedFd,
+}
+
+impl Epoll {
+    pub fn new() -> Result<Self, SyscallError> {
+        // SAFETY: `epoll_create1` has no memory preconditions.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(SyscallError::last("epoll_create1"));
+        }
+        // SAFETY: `fd` was just returned by `epoll_create1` and nothing else
+        // owns it.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Self { fd })
+    }
+
+    /// Watches `fd` for `events` (`EPOLLIN`, `EPOLLOUT`), edge-triggered,
+    /// reporting `token`.
+    pub fn add(&self, fd: BorrowedFd<'_>, events: i32, token: u64) -> Result<(), SyscallError> {
+        let mut event = libc::epoll_event {
+            events: (events | libc::EPOLLET) as u32,
+            u64: token,
+        };
+        // SAFETY: both descriptors are live; `event` is a valid
+        // `epoll_event` the kernel reads during the call.
+        let ret = unsafe {
+            libc::epoll_ctl(
+                self.fd.as_raw_fd(),
+                libc::EPOLL_CTL_ADD,
+                fd.as_raw_fd(),
+                &mut event,
+            )
+        };
+        if ret < 0 {
+            return Err(SyscallError::last("epoll_ctl(EPOLL_CTL_ADD)"));
+        }
+        Ok(())
+    }
+
+    /// Waits for an edge on any registered descriptor, or until `deadline`.
+    /// A signal ends the wait early, as an edge does ([`Wake::Again`]): the
+    /// caller looks again either way.
+    pub fn wait(&self, deadline: Option<Instant>) -> Result<Wake, SyscallError> {
         let timeout_ms = match deadline {
             None => -1,
             Some(deadline) => {
@@ -192,12 +240,12 @@ impl Waiter {
                 i32::try_from(micros.div_ceil(1000)).unwrap_or(i32::MAX)
             }
         };
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 2];
-        // SAFETY: `epoll` is a live epoll descriptor; `events` is writable
-        // for the 2 entries passed as `maxevents`.
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 4];
+        // SAFETY: `fd` is a live epoll descriptor; `events` is writable for
+        // the entries passed as `maxevents`.
         let n = unsafe {
             libc::epoll_wait(
-                self.epoll.as_raw_fd(),
+                self.fd.as_raw_fd(),
                 events.as_mut_ptr(),
                 events.len() as i32,
                 timeout_ms,
@@ -215,33 +263,4 @@ impl Waiter {
         }
         Ok(Wake::Again)
     }
-}
-
-fn owned(fd: i32, call: &'static str) -> Result<OwnedFd, SyscallError> {
-    if fd < 0 {
-        return Err(SyscallError::last(call));
-    }
-    // SAFETY: `fd` was just returned by `call` and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-fn add(epoll: BorrowedFd<'_>, fd: BorrowedFd<'_>, token: u64) -> Result<(), SyscallError> {
-    let mut event = libc::epoll_event {
-        events: (libc::EPOLLIN | libc::EPOLLET) as u32,
-        u64: token,
-    };
-    // SAFETY: both descriptors are live; `event` is a valid `epoll_event`
-    // the kernel reads during the call.
-    let ret = unsafe {
-        libc::epoll_ctl(
-            epoll.as_raw_fd(),
-            libc::EPOLL_CTL_ADD,
-            fd.as_raw_fd(),
-            &mut event,
-        )
-    };
-    if ret < 0 {
-        return Err(SyscallError::last("epoll_ctl(EPOLL_CTL_ADD)"));
-    }
-    Ok(())
 }
