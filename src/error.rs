@@ -1,15 +1,25 @@
 //! Error types, one enum per subsystem.
+//!
+//! Each message says what happened, with the values involved, and what to
+//! do about it; `src/errors.md` (the crate's `errors` page) lists them all.
 
 use std::io;
+use std::path::PathBuf;
+
+use crate::uapi::{BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF};
 
 /// A failed system call, with the call's name.
+///
+/// The message includes the OS error and, for the errors a user can cause
+/// (a read-only descriptor, a missing capability, too many open files), what
+/// to do. The OS error is in [`io_error`](Self::io_error) and not repeated as
+/// the error's `source()`, so a report that prints the chain shows it once.
 #[derive(Debug, thiserror::Error)]
-#[error("{call} failed")]
+#[error("{call} failed: {io_error}{}", syscall_hint(call, io_error))]
 pub struct SyscallError {
     /// The name of the call (`"bpf(BPF_OBJ_GET_INFO_BY_FD)"`, `"mmap"`, ...).
     pub call: &'static str,
     /// What the kernel answered.
-    #[source]
     pub io_error: io::Error,
 }
 
@@ -28,27 +38,78 @@ impl SyscallError {
 #[non_exhaustive]
 pub enum RingBufError {
     /// The file descriptor does not refer to a BPF map.
-    #[error("fd {fd} is not a BPF map (it is `{target}`)")]
+    #[error(
+        "fd {fd} is not a BPF map but `{target}`: pass the descriptor of a \
+         BPF_MAP_TYPE_RINGBUF map"
+    )]
     NotAMap {
-        /// The descriptor that was passed.
+        /// The descriptor the caller passed.
         fd: i32,
         /// What `/proc/self/fd` says the descriptor is.
         target: String,
     },
+    /// The pinned object at a path is not a BPF map (a pinned program or
+    /// link).
+    #[error(
+        "{} is a pinned `{target}`, not a map: pin the BPF_MAP_TYPE_RINGBUF map itself",
+        path.display()
+    )]
+    PinnedNotAMap {
+        /// The path the caller passed.
+        path: PathBuf,
+        /// What the pinned object's descriptor is (`anon_inode:bpf-prog`).
+        target: String,
+    },
+    /// `BPF_OBJ_GET` on a path failed: nothing pinned there, not a BPF
+    /// filesystem, or no permission.
+    #[error(
+        "cannot open pinned map {}: {error}{}",
+        path.display(),
+        pinned_hint(error)
+    )]
+    Pinned {
+        /// The path the caller passed.
+        path: PathBuf,
+        /// What `bpf(BPF_OBJ_GET)` answered.
+        error: io::Error,
+    },
+    /// `BPF_MAP_GET_FD_BY_ID` failed: no map with this id, or no privilege.
+    #[error("cannot open map id {id}: {error}{}", map_id_hint(error))]
+    MapId {
+        /// The id the caller passed.
+        id: u32,
+        /// What `bpf(BPF_MAP_GET_FD_BY_ID)` answered.
+        error: io::Error,
+    },
     /// The map exists but is not a `BPF_MAP_TYPE_RINGBUF`.
-    #[error("map type {found} is not BPF_MAP_TYPE_RINGBUF ({expected})")]
+    #[error(
+        "map type {} ({found}) is not {} ({expected}){}",
+        map_type_name(*found),
+        map_type_name(*expected),
+        if *found == BPF_MAP_TYPE_USER_RINGBUF {
+            ": a user ring buffer is written with `UserRingBuf`, not read"
+        } else {
+            ": pass the ring buffer map"
+        }
+    )]
     WrongMapType {
         /// The map's type as the kernel reports it.
         found: u32,
         /// `BPF_MAP_TYPE_RINGBUF`.
         expected: u32,
     },
-    /// The map's data size is not a power of two multiple of the page size.
-    #[error("ring size {size} is not a power of two multiple of the page size {page_size}")]
+    /// The data size is not a power of two multiple of the page size. The
+    /// kernel creates no such ring; an in-memory ring (page size 16) can be
+    /// asked for one.
+    #[error(
+        "ring size {size} is not a power of two multiple of the page size {page_size}: \
+         use a power of two of at least {page_size} bytes, such as {}",
+        suggested_size(*size, *page_size)
+    )]
     BadSize {
-        /// `max_entries` as the kernel reports it.
+        /// `max_entries` as the kernel reports it (or as asked for).
         size: u64,
-        /// The system page size.
+        /// The system page size (16 for in-memory rings).
         page_size: usize,
     },
     /// A system call failed.
@@ -61,19 +122,28 @@ pub enum RingBufError {
 #[non_exhaustive]
 pub enum ReadError {
     /// The deadline set with `set_deadline` passed and the ring is empty.
-    #[error("deadline exceeded with the ring empty")]
+    #[error(
+        "deadline exceeded with the ring empty: read again to wait on, or clear the deadline \
+         with `set_deadline(None)`"
+    )]
     DeadlineExceeded,
     /// A [`ReaderHandle::flush`](crate::ReaderHandle::flush) woke the reader
     /// and the ring is empty.
-    #[error("reader flushed with the ring empty")]
+    #[error(
+        "reader flushed with the ring empty: every record so far is read; read again to wait on"
+    )]
     Flushed,
     /// [`ReaderHandle::close`](crate::ReaderHandle::close) was called.
-    #[error("reader closed")]
+    #[error("reader closed by its `ReaderHandle`: open a new reader to read on")]
     Closed,
     /// A record is shorter than the type it is read as. The reader has moved
     /// past it; its bytes are still reachable through the reader's
     /// `rejected()` until the next read.
-    #[error("record of {len} bytes is shorter than the {expected} bytes of `{type_name}`")]
+    #[error(
+        "record of {len} bytes is shorter than the {expected} bytes of `{type_name}`: the \
+         producer's struct differs from this type (`#[ring_event(btf = ...)]` checks both at \
+         build time); the reader skipped it, `rejected()` has its bytes"
+    )]
     RecordTooShort {
         /// The record's payload length.
         len: usize,
@@ -85,7 +155,11 @@ pub enum ReadError {
     /// A tagged record's tag names no variant of the enum it is read as. The
     /// reader has moved past it; its bytes are still reachable through the
     /// reader's `rejected()` until the next read.
-    #[error("record of {len} bytes has tag {tag}, which no variant of `{type_name}` names")]
+    #[error(
+        "record of {len} bytes has tag {tag}, which no variant of `{type_name}` names: add a \
+         variant for it, or read such records untyped; the reader skipped it, `rejected()` has \
+         its bytes"
+    )]
     UnknownTag {
         /// The tag's value.
         tag: u64,
@@ -97,7 +171,10 @@ pub enum ReadError {
     /// A record's payload is not aligned enough for the type it is read as.
     /// Ring payloads are 8-byte aligned, so this means a type aligned to
     /// more than 8 bytes.
-    #[error("record payload is not aligned to the {align} bytes of `{type_name}`")]
+    #[error(
+        "record payload is not aligned to the {align} bytes of `{type_name}`: ring payloads are \
+         8-byte aligned, so read it as a type aligned to 8 or less (`[u64; 2]` for a `u128`)"
+    )]
     Misaligned {
         /// The alignment the type needs.
         align: usize,
@@ -108,7 +185,9 @@ pub enum ReadError {
     /// Only another consumer moving the consumer position, or memory that is
     /// not a ring, can cause this. The reader skips to the producer position.
     #[error(
-        "corrupt record header at position {pos}: length {len} but only {available} bytes published"
+        "corrupt record header at position {pos}: length {len} but only {available} bytes \
+         published; another consumer moved the consumer position, or this memory is not a ring: \
+         make this process the ring's only consumer"
     )]
     CorruptHeader {
         /// The record's position.
@@ -126,7 +205,7 @@ pub enum ReadError {
     /// only consumer, then open a new reader.
     #[error(
         "another consumer moved the ring's consumer position from {published} to {live}: \
-         a ring has one consumer at a time"
+         a ring has one consumer at a time; stop the other consumer, then open a new reader"
     )]
     ConsumerMoved {
         /// The position this reader last published.
@@ -139,7 +218,8 @@ pub enum ReadError {
     /// the records at `pos` were overwritten.
     #[error(
         "the producer position {producer} lapped the reader at {pos}: \
-         another consumer moved the ring's consumer position"
+         another consumer moved the ring's consumer position; stop the other consumer, then \
+         open a new reader"
     )]
     Lapped {
         /// This reader's position.
@@ -159,7 +239,8 @@ pub enum ReaderError {
     /// The map was created with `BPF_F_RB_OVERWRITE`: producers may
     /// overwrite records while a view of them is alive.
     #[error(
-        "map flags {flags:#x} include BPF_F_RB_OVERWRITE: zero-copy views would be overwritten"
+        "map flags {flags:#x} include BPF_F_RB_OVERWRITE: zero-copy views would be \
+         overwritten; create the map without that flag to read it"
     )]
     Overwrite {
         /// The map's flags.
@@ -176,7 +257,10 @@ pub enum ReaderError {
     },
     /// The ring's consumer position is not 8-byte aligned, which no
     /// consumer stores: something else wrote the consumer page.
-    #[error("the ring's consumer position {pos} is not 8-byte aligned")]
+    #[error(
+        "the ring's consumer position {pos} is not 8-byte aligned: something other than a \
+         ring consumer wrote the consumer page; recreate the map"
+    )]
     MisalignedPosition {
         /// The position found.
         pos: usize,
@@ -192,23 +276,74 @@ pub enum ReaderError {
 #[non_exhaustive]
 pub enum UserRingBufError {
     /// The file descriptor does not refer to a BPF map.
-    #[error("fd {fd} is not a BPF map (it is `{target}`)")]
+    #[error(
+        "fd {fd} is not a BPF map but `{target}`: pass the descriptor of a \
+         BPF_MAP_TYPE_USER_RINGBUF map"
+    )]
     NotAMap {
-        /// The descriptor that was passed.
+        /// The descriptor the caller passed.
         fd: i32,
         /// What `/proc/self/fd` says the descriptor is.
         target: String,
     },
+    /// The pinned object at a path is not a BPF map (a pinned program or
+    /// link).
+    #[error(
+        "{} is a pinned `{target}`, not a map: pin the BPF_MAP_TYPE_USER_RINGBUF map itself",
+        path.display()
+    )]
+    PinnedNotAMap {
+        /// The path the caller passed.
+        path: PathBuf,
+        /// What the pinned object's descriptor is (`anon_inode:bpf-prog`).
+        target: String,
+    },
+    /// `BPF_OBJ_GET` on a path failed: nothing pinned there, not a BPF
+    /// filesystem, or no permission.
+    #[error(
+        "cannot open pinned map {}: {error}{}",
+        path.display(),
+        pinned_hint(error)
+    )]
+    Pinned {
+        /// The path the caller passed.
+        path: PathBuf,
+        /// What `bpf(BPF_OBJ_GET)` answered.
+        error: io::Error,
+    },
+    /// `BPF_MAP_GET_FD_BY_ID` failed: no map with this id, or no privilege.
+    #[error("cannot open map id {id}: {error}{}", map_id_hint(error))]
+    MapId {
+        /// The id the caller passed.
+        id: u32,
+        /// What `bpf(BPF_MAP_GET_FD_BY_ID)` answered.
+        error: io::Error,
+    },
     /// The map exists but is not a `BPF_MAP_TYPE_USER_RINGBUF`.
-    #[error("map type {found} is not BPF_MAP_TYPE_USER_RINGBUF ({expected})")]
+    #[error(
+        "map type {} ({found}) is not {} ({expected}){}",
+        map_type_name(*found),
+        map_type_name(*expected),
+        if *found == BPF_MAP_TYPE_RINGBUF {
+            ": a kernel-to-user ring buffer is read with `RingBuf` and a reader, not written"
+        } else {
+            ": pass the user ring buffer map"
+        }
+    )]
     WrongMapType {
         /// The map's type as the kernel reports it.
         found: u32,
         /// `BPF_MAP_TYPE_USER_RINGBUF`.
         expected: u32,
     },
-    /// The map's data size is not a power of two multiple of the page size.
-    #[error("ring size {size} is not a power of two multiple of the page size {page_size}")]
+    /// The data size is not a power of two multiple of the page size. The
+    /// kernel creates no such ring; an in-memory ring (page size 16) can be
+    /// asked for one.
+    #[error(
+        "ring size {size} is not a power of two multiple of the page size {page_size}: \
+         use a power of two of at least {page_size} bytes, such as {}",
+        suggested_size(*size, *page_size)
+    )]
     BadSize {
         /// `max_entries` as the kernel reports it (or as asked for).
         size: u64,
@@ -220,7 +355,9 @@ pub enum UserRingBufError {
     /// size ahead of the consumer position. Every drain of such a ring fails
     /// in the kernel.
     #[error(
-        "user ring positions are inconsistent: producer {producer}, consumer {consumer}, size {size}"
+        "user ring positions are inconsistent: producer {producer}, consumer {consumer}, \
+         size {size}; a faulty producer wrote them, and the kernel fails every drain: recreate \
+         the map"
     )]
     BadPositions {
         /// `producer_pos` as found.
@@ -233,7 +370,8 @@ pub enum UserRingBufError {
     /// Another [`UserRingBuf`](crate::UserRingBuf) in this process already
     /// produces into this ring. Two producers would reserve the same space.
     #[error(
-        "{ring} already has a producer in this process: a user ring has one producer at a time"
+        "{ring} already has a producer in this process: a user ring has one producer at a \
+         time; drop the other `UserRingBuf` first"
     )]
     AlreadyProduced {
         /// The ring.
@@ -252,7 +390,8 @@ pub enum ReserveError {
     /// drains. [`UserRingBuf::reserve_blocking`](crate::UserRingBuf::reserve_blocking)
     /// waits for that.
     #[error(
-        "no room for a record of {len} bytes ({needed} with header and padding): {free} bytes free"
+        "no room for a record of {len} bytes ({needed} with header and padding): {free} bytes \
+         free; retry once the BPF side drains, or use `reserve_blocking`"
     )]
     Full {
         /// The payload length asked for.
@@ -265,7 +404,10 @@ pub enum ReserveError {
     /// The record can never fit: it is longer than the largest sample the
     /// kernel accepts from this ring (the ring's size less the 8-byte
     /// header, and at most 16 MiB - 1, the kernel's `DYNPTR_MAX_SIZE`).
-    #[error("record of {len} bytes is larger than the {max} bytes this ring can ever hold")]
+    #[error(
+        "record of {len} bytes is larger than the {max} bytes this ring can ever hold: create \
+         the map with a larger size, or split the record"
+    )]
     TooLarge {
         /// The payload length asked for.
         len: usize,
@@ -275,7 +417,10 @@ pub enum ReserveError {
     /// The record type is aligned to more than the 8 bytes ring payloads
     /// are aligned to (only a hand-written `RingEvent` can be; the derive
     /// refuses such types).
-    #[error("`{type_name}` needs {align}-byte alignment; ring payloads are 8-byte aligned")]
+    #[error(
+        "`{type_name}` needs {align}-byte alignment; ring payloads are 8-byte aligned: write a \
+         type aligned to 8 or less (`[u64; 2]` for a `u128`)"
+    )]
     Misaligned {
         /// The type's alignment.
         align: usize,
@@ -283,7 +428,10 @@ pub enum ReserveError {
         type_name: &'static str,
     },
     /// The deadline passed with the ring still too full.
-    #[error("deadline exceeded with no room for a record of {len} bytes")]
+    #[error(
+        "deadline exceeded with no room for a record of {len} bytes: the BPF side is not \
+         draining fast enough; retry, or give it more time"
+    )]
     DeadlineExceeded {
         /// The payload length asked for.
         len: usize,
@@ -291,7 +439,10 @@ pub enum ReserveError {
     /// The consumer position moved somewhere a kernel consumer never moves
     /// it: more than the ring's size behind this producer, or ahead of it.
     /// Only another producer on the same map can cause this.
-    #[error("consumer position {consumer} is inconsistent with producer position {producer}")]
+    #[error(
+        "consumer position {consumer} is inconsistent with producer position {producer}: \
+         another producer wrote this user ring; stop it, then recreate the map"
+    )]
     PositionsInconsistent {
         /// This producer's position.
         producer: u64,
@@ -344,4 +495,587 @@ pub enum DrainError {
         /// The sample's length.
         len: u64,
     },
+}
+
+/// The uapi name of a map type (`enum bpf_map_type`, Linux v6.18).
+fn map_type_name(map_type: u32) -> &'static str {
+    const NAMES: [&str; 34] = [
+        "BPF_MAP_TYPE_UNSPEC",
+        "BPF_MAP_TYPE_HASH",
+        "BPF_MAP_TYPE_ARRAY",
+        "BPF_MAP_TYPE_PROG_ARRAY",
+        "BPF_MAP_TYPE_PERF_EVENT_ARRAY",
+        "BPF_MAP_TYPE_PERCPU_HASH",
+        "BPF_MAP_TYPE_PERCPU_ARRAY",
+        "BPF_MAP_TYPE_STACK_TRACE",
+        "BPF_MAP_TYPE_CGROUP_ARRAY",
+        "BPF_MAP_TYPE_LRU_HASH",
+        "BPF_MAP_TYPE_LRU_PERCPU_HASH",
+        "BPF_MAP_TYPE_LPM_TRIE",
+        "BPF_MAP_TYPE_ARRAY_OF_MAPS",
+        "BPF_MAP_TYPE_HASH_OF_MAPS",
+        "BPF_MAP_TYPE_DEVMAP",
+        "BPF_MAP_TYPE_SOCKMAP",
+        "BPF_MAP_TYPE_CPUMAP",
+        "BPF_MAP_TYPE_XSKMAP",
+        "BPF_MAP_TYPE_SOCKHASH",
+        "BPF_MAP_TYPE_CGROUP_STORAGE",
+        "BPF_MAP_TYPE_REUSEPORT_SOCKARRAY",
+        "BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE",
+        "BPF_MAP_TYPE_QUEUE",
+        "BPF_MAP_TYPE_STACK",
+        "BPF_MAP_TYPE_SK_STORAGE",
+        "BPF_MAP_TYPE_DEVMAP_HASH",
+        "BPF_MAP_TYPE_STRUCT_OPS",
+        "BPF_MAP_TYPE_RINGBUF",
+        "BPF_MAP_TYPE_INODE_STORAGE",
+        "BPF_MAP_TYPE_TASK_STORAGE",
+        "BPF_MAP_TYPE_BLOOM_FILTER",
+        "BPF_MAP_TYPE_USER_RINGBUF",
+        "BPF_MAP_TYPE_CGRP_STORAGE",
+        "BPF_MAP_TYPE_ARENA",
+    ];
+    NAMES
+        .get(map_type as usize)
+        .copied()
+        .unwrap_or("an unknown map type")
+}
+
+/// A power of two of at least `page_size` near `size`, for `BadSize`.
+fn suggested_size(size: u64, page_size: usize) -> u64 {
+    size.max(page_size as u64)
+        .checked_next_power_of_two()
+        .unwrap_or(page_size as u64)
+}
+
+/// What to do about a failed system call, for the errors a user can cause.
+fn syscall_hint(call: &str, error: &io::Error) -> &'static str {
+    match (call, error.raw_os_error()) {
+        ("fcntl(F_DUPFD_CLOEXEC)", Some(libc::EBADF)) => {
+            ": the descriptor passed is not open (was the map or its owner dropped?)"
+        }
+        (_, Some(libc::EMFILE | libc::ENFILE)) => {
+            ": too many open files; close some, or raise the limit (`ulimit -n`)"
+        }
+        (call, Some(libc::EACCES | libc::EPERM)) if call.starts_with("mmap(consumer") => {
+            ": the consumer page is mapped read-write, and this descriptor is read-only \
+             (opened with BPF_F_RDONLY, or from a pin without write permission); open the \
+             map read-write"
+        }
+        (call, Some(libc::EACCES | libc::EPERM)) if call.starts_with("mmap(user ring producer") => {
+            ": the producer pages are mapped read-write, and this descriptor is read-only \
+             (opened with BPF_F_RDONLY, or from a pin without write permission); open the \
+             map read-write"
+        }
+        (call, Some(libc::EPERM)) if call.starts_with("bpf(") => {
+            ": this process lacks the privilege; run as root, or with CAP_BPF"
+        }
+        _ => "",
+    }
+}
+
+/// What to do about a failed `BPF_OBJ_GET`.
+fn pinned_hint(error: &io::Error) -> &'static str {
+    match error.raw_os_error() {
+        Some(libc::ENOENT) => {
+            " (nothing at that path: is a BPF filesystem mounted there \
+             (`mount -t bpf bpf /sys/fs/bpf`) and the map pinned at that path?)"
+        }
+        Some(libc::EACCES) => {
+            " (the file is not a pinned BPF object (not on a BPF filesystem), or this user \
+             lacks read-write permission on it)"
+        }
+        Some(libc::EPERM) => " (this process lacks the privilege: run as root, or with CAP_BPF)",
+        Some(libc::ENOTDIR) => " (a component of the path is not a directory)",
+        None if error.kind() == io::ErrorKind::InvalidInput => {
+            " (a path passed to the kernel cannot contain a NUL byte)"
+        }
+        _ => "",
+    }
+}
+
+/// What to do about a failed `BPF_MAP_GET_FD_BY_ID`.
+fn map_id_hint(error: &io::Error) -> &'static str {
+    match error.raw_os_error() {
+        Some(libc::ENOENT) => " (no map has this id now: `bpftool map list` shows the live ones)",
+        Some(libc::EPERM) => {
+            " (opening a map by id needs CAP_SYS_ADMIN: run as root, or open the map by a \
+             pinned path or a descriptor instead)"
+        }
+        _ => "",
+    }
+}
+
+/// The errors of opening a map that [`RingBuf`](crate::RingBuf) and
+/// [`UserRingBuf`](crate::UserRingBuf) share (`sys::open_map`), converted
+/// into each one's enum.
+#[derive(Debug)]
+pub(crate) enum OpenError {
+    NotAMap { fd: i32, target: String },
+    PinnedNotAMap { path: PathBuf, target: String },
+    Pinned { path: PathBuf, error: io::Error },
+    MapId { id: u32, error: io::Error },
+    WrongMapType { found: u32, expected: u32 },
+    Syscall(SyscallError),
+}
+
+impl From<SyscallError> for OpenError {
+    fn from(error: SyscallError) -> Self {
+        Self::Syscall(error)
+    }
+}
+
+impl From<OpenError> for RingBufError {
+    fn from(error: OpenError) -> Self {
+        match error {
+            OpenError::NotAMap { fd, target } => Self::NotAMap { fd, target },
+            OpenError::PinnedNotAMap { path, target } => Self::PinnedNotAMap { path, target },
+            OpenError::Pinned { path, error } => Self::Pinned { path, error },
+            OpenError::MapId { id, error } => Self::MapId { id, error },
+            OpenError::WrongMapType { found, expected } => Self::WrongMapType { found, expected },
+            OpenError::Syscall(error) => Self::Syscall(error),
+        }
+    }
+}
+
+impl From<OpenError> for UserRingBufError {
+    fn from(error: OpenError) -> Self {
+        match error {
+            OpenError::NotAMap { fd, target } => Self::NotAMap { fd, target },
+            OpenError::PinnedNotAMap { path, target } => Self::PinnedNotAMap { path, target },
+            OpenError::Pinned { path, error } => Self::Pinned { path, error },
+            OpenError::MapId { id, error } => Self::MapId { id, error },
+            OpenError::WrongMapType { found, expected } => Self::WrongMapType { found, expected },
+            OpenError::Syscall(error) => Self::Syscall(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The text of every message, each built from the values a user would
+    //! meet (the kernel tests in `tests/ringbuf.rs` see the ones that need a
+    //! kernel come from real calls).
+
+    use super::*;
+    use crate::RingId;
+
+    fn os(errno: i32) -> io::Error {
+        io::Error::from_raw_os_error(errno)
+    }
+
+    fn sys(call: &'static str, errno: i32) -> SyscallError {
+        SyscallError {
+            call,
+            io_error: os(errno),
+        }
+    }
+
+    #[track_caller]
+    fn check(error: impl std::error::Error, expected: &str) {
+        assert_eq!(error.to_string(), expected);
+    }
+
+    #[test]
+    fn syscall_errors_show_the_os_error_and_what_to_do() {
+        check(
+            sys("mmap(consumer page)", libc::EACCES),
+            "mmap(consumer page) failed: Permission denied (os error 13): the consumer page is \
+             mapped read-write, and this descriptor is read-only (opened with BPF_F_RDONLY, or \
+             from a pin without write permission); open the map read-write",
+        );
+        check(
+            sys("mmap(user ring producer and data pages)", libc::EPERM),
+            "mmap(user ring producer and data pages) failed: Operation not permitted (os error \
+             1): the producer pages are mapped read-write, and this descriptor is read-only \
+             (opened with BPF_F_RDONLY, or from a pin without write permission); open the map \
+             read-write",
+        );
+        check(
+            sys("fcntl(F_DUPFD_CLOEXEC)", libc::EBADF),
+            "fcntl(F_DUPFD_CLOEXEC) failed: Bad file descriptor (os error 9): the descriptor \
+             passed is not open (was the map or its owner dropped?)",
+        );
+        check(
+            sys("epoll_create1", libc::EMFILE),
+            "epoll_create1 failed: Too many open files (os error 24): too many open files; \
+             close some, or raise the limit (`ulimit -n`)",
+        );
+        check(
+            sys("bpf(BPF_OBJ_GET_INFO_BY_FD)", libc::EPERM),
+            "bpf(BPF_OBJ_GET_INFO_BY_FD) failed: Operation not permitted (os error 1): this \
+             process lacks the privilege; run as root, or with CAP_BPF",
+        );
+        // No hint where none applies; the OS error is still there.
+        check(
+            sys("epoll_wait", libc::EINVAL),
+            "epoll_wait failed: Invalid argument (os error 22)",
+        );
+        // Shown once: the OS error is in the message, not also the source.
+        assert!(std::error::Error::source(&sys("ppoll", libc::EINVAL)).is_none());
+    }
+
+    #[test]
+    fn ring_buf_errors() {
+        check(
+            RingBufError::NotAMap {
+                fd: 3,
+                target: "/proc/1/status".into(),
+            },
+            "fd 3 is not a BPF map but `/proc/1/status`: pass the descriptor of a \
+             BPF_MAP_TYPE_RINGBUF map",
+        );
+        check(
+            RingBufError::PinnedNotAMap {
+                path: "/sys/fs/bpf/prog".into(),
+                target: "anon_inode:bpf-prog".into(),
+            },
+            "/sys/fs/bpf/prog is a pinned `anon_inode:bpf-prog`, not a map: pin the \
+             BPF_MAP_TYPE_RINGBUF map itself",
+        );
+        let pinned = |errno| RingBufError::Pinned {
+            path: "/sys/fs/bpf/events".into(),
+            error: os(errno),
+        };
+        check(
+            pinned(libc::ENOENT),
+            "cannot open pinned map /sys/fs/bpf/events: No such file or directory (os error 2) \
+             (nothing at that path: is a BPF filesystem mounted there (`mount -t bpf bpf \
+             /sys/fs/bpf`) and the map pinned at that path?)",
+        );
+        check(
+            pinned(libc::EACCES),
+            "cannot open pinned map /sys/fs/bpf/events: Permission denied (os error 13) (the \
+             file is not a pinned BPF object (not on a BPF filesystem), or this user lacks \
+             read-write permission on it)",
+        );
+        check(
+            pinned(libc::EPERM),
+            "cannot open pinned map /sys/fs/bpf/events: Operation not permitted (os error 1) \
+             (this process lacks the privilege: run as root, or with CAP_BPF)",
+        );
+        check(
+            pinned(libc::ENOTDIR),
+            "cannot open pinned map /sys/fs/bpf/events: Not a directory (os error 20) (a \
+             component of the path is not a directory)",
+        );
+        check(
+            RingBufError::Pinned {
+                path: "/sys/fs/bpf/a\0b".into(),
+                error: io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"),
+            },
+            "cannot open pinned map /sys/fs/bpf/a\0b: path contains a NUL byte (a path passed \
+             to the kernel cannot contain a NUL byte)",
+        );
+        let by_id = |errno| RingBufError::MapId {
+            id: 42,
+            error: os(errno),
+        };
+        check(
+            by_id(libc::ENOENT),
+            "cannot open map id 42: No such file or directory (os error 2) (no map has this id \
+             now: `bpftool map list` shows the live ones)",
+        );
+        check(
+            by_id(libc::EPERM),
+            "cannot open map id 42: Operation not permitted (os error 1) (opening a map by id \
+             needs CAP_SYS_ADMIN: run as root, or open the map by a pinned path or a descriptor \
+             instead)",
+        );
+        check(
+            RingBufError::WrongMapType {
+                found: 1,
+                expected: 27,
+            },
+            "map type BPF_MAP_TYPE_HASH (1) is not BPF_MAP_TYPE_RINGBUF (27): pass the ring \
+             buffer map",
+        );
+        check(
+            RingBufError::WrongMapType {
+                found: 31,
+                expected: 27,
+            },
+            "map type BPF_MAP_TYPE_USER_RINGBUF (31) is not BPF_MAP_TYPE_RINGBUF (27): a user \
+             ring buffer is written with `UserRingBuf`, not read",
+        );
+        check(
+            RingBufError::WrongMapType {
+                found: 4000,
+                expected: 27,
+            },
+            "map type an unknown map type (4000) is not BPF_MAP_TYPE_RINGBUF (27): pass the \
+             ring buffer map",
+        );
+        check(
+            RingBufError::BadSize {
+                size: 1000,
+                page_size: 16,
+            },
+            "ring size 1000 is not a power of two multiple of the page size 16: use a power of \
+             two of at least 16 bytes, such as 1024",
+        );
+        check(
+            RingBufError::BadSize {
+                size: 0,
+                page_size: 4096,
+            },
+            "ring size 0 is not a power of two multiple of the page size 4096: use a power of \
+             two of at least 4096 bytes, such as 4096",
+        );
+        check(
+            RingBufError::Syscall(sys("bpf(BPF_OBJ_GET_INFO_BY_FD)", libc::EBADF)),
+            "bpf(BPF_OBJ_GET_INFO_BY_FD) failed: Bad file descriptor (os error 9)",
+        );
+    }
+
+    #[test]
+    fn read_errors() {
+        check(
+            ReadError::DeadlineExceeded,
+            "deadline exceeded with the ring empty: read again to wait on, or clear the \
+             deadline with `set_deadline(None)`",
+        );
+        check(
+            ReadError::Flushed,
+            "reader flushed with the ring empty: every record so far is read; read again to \
+             wait on",
+        );
+        check(
+            ReadError::Closed,
+            "reader closed by its `ReaderHandle`: open a new reader to read on",
+        );
+        check(
+            ReadError::RecordTooShort {
+                len: 4,
+                expected: 24,
+                type_name: "exec_event",
+            },
+            "record of 4 bytes is shorter than the 24 bytes of `exec_event`: the producer's \
+             struct differs from this type (`#[ring_event(btf = ...)]` checks both at build \
+             time); the reader skipped it, `rejected()` has its bytes",
+        );
+        check(
+            ReadError::UnknownTag {
+                tag: 9,
+                len: 32,
+                type_name: "Event",
+            },
+            "record of 32 bytes has tag 9, which no variant of `Event` names: add a variant for \
+             it, or read such records untyped; the reader skipped it, `rejected()` has its bytes",
+        );
+        check(
+            ReadError::Misaligned {
+                align: 16,
+                type_name: "Wide",
+            },
+            "record payload is not aligned to the 16 bytes of `Wide`: ring payloads are 8-byte \
+             aligned, so read it as a type aligned to 8 or less (`[u64; 2]` for a `u128`)",
+        );
+        check(
+            ReadError::CorruptHeader {
+                pos: 64,
+                len: 5000,
+                available: 128,
+            },
+            "corrupt record header at position 64: length 5000 but only 128 bytes published; \
+             another consumer moved the consumer position, or this memory is not a ring: make \
+             this process the ring's only consumer",
+        );
+        check(
+            ReadError::ConsumerMoved {
+                published: 64,
+                live: 128,
+            },
+            "another consumer moved the ring's consumer position from 64 to 128: a ring has one \
+             consumer at a time; stop the other consumer, then open a new reader",
+        );
+        check(
+            ReadError::Lapped {
+                pos: 64,
+                producer: 8256,
+            },
+            "the producer position 8256 lapped the reader at 64: another consumer moved the \
+             ring's consumer position; stop the other consumer, then open a new reader",
+        );
+        check(
+            ReadError::Syscall(sys("epoll_wait", libc::EBADF)),
+            "epoll_wait failed: Bad file descriptor (os error 9)",
+        );
+    }
+
+    #[test]
+    fn reader_errors() {
+        check(
+            ReaderError::Overwrite { flags: 0x80000 },
+            "map flags 0x80000 include BPF_F_RB_OVERWRITE: zero-copy views would be \
+             overwritten; create the map without that flag to read it",
+        );
+        check(
+            ReaderError::AlreadyConsumed {
+                ring: RingId::Map(7),
+            },
+            "map id 7 already has a reader in this process: a ring has one consumer at a time",
+        );
+        check(
+            ReaderError::MisalignedPosition { pos: 13 },
+            "the ring's consumer position 13 is not 8-byte aligned: something other than a ring \
+             consumer wrote the consumer page; recreate the map",
+        );
+        check(
+            ReaderError::Syscall(sys("eventfd", libc::EMFILE)),
+            "eventfd failed: Too many open files (os error 24): too many open files; close \
+             some, or raise the limit (`ulimit -n`)",
+        );
+    }
+
+    #[test]
+    fn user_ring_buf_errors() {
+        check(
+            UserRingBufError::NotAMap {
+                fd: 5,
+                target: "socket:[123]".into(),
+            },
+            "fd 5 is not a BPF map but `socket:[123]`: pass the descriptor of a \
+             BPF_MAP_TYPE_USER_RINGBUF map",
+        );
+        check(
+            UserRingBufError::PinnedNotAMap {
+                path: "/sys/fs/bpf/link".into(),
+                target: "anon_inode:bpf_link".into(),
+            },
+            "/sys/fs/bpf/link is a pinned `anon_inode:bpf_link`, not a map: pin the \
+             BPF_MAP_TYPE_USER_RINGBUF map itself",
+        );
+        check(
+            UserRingBufError::Pinned {
+                path: "/tmp/x".into(),
+                error: os(libc::EACCES),
+            },
+            "cannot open pinned map /tmp/x: Permission denied (os error 13) (the file is not a \
+             pinned BPF object (not on a BPF filesystem), or this user lacks read-write \
+             permission on it)",
+        );
+        check(
+            UserRingBufError::MapId {
+                id: 3,
+                error: os(libc::ENOENT),
+            },
+            "cannot open map id 3: No such file or directory (os error 2) (no map has this id \
+             now: `bpftool map list` shows the live ones)",
+        );
+        check(
+            UserRingBufError::WrongMapType {
+                found: 27,
+                expected: 31,
+            },
+            "map type BPF_MAP_TYPE_RINGBUF (27) is not BPF_MAP_TYPE_USER_RINGBUF (31): a \
+             kernel-to-user ring buffer is read with `RingBuf` and a reader, not written",
+        );
+        check(
+            UserRingBufError::WrongMapType {
+                found: 2,
+                expected: 31,
+            },
+            "map type BPF_MAP_TYPE_ARRAY (2) is not BPF_MAP_TYPE_USER_RINGBUF (31): pass the \
+             user ring buffer map",
+        );
+        check(
+            UserRingBufError::BadSize {
+                size: 8,
+                page_size: 16,
+            },
+            "ring size 8 is not a power of two multiple of the page size 16: use a power of two \
+             of at least 16 bytes, such as 16",
+        );
+        check(
+            UserRingBufError::BadPositions {
+                producer: 12,
+                consumer: 0,
+                size: 4096,
+            },
+            "user ring positions are inconsistent: producer 12, consumer 0, size 4096; a faulty \
+             producer wrote them, and the kernel fails every drain: recreate the map",
+        );
+        check(
+            UserRingBufError::AlreadyProduced {
+                ring: RingId::Memory(2),
+            },
+            "in-memory ring 2 already has a producer in this process: a user ring has one \
+             producer at a time; drop the other `UserRingBuf` first",
+        );
+        check(
+            UserRingBufError::Syscall(sys("bpf(BPF_OBJ_GET_INFO_BY_FD)", libc::EBADF)),
+            "bpf(BPF_OBJ_GET_INFO_BY_FD) failed: Bad file descriptor (os error 9)",
+        );
+    }
+
+    #[test]
+    fn reserve_and_drain_errors() {
+        check(
+            ReserveError::Full {
+                len: 100,
+                needed: 112,
+                free: 64,
+            },
+            "no room for a record of 100 bytes (112 with header and padding): 64 bytes free; \
+             retry once the BPF side drains, or use `reserve_blocking`",
+        );
+        check(
+            ReserveError::TooLarge {
+                len: 9000,
+                max: 4088,
+            },
+            "record of 9000 bytes is larger than the 4088 bytes this ring can ever hold: create \
+             the map with a larger size, or split the record",
+        );
+        check(
+            ReserveError::Misaligned {
+                align: 16,
+                type_name: "Wide",
+            },
+            "`Wide` needs 16-byte alignment; ring payloads are 8-byte aligned: write a type \
+             aligned to 8 or less (`[u64; 2]` for a `u128`)",
+        );
+        check(
+            ReserveError::DeadlineExceeded { len: 64 },
+            "deadline exceeded with no room for a record of 64 bytes: the BPF side is not \
+             draining fast enough; retry, or give it more time",
+        );
+        check(
+            ReserveError::PositionsInconsistent {
+                producer: 64,
+                consumer: 8192,
+            },
+            "consumer position 8192 is inconsistent with producer position 64: another producer \
+             wrote this user ring; stop it, then recreate the map",
+        );
+        check(
+            ReserveError::Syscall(sys("epoll_wait", libc::EINTR)),
+            "epoll_wait failed: Interrupted system call (os error 4)",
+        );
+        check(
+            DrainError::InvalidFlags { flags: 4 },
+            "invalid drain flags 0x4",
+        );
+        check(DrainError::Busy, "another drain of this ring is running");
+        check(
+            DrainError::MisalignedProducer { producer: 12 },
+            "producer position 12 is not 8-byte aligned",
+        );
+        check(
+            DrainError::BeyondProducer {
+                pos: 0,
+                total: 72,
+                available: 64,
+            },
+            "sample at 0 takes 72 bytes but only 64 are published",
+        );
+        check(
+            DrainError::TooLarge {
+                pos: 0,
+                len: 1 << 25,
+            },
+            "sample at 0 of 33554432 bytes is too large",
+        );
+    }
 }

@@ -149,6 +149,9 @@ mod ring;
 mod ringbuf;
 mod sys;
 pub mod testing;
+
+#[doc = include_str!("errors.md")]
+pub mod errors {}
 mod uapi;
 mod unsafe_reader;
 mod user_ring;

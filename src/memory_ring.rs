@@ -216,6 +216,45 @@ impl MemoryRing {
         })
     }
 
+    /// A ring of `size` bytes whose positions and data area are given
+    /// outright, as another (possibly faulty or hostile) agent could have
+    /// left a shared ring: for fuzzing the readers' decoder over arbitrary
+    /// headers and positions. `data` fills the data area from offset 0 (the
+    /// rest stays zero; both halves of the mirror get the same bytes, as the
+    /// kernel's double mapping shows them).
+    ///
+    /// The producer side stays usable and keeps the kernel's free-space rule
+    /// (`reserve` fails unless the record fits between the producer position
+    /// and the consumer position one ring ahead), so a reservation never
+    /// overlaps bytes a reader may be viewing; a `producer_pos` that is not
+    /// 8-byte aligned makes it panic in debug builds, never write out of
+    /// place.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    #[doc(hidden)]
+    pub fn from_raw_parts(
+        size: usize,
+        consumer_pos: usize,
+        producer_pos: usize,
+        data: &[u8],
+    ) -> Result<Self, RingBufError> {
+        let ring = Self::new(size)?;
+        let shared = &*ring.shared;
+        // No reader exists yet: nothing else can see these bytes.
+        shared.copy_in(0, &data[..data.len().min(size)]);
+        // Relaxed: the ring is not shared with any thread yet; handing it to
+        // one (by `ring_buf` and a thread spawn) orders these stores.
+        shared.consumer_pos().store(consumer_pos, Ordering::Relaxed);
+        shared.producer_pos().store(producer_pos, Ordering::Relaxed);
+        *shared.lock() = ProducerState {
+            producer_pos,
+            pending_pos: producer_pos,
+        };
+        Ok(ring)
+    }
+
     /// A consumer's [`RingBuf`] over this ring. Each call gives another one,
     /// like mapping the same kernel map twice.
     pub fn ring_buf(&self) -> RingBuf {
@@ -456,6 +495,27 @@ impl Drop for Reservation<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_raw_parts_shows_the_given_bytes_at_the_given_positions() {
+        // One record of 3 bytes at data offset 56, wrapping to offset 0, and
+        // a header claiming more than is published after it.
+        let mut data = [0u8; 64];
+        data[56..60].copy_from_slice(&3u32.to_le_bytes());
+        data[..3].copy_from_slice(b"abc");
+        data[8..12].copy_from_slice(&1000u32.to_le_bytes());
+        let ring = MemoryRing::from_raw_parts(64, 120, 144, &data).unwrap();
+        assert_eq!((ring.consumer_pos(), ring.producer_pos()), (120, 144));
+        let mut reader = crate::Reader::new(ring.ring_buf()).unwrap();
+        assert_eq!(reader.try_read().unwrap().unwrap().sample, b"abc");
+        let err = reader.try_read().unwrap_err();
+        assert!(
+            matches!(err, crate::ReadError::CorruptHeader { len: 1000, .. }),
+            "{err:?}"
+        );
+        // The producer keeps the kernel's space rule from the given positions.
+        assert!(ring.reserve(64).is_err());
+    }
 
     #[test]
     fn reserve_follows_the_kernel_space_rules() {

@@ -1,15 +1,15 @@
 //! [`RingBuf`]: one mapped `BPF_MAP_TYPE_RINGBUF`.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::claim::RingId;
-use crate::error::{RingBufError, SyscallError};
+use crate::error::RingBufError;
 use crate::memory_ring::Shared;
 use crate::mmap::Mapping;
 use crate::ring::RawRing;
-use crate::sys;
+use crate::sys::{self, MapOrigin};
 use crate::uapi::BPF_MAP_TYPE_RINGBUF;
 
 /// One BPF ring buffer, mapped into this process.
@@ -62,52 +62,33 @@ impl RingBuf {
     /// querying or mapping it fails (a closed descriptor fails here with
     /// `EBADF`).
     pub fn new<F: AsFd>(map: F) -> Result<Self, RingBufError> {
-        let fd = map
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|io_error| SyscallError {
-                call: "fcntl(F_DUPFD_CLOEXEC)",
-                io_error,
-            })?;
-        Self::from_owned_fd(fd)
+        Self::open(MapOrigin::Fd(map.as_fd()))
     }
 
     /// Opens a ring pinned in a BPF filesystem (`BPF_OBJ_GET`).
     ///
     /// # Errors
     ///
-    /// As [`new`](Self::new), plus `bpf(BPF_OBJ_GET)` failures (no such
-    /// path, not a BPF filesystem).
+    /// As [`new`](Self::new), plus [`RingBufError::Pinned`] when nothing
+    /// is pinned at `path`, the path is not on a BPF filesystem, or this
+    /// process lacks the permission, and [`RingBufError::PinnedNotAMap`]
+    /// for a pinned program or link.
     pub fn from_pinned<P: AsRef<Path>>(path: P) -> Result<Self, RingBufError> {
-        Self::from_owned_fd(sys::obj_get(path.as_ref())?)
+        Self::open(MapOrigin::Pinned(path.as_ref()))
     }
 
     /// Opens a ring by its map id (`BPF_MAP_GET_FD_BY_ID`).
     ///
     /// # Errors
     ///
-    /// As [`new`](Self::new), plus `bpf(BPF_MAP_GET_FD_BY_ID)` failures (no
-    /// map with this id).
+    /// As [`new`](Self::new), plus [`RingBufError::MapId`] when no map has
+    /// this id or this process lacks CAP_SYS_ADMIN.
     pub fn from_map_id(id: u32) -> Result<Self, RingBufError> {
-        Self::from_owned_fd(sys::map_fd_by_id(id)?)
+        Self::open(MapOrigin::Id(id))
     }
 
-    fn from_owned_fd(fd: OwnedFd) -> Result<Self, RingBufError> {
-        if let Some(target) = sys::fd_target(fd.as_fd()) {
-            if target != "anon_inode:bpf-map" {
-                return Err(RingBufError::NotAMap {
-                    fd: fd.as_raw_fd(),
-                    target,
-                });
-            }
-        }
-        let info = sys::map_info(fd.as_fd())?;
-        if info.map_type != BPF_MAP_TYPE_RINGBUF {
-            return Err(RingBufError::WrongMapType {
-                found: info.map_type,
-                expected: BPF_MAP_TYPE_RINGBUF,
-            });
-        }
+    fn open(origin: MapOrigin<'_>) -> Result<Self, RingBufError> {
+        let (fd, info) = sys::open_map(origin, BPF_MAP_TYPE_RINGBUF)?;
         let page_size = sys::page_size();
         let size = info.max_entries as usize;
         if !size.is_power_of_two() || !size.is_multiple_of(page_size) {

@@ -7,10 +7,10 @@
 
 use std::ffi::CString;
 use std::mem;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
-use crate::error::SyscallError;
+use crate::error::{OpenError, SyscallError};
 use crate::uapi::{BPF_MAP_GET_FD_BY_ID, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD};
 
 /// The prefix of `struct bpf_map_info` that ringview reads.
@@ -146,6 +146,65 @@ pub fn map_fd_by_id(id: u32) -> Result<OwnedFd, SyscallError> {
     // SAFETY: the attribute carries no pointers.
     let ret = unsafe { bpf(BPF_MAP_GET_FD_BY_ID, &mut attr, "bpf(BPF_MAP_GET_FD_BY_ID)")? };
     Ok(owned_fd(ret))
+}
+
+/// How the caller named a map, so that the errors of opening it name what
+/// the caller passed (not the library's own duplicate descriptor).
+#[derive(Debug, Clone, Copy)]
+pub enum MapOrigin<'a> {
+    /// A descriptor the caller owns.
+    Fd(BorrowedFd<'a>),
+    /// A path in a BPF filesystem.
+    Pinned(&'a Path),
+    /// A map id.
+    Id(u32),
+}
+
+/// Opens the map `origin` names: a descriptor of this process's own (a
+/// duplicate of the caller's, or a new one), checked to be a BPF map of type
+/// `expected`, with its info.
+pub fn open_map(origin: MapOrigin<'_>, expected: u32) -> Result<(OwnedFd, MapInfo), OpenError> {
+    let fd = match origin {
+        MapOrigin::Fd(fd) => fd.try_clone_to_owned().map_err(|io_error| SyscallError {
+            call: "fcntl(F_DUPFD_CLOEXEC)",
+            io_error,
+        })?,
+        MapOrigin::Pinned(path) => obj_get(path).map_err(|e| OpenError::Pinned {
+            path: path.to_path_buf(),
+            error: e.io_error,
+        })?,
+        MapOrigin::Id(id) => map_fd_by_id(id).map_err(|e| OpenError::MapId {
+            id,
+            error: e.io_error,
+        })?,
+    };
+    if let Some(target) = fd_target(fd.as_fd()) {
+        if target != "anon_inode:bpf-map" {
+            return Err(match origin {
+                MapOrigin::Fd(caller) => OpenError::NotAMap {
+                    fd: caller.as_raw_fd(),
+                    target,
+                },
+                MapOrigin::Pinned(path) => OpenError::PinnedNotAMap {
+                    path: path.to_path_buf(),
+                    target,
+                },
+                // `BPF_MAP_GET_FD_BY_ID` returns map descriptors only.
+                MapOrigin::Id(_) => OpenError::NotAMap {
+                    fd: fd.as_raw_fd(),
+                    target,
+                },
+            });
+        }
+    }
+    let info = map_info(fd.as_fd())?;
+    if info.map_type != expected {
+        return Err(OpenError::WrongMapType {
+            found: info.map_type,
+            expected,
+        });
+    }
+    Ok((fd, info))
 }
 
 /// A new non-blocking, close-on-exec eventfd.

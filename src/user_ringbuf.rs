@@ -4,7 +4,7 @@
 use std::fmt;
 use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,7 +15,7 @@ use crate::claim::{Claim, RingId, Role};
 use crate::error::{ReserveError, SyscallError, UserRingBufError};
 use crate::memory_user_ring::UserShared;
 use crate::mmap::UserMapping;
-use crate::sys;
+use crate::sys::{self, MapOrigin};
 use crate::uapi::BPF_MAP_TYPE_USER_RINGBUF;
 use crate::user_ring::{max_record_len, stride, RawUserRing};
 use crate::user_wait::EdgeWaiter;
@@ -114,14 +114,7 @@ impl UserRingBuf {
     /// [`UserRingBufError::Syscall`] when duplicating, querying or mapping
     /// fails.
     pub unsafe fn new<F: AsFd>(map: F) -> Result<Self, UserRingBufError> {
-        let fd = map
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|io_error| SyscallError {
-                call: "fcntl(F_DUPFD_CLOEXEC)",
-                io_error,
-            })?;
-        Self::from_owned_fd(fd)
+        Self::open(MapOrigin::Fd(map.as_fd()))
     }
 
     /// Opens a user ring pinned in a BPF filesystem (`BPF_OBJ_GET`).
@@ -132,9 +125,10 @@ impl UserRingBuf {
     ///
     /// # Errors
     ///
-    /// As [`new`](Self::new), plus `bpf(BPF_OBJ_GET)` failures.
+    /// As [`new`](Self::new), plus [`UserRingBufError::Pinned`] and
+    /// [`UserRingBufError::PinnedNotAMap`].
     pub unsafe fn from_pinned<P: AsRef<Path>>(path: P) -> Result<Self, UserRingBufError> {
-        Self::from_owned_fd(sys::obj_get(path.as_ref())?)
+        Self::open(MapOrigin::Pinned(path.as_ref()))
     }
 
     /// Opens a user ring by its map id (`BPF_MAP_GET_FD_BY_ID`).
@@ -145,27 +139,13 @@ impl UserRingBuf {
     ///
     /// # Errors
     ///
-    /// As [`new`](Self::new), plus `bpf(BPF_MAP_GET_FD_BY_ID)` failures.
+    /// As [`new`](Self::new), plus [`UserRingBufError::MapId`].
     pub unsafe fn from_map_id(id: u32) -> Result<Self, UserRingBufError> {
-        Self::from_owned_fd(sys::map_fd_by_id(id)?)
+        Self::open(MapOrigin::Id(id))
     }
 
-    fn from_owned_fd(fd: OwnedFd) -> Result<Self, UserRingBufError> {
-        if let Some(target) = sys::fd_target(fd.as_fd()) {
-            if target != "anon_inode:bpf-map" {
-                return Err(UserRingBufError::NotAMap {
-                    fd: fd.as_raw_fd(),
-                    target,
-                });
-            }
-        }
-        let info = sys::map_info(fd.as_fd())?;
-        if info.map_type != BPF_MAP_TYPE_USER_RINGBUF {
-            return Err(UserRingBufError::WrongMapType {
-                found: info.map_type,
-                expected: BPF_MAP_TYPE_USER_RINGBUF,
-            });
-        }
+    fn open(origin: MapOrigin<'_>) -> Result<Self, UserRingBufError> {
+        let (fd, info) = sys::open_map(origin, BPF_MAP_TYPE_USER_RINGBUF)?;
         let page_size = sys::page_size();
         let size = info.max_entries as usize;
         if !size.is_power_of_two() || !size.is_multiple_of(page_size) {

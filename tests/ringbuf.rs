@@ -51,7 +51,7 @@ fn refuses_a_map_of_another_type() {
     }
     assert_eq!(
         err.to_string(),
-        "map type 2 is not BPF_MAP_TYPE_RINGBUF (27)"
+        "map type BPF_MAP_TYPE_ARRAY (2) is not BPF_MAP_TYPE_RINGBUF (27): pass the ring buffer map"
     );
 }
 
@@ -59,11 +59,22 @@ fn refuses_a_map_of_another_type() {
 fn refuses_a_descriptor_that_is_not_a_map() {
     let file = std::fs::File::open("/proc/self/status").unwrap();
     let err = RingBuf::new(&file).expect_err("a file is not a map");
+    // The error names the caller's descriptor, not the library's duplicate.
+    let fd = file.as_raw_fd();
     assert!(
-        matches!(&err, RingBufError::NotAMap { target, .. } if target.contains("status")),
+        matches!(&err, RingBufError::NotAMap { fd: f, target } if *f == fd && target.contains("status")),
         "{err:?}"
     );
-    assert!(err.to_string().contains("is not a BPF map"), "{err}");
+    let RingBufError::NotAMap { target, .. } = &err else {
+        unreachable!()
+    };
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "fd {fd} is not a BPF map but `{target}`: pass the descriptor of a \
+             BPF_MAP_TYPE_RINGBUF map"
+        )
+    );
 }
 
 #[test]
@@ -81,6 +92,11 @@ fn refuses_a_closed_descriptor() {
         }
         other => panic!("unexpected error {other:?}"),
     }
+    assert_eq!(
+        err.to_string(),
+        "fcntl(F_DUPFD_CLOEXEC) failed: Bad file descriptor (os error 9): the descriptor \
+         passed is not open (was the map or its owner dropped?)"
+    );
 }
 
 #[test]
@@ -110,10 +126,110 @@ fn opens_a_pinned_ring_and_a_ring_by_id() {
     drop(reader);
     // The consumer position is shared: the ring opened by id sees it.
     assert_eq!(by_id.available_bytes(), 0);
+}
 
-    let err = RingBuf::from_pinned(bpffs.join("ringview_no_such_pin")).expect_err("no pin");
+#[test]
+fn pinned_errors_name_the_path_and_the_likely_cause() {
+    require_kernel!();
+    let bpffs = common::bpffs();
+    let missing = bpffs.join("ringview_no_such_pin");
+    let err = RingBuf::from_pinned(&missing).expect_err("no pin");
     assert!(
-        matches!(&err, RingBufError::Syscall(SyscallError { call: "bpf(BPF_OBJ_GET)", io_error }) if io_error.kind() == std::io::ErrorKind::NotFound),
+        matches!(&err, RingBufError::Pinned { path, error } if *path == missing && error.kind() == std::io::ErrorKind::NotFound),
         "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "cannot open pinned map /sys/fs/bpf/ringview_no_such_pin: No such file or directory \
+         (os error 2) (nothing at that path: is a BPF filesystem mounted there (`mount -t bpf \
+         bpf /sys/fs/bpf`) and the map pinned at that path?)"
+    );
+
+    // A file that exists but is not on a BPF filesystem.
+    let err = RingBuf::from_pinned("/proc/self/status").expect_err("not a BPF object");
+    assert_eq!(
+        err.to_string(),
+        "cannot open pinned map /proc/self/status: Permission denied (os error 13) (the file \
+         is not a pinned BPF object (not on a BPF filesystem), or this user lacks read-write \
+         permission on it)"
+    );
+
+    // A pinned program is a BPF object, but not a map.
+    let mut ebpf = aya::EbpfLoader::new()
+        .load(common::PRODUCER_OBJ)
+        .expect("load producer");
+    common::load_xdp(&mut ebpf, &["produce"]);
+    let path = bpffs.join(format!("ringview_prog_{}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let prog: &mut aya::programs::Xdp = ebpf.program_mut("produce").unwrap().try_into().unwrap();
+    prog.pin(&path).expect("pin program");
+    let err = RingBuf::from_pinned(&path).expect_err("a program is not a map");
+    std::fs::remove_file(&path).expect("unpin");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is a pinned `anon_inode:bpf-prog`, not a map: pin the BPF_MAP_TYPE_RINGBUF map \
+             itself",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn a_missing_map_id_is_named() {
+    require_kernel!();
+    let err = RingBuf::from_map_id(u32::MAX - 1).expect_err("no such map");
+    assert_eq!(
+        err.to_string(),
+        "cannot open map id 4294967294: No such file or directory (os error 2) (no map has \
+         this id now: `bpftool map list` shows the live ones)"
+    );
+}
+
+/// A map descriptor opened read-only (`BPF_F_RDONLY`), by id.
+fn read_only_fd(id: u32) -> std::os::fd::OwnedFd {
+    use std::os::fd::FromRawFd;
+    const BPF_MAP_GET_FD_BY_ID: libc::c_long = 14;
+    const BPF_F_RDONLY: u32 = 1 << 3;
+    // `bpf_attr` for BPF_MAP_GET_FD_BY_ID: map_id, next_id, open_flags.
+    let attr: [u32; 4] = [id, 0, BPF_F_RDONLY, 0];
+    // SAFETY: the attribute is 16 readable bytes that carry no pointers.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_bpf,
+            BPF_MAP_GET_FD_BY_ID,
+            attr.as_ptr(),
+            std::mem::size_of_val(&attr) as libc::c_uint,
+        )
+    };
+    assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+    // SAFETY: `bpf(2)` returned a new descriptor that nothing else owns.
+    unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) }
+}
+
+#[test]
+fn a_read_only_descriptor_says_so() {
+    require_kernel!();
+    let producer = Producer::new(8 * 1024);
+    let aya::maps::Map::RingBuf(data) = producer.map("rb") else {
+        panic!("rb is a ring");
+    };
+    let id = data.info().expect("map info").id();
+    let err = RingBuf::new(read_only_fd(id)).expect_err("the consumer page needs write access");
+    assert!(
+        matches!(
+            &err,
+            RingBufError::Syscall(SyscallError {
+                call: "mmap(consumer page)",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "mmap(consumer page) failed: Permission denied (os error 13): the consumer page is \
+         mapped read-write, and this descriptor is read-only (opened with BPF_F_RDONLY, or from \
+         a pin without write permission); open the map read-write"
     );
 }
