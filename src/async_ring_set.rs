@@ -143,8 +143,19 @@ impl<'h> AsyncRingSet<'h> {
     ///
     /// As [`RingSet::poll`].
     pub async fn poll(&mut self) -> Result<usize, RingSetError> {
+        self.poll_n(usize::MAX).await
+    }
+
+    /// [`poll`](Self::poll), handing at most `n` records (at least 1) to
+    /// the handlers. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`RingSet::poll`].
+    pub async fn poll_n(&mut self, n: usize) -> Result<usize, RingSetError> {
+        let n = n.max(1);
         loop {
-            let count = self.set.poll(Some(Duration::ZERO))?;
+            let count = self.set.poll_n(Some(Duration::ZERO), n)?;
             if count > 0 {
                 self.coop.tick().await;
                 return Ok(count);

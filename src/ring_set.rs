@@ -367,13 +367,25 @@ impl<'h> RingSet<'h> {
     /// [`RingSetError::Read`]); the rings before it in the round were
     /// handled. [`RingSetError::Syscall`] when `epoll_wait` fails.
     pub fn poll(&mut self, timeout: Option<Duration>) -> Result<usize, RingSetError> {
+        self.poll_n(timeout, usize::MAX)
+    }
+
+    /// [`poll`](Self::poll), handing at most `n` records to the handlers.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll`](Self::poll).
+    pub fn poll_n(&mut self, timeout: Option<Duration>, n: usize) -> Result<usize, RingSetError> {
+        if n == 0 {
+            return Ok(0);
+        }
         let timeout = if self.has_pending() {
             Some(Duration::ZERO)
         } else {
             timeout
         };
         self.collect_events(timeout)?;
-        self.round(usize::MAX)
+        self.round(n)
     }
 
     /// Hands every ready record of every ring to its handler, without
