@@ -41,8 +41,15 @@ use crate::unsafe_reader::UnsafeReader;
 ///     let reader = unsafe { UnsafeReader::<[u8]>::new(RingBuf::from_pinned(path)?)? };
 ///     set.add(reader, move |bytes: &[u8]| println!("{path}: {} bytes", bytes.len()))?;
 /// }
+/// let read = async {
+///     loop {
+///         set.poll().await?;
+///     }
+///     #[allow(unreachable_code)]
+///     Ok::<(), ringview::RingSetError>(())
+/// };
 /// tokio::select! {
-///     result = async { loop { set.poll().await?; } } => result?,
+///     result = read => result?,
 ///     _ = tokio::signal::ctrl_c() => {}
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
