@@ -22,10 +22,17 @@
 //! seconds, or on Ctrl-C, and then prints how many events it saw (on
 //! stderr, so stdout holds only the table).
 //!
+//! Shutdown uses the crate's own: `--duration` is the reader's deadline, and
+//! Ctrl-C (SIGINT) or SIGTERM calls `ReaderHandle::close()`, which wakes the
+//! blocked read at once through the reader's eventfd; the read then fails
+//! with `ReadError::Closed` and the loop ends. No polling.
+//!
 //! The producer is `examples/bpf/execsnoop.bpf.c` (`./build-bpf.sh` at the
-//! repository root rebuilds the committed object). The tracepoint needs tracefs at
-//! `/sys/kernel/tracing`: it is mounted there, and left mounted, when it is
-//! missing.
+//! repository root rebuilds the committed object). The tracepoint needs
+//! tracefs at `/sys/kernel/tracing`. When it is missing, execsnoop says so
+//! and names the command that mounts it (`mount -t tracefs nodev
+//! /sys/kernel/tracing`); with `--mount-tracefs` it mounts it itself (and
+//! leaves it mounted).
 
 use std::borrow::Cow;
 use std::error::Error;
@@ -33,13 +40,13 @@ use std::ffi::CStr;
 use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aya::maps::Map;
 use aya::programs::TracePoint;
 use aya::EbpfLoader;
-use ringview::{ReadError, RingBuf, RingEvent, UnsafeReader};
+use ringview::{ReadError, ReaderHandle, RingBuf, RingEvent, UnsafeReader};
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// `struct exec_event` of `execsnoop.bpf.c`; the derive checks at compile
@@ -65,7 +72,7 @@ struct ExecEvent {
 }
 
 const USAGE: &str = "\
-Usage: execsnoop [--count N] [--duration S]
+Usage: execsnoop [--count N] [--duration S] [--mount-tracefs]
 
 Traces exec() system-wide and prints one line per new program:
 TIME(s) (since tracing started), COMM, PID, PPID, UID, FILENAME.
@@ -74,21 +81,20 @@ Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN).
 Options:
   --count N       exit after N events
   --duration S    exit after S seconds (decimals allowed)
+  --mount-tracefs mount tracefs at /sys/kernel/tracing if it is missing
   -h, --help      print this help
 
 Ctrl-C stops tracing; the number of events seen is printed on stderr.";
 
-/// How long a read waits before looking at the stop flag again.
-const POLL_INTERVAL: Duration = Duration::from_millis(100);
-
-/// Set by the SIGINT/SIGTERM handler, read by the read loop.
-static STOP: AtomicBool = AtomicBool::new(false);
+/// The reader's handle, which the SIGINT/SIGTERM handler closes.
+static READER: OnceLock<ReaderHandle> = OnceLock::new();
 
 /// What the command line asked for.
 #[derive(Debug, Default)]
 struct Options {
     count: Option<u64>,
     duration: Option<Duration>,
+    mount_tracefs: bool,
 }
 
 fn main() -> ExitCode {
@@ -126,6 +132,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
+            "--mount-tracefs" => options.mount_tracefs = true,
             "--count" => {
                 let value = args.next().ok_or("--count needs a value")?;
                 match value.parse() {
@@ -153,8 +160,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
 /// Loads and attaches the producer, then prints events until told to stop.
 /// Returns how many events were seen.
 fn run(options: &Options) -> Result<u64, Box<dyn Error>> {
-    install_stop_handler()?;
-    mount_tracefs()?;
+    check_tracefs(options.mount_tracefs)?;
 
     // Creates the `events` map, and relocates the program's task_struct
     // reads against the running kernel's /sys/kernel/btf/vmlinux (CO-RE).
@@ -180,8 +186,12 @@ fn run(options: &Options) -> Result<u64, Box<dyn Error>> {
     // SAFETY: this process is the ring's only consumer: the map was created
     // by this `ebpf` just now, and its descriptor is not shared.
     let mut reader = unsafe { UnsafeReader::<ExecEvent>::new(ring)? };
+    // `--duration` is the reader's deadline: the read that would block past
+    // it fails with `DeadlineExceeded` (records already in the ring are
+    // still returned first).
+    reader.set_deadline(options.duration.map(|d| Instant::now() + d));
+    install_stop_handler(reader.handle())?;
 
-    let end = options.duration.map(|d| Instant::now() + d);
     let mut out = io::stdout().lock();
     let header = writeln!(
         out,
@@ -193,20 +203,11 @@ fn run(options: &Options) -> Result<u64, Box<dyn Error>> {
     }
 
     let mut seen = 0;
-    while !STOP.load(Ordering::Relaxed) && options.count != Some(seen) {
-        // A short deadline, so that a signal or the end of `--duration` is
-        // noticed within POLL_INTERVAL even when no process execs.
-        let now = Instant::now();
-        let poll = now + POLL_INTERVAL;
-        let deadline = match end {
-            Some(end) if end <= now => break,
-            Some(end) => end.min(poll),
-            None => poll,
-        };
-        reader.set_deadline(Some(deadline));
+    while options.count != Some(seen) {
         let event = match reader.read() {
             Ok(event) => event,
-            Err(ReadError::DeadlineExceeded) => continue,
+            // The end of `--duration`, or Ctrl-C.
+            Err(ReadError::DeadlineExceeded | ReadError::Closed) => break,
             Err(err) => return Err(err.into()),
         };
         seen += 1;
@@ -265,20 +266,25 @@ fn c_string(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 extern "C" fn on_stop_signal(_signal: libc::c_int) {
-    // Only an atomic store: async-signal-safe.
-    STOP.store(true, Ordering::Relaxed);
+    // Async-signal-safe: `OnceLock::get` is an atomic load, and `close` is
+    // an atomic store and a `write(2)` to the reader's eventfd.
+    if let Some(handle) = READER.get() {
+        handle.close();
+    }
 }
 
-/// Makes SIGINT (Ctrl-C) and SIGTERM set [`STOP`] instead of killing the
-/// process, so the read loop can end and print its count.
-fn install_stop_handler() -> io::Result<()> {
+/// Makes SIGINT (Ctrl-C) and SIGTERM close the reader instead of killing
+/// the process, so the read loop can end and print its count.
+fn install_stop_handler(handle: ReaderHandle) -> io::Result<()> {
+    // Set before the handler is installed, so it never sees it unset.
+    let _ = READER.set(handle);
     // SAFETY: `sigaction` is a plain C struct for which all-zero bytes are
     // valid: no flags, an empty mask, and the handler set just below.
     let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
     action.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    // No SA_RESTART: an interrupted epoll_wait returns early, and the loop
-    // sees the flag at once instead of at the next deadline.
-    action.sa_flags = 0;
+    // The reader retries an interrupted `epoll_wait` itself; what wakes it
+    // is the eventfd write in `close`.
+    action.sa_flags = libc::SA_RESTART;
     for signal in [libc::SIGINT, libc::SIGTERM] {
         // SAFETY: `action` is initialised, its handler only stores to an
         // atomic (async-signal-safe), and a null old-action pointer is
@@ -290,9 +296,10 @@ fn install_stop_handler() -> io::Result<()> {
     Ok(())
 }
 
-/// Mounts tracefs at /sys/kernel/tracing unless the tracepoint is already
-/// visible there (aya finds the tracepoint's id through tracefs).
-fn mount_tracefs() -> Result<(), Box<dyn Error>> {
+/// Checks that the tracepoint is visible in tracefs (aya finds its id
+/// there). When tracefs is missing, says how to mount it, or mounts it when
+/// `mount` is set (`--mount-tracefs`).
+fn check_tracefs(mount: bool) -> Result<(), Box<dyn Error>> {
     const TRACEFS: &CStr = c"/sys/kernel/tracing";
     let id = Path::new("/sys/kernel/tracing/events/sched/sched_process_exec/id");
     match id.try_exists() {
@@ -306,6 +313,14 @@ fn mount_tracefs() -> Result<(), Box<dyn Error>> {
             )
             .into())
         }
+    }
+    if !mount {
+        return Err(format!(
+            "{} is missing: tracefs is not mounted at /sys/kernel/tracing; mount it with \
+             `mount -t tracefs nodev /sys/kernel/tracing`, or run execsnoop with --mount-tracefs",
+            id.display()
+        )
+        .into());
     }
     // SAFETY: every pointer is a NUL-terminated string that outlives the
     // call; tracefs takes no mount data, so null is allowed.

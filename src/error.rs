@@ -230,6 +230,15 @@ pub enum ReadError {
     /// A system call failed while waiting.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
+    /// A record the reader had found ready was gone when it went to view
+    /// it. Only another consumer moving the ring's consumer position (a
+    /// broken promise of [`UnsafeReader::new`](crate::UnsafeReader::new))
+    /// can cause this; the async readers report it rather than look again.
+    #[error(
+        "a record found ready was gone when viewed: another consumer moved the ring's \
+         consumer position"
+    )]
+    ReadyRecordGone,
 }
 
 /// Errors from creating a reader.
@@ -649,6 +658,48 @@ impl From<OpenError> for UserRingBufError {
             OpenError::Syscall(error) => Self::Syscall(error),
         }
     }
+}
+
+/// Errors from a [`RingSet`](crate::RingSet) or
+/// [`AsyncRingSet`](crate::AsyncRingSet): each names the ring it came from.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RingSetError {
+    /// A handler returned an error. The set stopped at that record: the
+    /// records before it (on that ring) are released, it and the ones after
+    /// it are not, so the next poll hands it to the handler again
+    /// ([`RingSet::skip`](crate::RingSet::skip) drops it).
+    #[error("the handler of ring {key} ({ring}) failed")]
+    Handler {
+        /// The ring's key in the set.
+        key: crate::RingKey,
+        /// The ring.
+        ring: crate::RingId,
+        /// What the handler returned.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// Reading a ring failed, as for the readers (a record too short for
+    /// the handler's type, a corrupt header, a moved consumer position).
+    #[error("reading ring {key} ({ring}) failed")]
+    Read {
+        /// The ring's key in the set.
+        key: crate::RingKey,
+        /// The ring.
+        ring: crate::RingId,
+        /// The reader's error.
+        #[source]
+        source: ReadError,
+    },
+    /// The set has no ring with this key (it was removed).
+    #[error("the set has no ring {key}")]
+    NoSuchRing {
+        /// The key asked for.
+        key: crate::RingKey,
+    },
+    /// Setting up or waiting on the set's epoll failed.
+    #[error(transparent)]
+    Syscall(#[from] SyscallError),
 }
 
 #[cfg(test)]

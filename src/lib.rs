@@ -119,6 +119,8 @@
 //!   compiled BPF object's BTF when given one).
 //! - `bytemuck`: events may derive bytemuck's `AnyBitPattern`/`Pod` instead
 //!   of zerocopy's traits.
+//! - `tokio`: `AsyncReader` and `AsyncUnsafeReader` (`read().await`, over
+//!   tokio's `AsyncFd`), and `AsyncRingSet`, many rings on one task.
 //!
 //! # Requirements
 //!
@@ -136,6 +138,10 @@
 // Lets the derive's `::ringview::` paths resolve inside this crate too.
 extern crate self as ringview;
 
+#[cfg(feature = "tokio")]
+mod async_reader;
+#[cfg(feature = "tokio")]
+mod async_ring_set;
 mod claim;
 mod consumer;
 mod error;
@@ -146,6 +152,7 @@ mod mmap;
 mod policy;
 mod reader;
 mod ring;
+mod ring_set;
 mod ringbuf;
 mod sys;
 pub mod testing;
@@ -159,6 +166,7 @@ mod user_ringbuf;
 mod user_wait;
 mod wait;
 
+pub use error::RingSetError;
 pub use error::{DrainError, ReserveError, UserRingBufError};
 pub use error::{ReadError, ReaderError, RingBufError, SyscallError};
 pub use event::{RingEvent, TaggedEvent, View, ViewAs};
@@ -166,10 +174,15 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 #[doc(hidden)]
 pub use event::__private;
 
+#[cfg(feature = "tokio")]
+pub use async_reader::{AsyncReader, AsyncUnsafeReader};
+#[cfg(feature = "tokio")]
+pub use async_ring_set::AsyncRingSet;
 pub use claim::RingId;
 pub use consumer::Positions;
 pub use policy::PublishPolicy;
 pub use reader::{Reader, Record};
+pub use ring_set::{HandlerError, HandlerOutput, RingKey, RingSet, DEFAULT_RECORDS_PER_ROUND};
 pub use ringbuf::RingBuf;
 /// Derives [`RingEvent`] for a `#[repr(C)]` struct, or [`TaggedEvent`] for
 /// an enum of views; see the crate docs.

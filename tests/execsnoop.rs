@@ -235,8 +235,11 @@ struct Row {
 
 impl Tracer {
     fn start(args: &[&str]) -> Self {
+        // Mounts tracefs on a machine that lacks it (a fresh VM); a no-op
+        // where it is mounted.
         let mut child = Command::new(example_binary())
             .args(args)
+            .arg("--mount-tracefs")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

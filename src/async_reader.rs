@@ -1,0 +1,518 @@
+//! [`AsyncReader`] and [`AsyncUnsafeReader`]: the readers on tokio, over
+//! `tokio::io::unix::AsyncFd` (the `tokio` feature).
+//!
+//! They drive the same core as the blocking readers: each read asks the
+//! core's non-blocking `try_ready` whether a record is ready (which, when
+//! none is, publishes what is released and fences, as before any sleep),
+//! awaits readiness of the ring's descriptor when not, then takes the
+//! record with the core's `try_*` call. There is no second copy of the
+//! ring logic.
+
+use std::future::{poll_fn, Future};
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::pin::pin;
+use std::task::Poll;
+
+use tokio::io::unix::AsyncFd;
+use zerocopy::FromBytes;
+
+use crate::error::{ReadError, ReaderError, SyscallError};
+use crate::event::{View, ViewAs};
+use crate::reader::{Reader, Record};
+use crate::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
+use crate::wait::ReaderHandle;
+
+/// Records (or rounds) handed out without suspending before an async
+/// reader yields to the runtime once, so a flooded ring cannot starve the
+/// other tasks of its worker thread.
+pub(crate) const COOP_BUDGET: u32 = 128;
+
+/// Counts work done without suspending, and yields once the budget is
+/// spent.
+#[derive(Debug, Default)]
+pub(crate) struct Coop {
+    streak: u32,
+}
+
+impl Coop {
+    /// The task suspended (it awaited readiness): a new streak begins.
+    pub(crate) fn suspended(&mut self) {
+        self.streak = 0;
+    }
+
+    /// One more unit of work without suspending; yields to the runtime
+    /// every [`COOP_BUDGET`] units. Dropping the future while it yields
+    /// loses nothing: no record is taken.
+    pub(crate) async fn tick(&mut self) {
+        self.streak += 1;
+        if self.streak < COOP_BUDGET {
+            return;
+        }
+        self.streak = 0;
+        let mut yielded = false;
+        poll_fn(|cx| {
+            if yielded {
+                return Poll::Ready(());
+            }
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+        .await;
+    }
+}
+
+/// What the readiness loop needs from a reader: the core's `try_ready`.
+trait TryReady {
+    fn try_ready(&mut self) -> Result<bool, ReadError>;
+}
+
+impl TryReady for Reader {
+    #[inline(always)]
+    fn try_ready(&mut self) -> Result<bool, ReadError> {
+        Reader::try_ready(self)
+    }
+}
+
+impl<T: ?Sized + View> TryReady for UnsafeReader<T> {
+    #[inline(always)]
+    fn try_ready(&mut self) -> Result<bool, ReadError> {
+        UnsafeReader::try_ready(self)
+    }
+}
+
+/// The ring's descriptor and the reader's control eventfd, registered with
+/// tokio's reactor (edge-triggered, as tokio registers everything).
+#[derive(Debug)]
+struct Readiness {
+    ring: AsyncFd<OwnedFd>,
+    /// Written by every `ReaderHandle::flush` and `close`.
+    control: AsyncFd<OwnedFd>,
+    handle: ReaderHandle,
+    coop: Coop,
+}
+
+impl Readiness {
+    /// Registers duplicates of `ring_fd` and the handle's control eventfd
+    /// (a duplicate refers to the same open file, so it has the same
+    /// readiness; owning it means no lifetime ties the registration to the
+    /// reader).
+    fn new(ring_fd: BorrowedFd<'_>, handle: ReaderHandle) -> Result<Self, ReaderError> {
+        let register = |fd: BorrowedFd<'_>| -> Result<AsyncFd<OwnedFd>, SyscallError> {
+            let owned = fd.try_clone_to_owned().map_err(|io_error| SyscallError {
+                call: "fcntl(F_DUPFD_CLOEXEC)",
+                io_error,
+            })?;
+            // SAFETY: `register_with_interest` needs the descriptor to stay
+            // open, refer to the same open file, and be what `as_raw_fd`
+            // returns for as long as the `AsyncFd` owns it: `owned` is a
+            // fresh duplicate that the `AsyncFd` takes by value and that
+            // nothing else can close or replace, and `OwnedFd::as_raw_fd`
+            // always returns the descriptor it owns.
+            let registered =
+                unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) };
+            registered.map_err(|err| SyscallError {
+                call: "epoll_ctl(EPOLL_CTL_ADD) (tokio AsyncFd)",
+                io_error: err.into(),
+            })
+        };
+        Ok(Self {
+            ring: register(ring_fd)?,
+            control: register(handle.control_fd())?,
+            handle,
+            coop: Coop::default(),
+        })
+    }
+
+    /// Returns once `reader` has a record ready. Before each await, the
+    /// core's `try_ready` has published everything released and fenced, so
+    /// a producer that commits afterwards notifies the descriptor (the
+    /// publish-before-sleep rule). Dropping the future takes nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::Closed`] once the reader's handle closed it;
+    /// [`ReadError::Flushed`] once per flush with the ring empty; the ring's
+    /// faults; [`ReadError::Syscall`] when the reactor fails.
+    async fn ready(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
+        if reader.try_ready()? {
+            self.coop.tick().await;
+            return Ok(());
+        }
+        loop {
+            if self.handle.is_closed() {
+                return Err(ReadError::Closed);
+            }
+            if self.handle.take_flush() {
+                return Err(ReadError::Flushed);
+            }
+            self.readable().await?;
+            self.coop.suspended();
+            if reader.try_ready()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Awaits an edge on the ring or the control eventfd, and clears it.
+    /// The caller looks at the ring again afterwards: an edge that comes
+    /// after the clear sets readiness anew (tokio clears only the readiness
+    /// it reported).
+    async fn readable(&self) -> Result<(), ReadError> {
+        let (ring, control) = (&self.ring, &self.control);
+        let wait = poll_fn(|cx| {
+            let mut any = false;
+            for fd in [ring, control] {
+                match fd.poll_read_ready(cx) {
+                    Poll::Ready(Ok(mut guard)) => {
+                        guard.clear_ready();
+                        any = true;
+                    }
+                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                    Poll::Pending => {}
+                }
+            }
+            if any {
+                Poll::Ready(Ok(()))
+            } else {
+                Poll::Pending
+            }
+        });
+        pin!(wait).await.map_err(|io_error: io::Error| {
+            ReadError::Syscall(SyscallError {
+                call: "epoll_wait (tokio reactor)",
+                io_error,
+            })
+        })
+    }
+}
+
+/// The copying [`Reader`] on tokio: `read().await` instead of a blocking
+/// read.
+///
+/// # Cancellation
+///
+/// Every future of this type is cancel-safe in tokio's sense: dropped
+/// before it completes (a `tokio::select!` whose other branch won, a
+/// timeout), it has taken nothing from the ring, so the next read (of this
+/// reader or of the ring's next reader) returns the same record. A record
+/// is copied out and released only in the poll that completes the future.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::{AsyncReader, Reader, RingBuf};
+///
+/// let ring = RingBuf::from_pinned("/sys/fs/bpf/events")?;
+/// let mut reader = AsyncReader::new(Reader::new(ring)?)?;
+/// loop {
+///     let record = reader.read().await?;
+///     println!("{} bytes", record.sample.len());
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AsyncReader {
+    readiness: Readiness,
+    reader: Reader,
+}
+
+impl AsyncReader {
+    /// Registers `reader`'s ring with the current tokio runtime's reactor.
+    ///
+    /// # Errors
+    ///
+    /// [`ReaderError::Syscall`] when the descriptors cannot be duplicated or
+    /// registered.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
+    pub fn new(reader: Reader) -> Result<Self, ReaderError> {
+        Ok(Self {
+            readiness: Readiness::new(reader.as_fd(), reader.handle())?,
+            reader,
+        })
+    }
+
+    /// Reads the next record into a new [`Record`], waiting until one is
+    /// submitted. Cancel-safe (see the type's docs).
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::read_into`], without the deadline (use
+    /// `tokio::time::timeout`).
+    pub async fn read(&mut self) -> Result<Record, ReadError> {
+        let mut record = Record::default();
+        self.read_into(&mut record).await?;
+        Ok(record)
+    }
+
+    /// Reads the next record into `record`, reusing its buffer. Cancel-safe:
+    /// `record` is unchanged unless the future completes with `Ok`.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
+        loop {
+            self.readiness.ready(&mut self.reader).await?;
+            if self.reader.try_read_into(record)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads the next record as an owned `T`; see [`Reader::read_as`].
+    /// Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::read_as`], without the deadline.
+    pub async fn read_as<T: FromBytes>(&mut self) -> Result<T, ReadError> {
+        self.readiness.ready(&mut self.reader).await?;
+        // A ready record stays ready: the copying reader is this ring's only
+        // consumer in this process.
+        let mut record = Record::default();
+        if !self.reader.try_read_into(&mut record)? {
+            return Err(ReadError::ReadyRecordGone);
+        }
+        T::read_from_prefix(&record.sample)
+            .map(|(value, _)| value)
+            .map_err(|_| ReadError::RecordTooShort {
+                len: record.sample.len(),
+                expected: size_of::<T>(),
+                type_name: std::any::type_name::<T>(),
+            })
+    }
+
+    /// Waits until a record is ready, without taking it. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn readable(&mut self) -> Result<(), ReadError> {
+        self.readiness.ready(&mut self.reader).await
+    }
+
+    /// The blocking reader inside, for its other methods (`try_read`,
+    /// `set_publish_policy`, `handle`, `positions`).
+    pub fn get_ref(&self) -> &Reader {
+        &self.reader
+    }
+
+    /// The blocking reader inside, mutably.
+    pub fn get_mut(&mut self) -> &mut Reader {
+        &mut self.reader
+    }
+
+    /// Deregisters from the reactor and returns the blocking reader.
+    pub fn into_inner(self) -> Reader {
+        self.reader
+    }
+}
+
+/// The zero-copy [`UnsafeReader`] on tokio: `read().await` hands out a view
+/// `&U` borrowed exactly like the blocking one's, released by the next read
+/// or by [`commit`](Self::commit).
+///
+/// # Cancellation
+///
+/// A future of this type, dropped before it completes, has taken nothing
+/// from the ring: every await happens before a record is taken, and a
+/// record is taken only in the poll that completes the future. So
+/// `tokio::select!` may drop any of them, and the record it would have
+/// returned is the next one read, by this reader or by the ring's next
+/// reader. What starting a read does release is the previous view, as the
+/// blocking [`UnsafeReader::read`] does: calling `read` says you are done
+/// with it.
+///
+/// A `read_func` callback is synchronous (it runs inside one poll, between
+/// awaits), so the at-least-once rules of [`UnsafeReader::read_func`] hold
+/// unchanged: each record is released when its callback returns, `Break`
+/// and panics leave theirs in the ring. A batch is used after the future
+/// completes, under the rules of [`Batch`].
+///
+/// # Publish policies
+///
+/// [`set_publish_policy`](UnsafeReader::set_publish_policy) on the inner
+/// reader works as for the blocking reader, through the same core: the
+/// eager policy publishes every record, the lazy one every `fraction` of
+/// the ring, and both publish everything before the reader awaits
+/// readiness. What an async reader does not do is linger: where a blocking
+/// reader naps for up to `idle` before it sleeps (to keep its thread off
+/// the scheduler's run queue), an async reader hands its thread back to the
+/// runtime at once, and the producer's next commit wakes it through the
+/// ring's descriptor. The same holds for [`AsyncReader`].
+///
+/// Variable-length and tagged records: read `[u8]` from an untyped reader
+/// and split it with the event's [`View::view`] or
+/// [`TaggedEvent::from_record`](crate::TaggedEvent::from_record).
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::{AsyncUnsafeReader, RingBuf, RingEvent, UnsafeReader};
+/// use zerocopy::{FromBytes, Immutable, KnownLayout};
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// struct ExecEvent {
+///     pid: u32,
+///     ppid: u32,
+///     comm: [u8; 16],
+/// }
+///
+/// let ring = RingBuf::from_pinned("/sys/fs/bpf/exec_events")?;
+/// // SAFETY: this process is the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<ExecEvent>::new(ring)? };
+/// let mut reader = AsyncUnsafeReader::new(reader)?;
+/// loop {
+///     let event = reader.read().await?;
+///     println!("{} {}", event.pid, String::from_utf8_lossy(&event.comm));
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AsyncUnsafeReader<T: ?Sized + View = [u8]> {
+    readiness: Readiness,
+    reader: UnsafeReader<T>,
+}
+
+impl<T: ?Sized + View> AsyncUnsafeReader<T> {
+    /// Registers `reader`'s ring with the current tokio runtime's reactor.
+    /// Safe: `reader`'s constructor already took the promise about other
+    /// consumers.
+    ///
+    /// # Errors
+    ///
+    /// [`ReaderError::Syscall`] when the descriptors cannot be duplicated or
+    /// registered.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
+    pub fn new(reader: UnsafeReader<T>) -> Result<Self, ReaderError> {
+        Ok(Self {
+            readiness: Readiness::new(reader.as_fd(), reader.handle())?,
+            reader,
+        })
+    }
+
+    /// Views the next record, waiting until one is submitted; the previous
+    /// view is released. Cancel-safe (see the type's docs).
+    ///
+    /// # Errors
+    ///
+    /// As [`UnsafeReader::read`], without the deadline (use
+    /// `tokio::time::timeout`), plus [`ReadError::ReadyRecordGone`].
+    pub async fn read<'r, U: ?Sized + View + 'r>(&'r mut self) -> Result<&'r U, ReadError>
+    where
+        T: ViewAs<U>,
+    {
+        self.readiness.ready(&mut self.reader).await?;
+        // `ready` found a record below the cached producer position, and
+        // nothing but another consumer can take it away before this call.
+        // (Returning the view from inside the loop is what the borrow
+        // checker refuses, hence one call after it.)
+        self.reader.try_read()?.ok_or(ReadError::ReadyRecordGone)
+    }
+
+    /// Waits for at least one record, then calls `f` with a view of each
+    /// available record, as [`UnsafeReader::read_func`] does (the same
+    /// release rules). Returns how many records `f` finished. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn read_func<F, R>(&mut self, f: F) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
+    {
+        self.read_func_n(usize::MAX, f).await
+    }
+
+    /// [`read_func`](Self::read_func) for at most `max` records.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn read_func_n<F, R>(&mut self, max: usize, f: F) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
+    {
+        if max == 0 {
+            return Ok(0);
+        }
+        self.readiness.ready(&mut self.reader).await?;
+        self.reader.try_read_func_n(max, f)
+    }
+
+    /// Waits for at least one record, then hands out a [`Batch`] of every
+    /// available record, as [`UnsafeReader::batch`] does. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn batch(&mut self) -> Result<Batch<'_, T>, ReadError> {
+        self.batch_n(usize::MAX).await
+    }
+
+    /// [`batch`](Self::batch), handing out at most `max` views.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn batch_n(&mut self, max: usize) -> Result<Batch<'_, T>, ReadError> {
+        self.readiness.ready(&mut self.reader).await?;
+        self.reader
+            .try_batch_n(max)?
+            .ok_or(ReadError::ReadyRecordGone)
+    }
+
+    /// Waits until a record is ready, without taking it; the previous view
+    /// is released. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub async fn readable(&mut self) -> Result<(), ReadError> {
+        self.readiness.ready(&mut self.reader).await
+    }
+
+    /// Releases every record handed out so far; see
+    /// [`UnsafeReader::commit`].
+    pub fn commit(&mut self) {
+        self.reader.commit();
+    }
+
+    /// The blocking reader inside, for its other methods (`try_read`,
+    /// `set_publish_policy`, `handle`, `positions`, `rejected`).
+    pub fn get_ref(&self) -> &UnsafeReader<T> {
+        &self.reader
+    }
+
+    /// The blocking reader inside, mutably.
+    pub fn get_mut(&mut self) -> &mut UnsafeReader<T> {
+        &mut self.reader
+    }
+
+    /// Deregisters from the reactor and returns the blocking reader.
+    pub fn into_inner(self) -> UnsafeReader<T> {
+        self.reader
+    }
+}
+
+/// Makes sure the futures stay `Send` (so `tokio::spawn` takes them).
+#[expect(dead_code, reason = "a compile-time check, never called")]
+fn futures_are_send(reader: &mut AsyncUnsafeReader<[u8]>, copying: &mut AsyncReader) {
+    fn send<F: Future + Send>(_: F) {}
+    send(reader.read::<[u8]>());
+    send(reader.read_func(|_, _| ()));
+    send(copying.read());
+}

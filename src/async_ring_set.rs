@@ -1,0 +1,206 @@
+//! [`AsyncRingSet`]: the [`RingSet`] on tokio (the `tokio` feature).
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
+
+use tokio::io::unix::AsyncFd;
+
+use crate::async_reader::Coop;
+use crate::error::{RingSetError, SyscallError};
+use crate::event::View;
+use crate::ring_set::{HandlerOutput, RingKey, RingSet};
+use crate::unsafe_reader::UnsafeReader;
+
+/// A [`RingSet`] on tokio: `poll().await` instead of a blocking poll.
+///
+/// The set's own epoll descriptor, which is readable whenever one of its
+/// rings has an edge, is registered with tokio's reactor; each `poll`
+/// collects the rings' events without waiting and runs one round of the
+/// blocking set, so the handlers, the fairness bound and the release rules
+/// are the blocking set's (see [`RingSet`]).
+///
+/// # Cancellation
+///
+/// [`poll`](Self::poll) is cancel-safe: it awaits only while no ring has a
+/// record to hand out, and the round that hands records to the handlers
+/// runs within a single poll of the future, so dropping it never leaves a
+/// record half handled. The set yields to the runtime every 128 rounds run
+/// without waiting, so a flooded ring does not starve the worker's other
+/// tasks.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::{AsyncRingSet, RingBuf, UnsafeReader};
+///
+/// let mut set = AsyncRingSet::new()?;
+/// for path in ["/sys/fs/bpf/execs", "/sys/fs/bpf/exits"] {
+///     // SAFETY: this process is each ring's only consumer.
+///     let reader = unsafe { UnsafeReader::<[u8]>::new(RingBuf::from_pinned(path)?)? };
+///     set.add(reader, move |bytes: &[u8]| println!("{path}: {} bytes", bytes.len()))?;
+/// }
+/// let read = async {
+///     loop {
+///         set.poll().await?;
+///     }
+///     #[allow(unreachable_code)]
+///     Ok::<(), ringview::RingSetError>(())
+/// };
+/// tokio::select! {
+///     result = read => result?,
+///     _ = tokio::signal::ctrl_c() => {}
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AsyncRingSet<'h> {
+    /// A duplicate of the set's epoll descriptor, registered with tokio.
+    readiness: AsyncFd<OwnedFd>,
+    set: RingSet<'h>,
+    coop: Coop,
+}
+
+impl<'h> AsyncRingSet<'h> {
+    /// An empty set, registered with the current tokio runtime's reactor.
+    ///
+    /// # Errors
+    ///
+    /// [`RingSetError::Syscall`] when the epoll cannot be created or
+    /// registered.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
+    pub fn new() -> Result<Self, RingSetError> {
+        Self::from_set(RingSet::new()?)
+    }
+
+    /// Registers a blocking set with the current tokio runtime's reactor.
+    ///
+    /// # Errors
+    ///
+    /// As [`new`](Self::new).
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Self::new).
+    pub fn from_set(set: RingSet<'h>) -> Result<Self, RingSetError> {
+        let owned = set
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|io_error| SyscallError {
+                call: "fcntl(F_DUPFD_CLOEXEC)",
+                io_error,
+            })?;
+        // SAFETY: `register_with_interest` needs the descriptor to stay
+        // open, refer to the same open file, and be what `as_raw_fd` returns
+        // for as long as the `AsyncFd` owns it: `owned` is a fresh duplicate
+        // that the `AsyncFd` takes by value and that nothing else can close
+        // or replace, and `OwnedFd::as_raw_fd` always returns the descriptor
+        // it owns.
+        let registered =
+            unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) };
+        let readiness = registered.map_err(|err| SyscallError {
+            call: "epoll_ctl(EPOLL_CTL_ADD) (tokio AsyncFd)",
+            io_error: err.into(),
+        })?;
+        Ok(Self {
+            readiness,
+            set,
+            coop: Coop::default(),
+        })
+    }
+
+    /// Adds a ring; see [`RingSet::add`].
+    ///
+    /// # Errors
+    ///
+    /// As [`RingSet::add`].
+    pub fn add<T, F, O>(
+        &mut self,
+        reader: UnsafeReader<T>,
+        handler: F,
+    ) -> Result<RingKey, RingSetError>
+    where
+        T: ?Sized + View + 'h,
+        F: FnMut(&T) -> O + Send + 'h,
+        O: HandlerOutput + 'h,
+    {
+        self.set.add(reader, handler)
+    }
+
+    /// Removes a ring; see [`RingSet::remove`].
+    ///
+    /// # Errors
+    ///
+    /// As [`RingSet::remove`].
+    pub fn remove(&mut self, key: RingKey) -> Result<bool, RingSetError> {
+        self.set.remove(key)
+    }
+
+    /// Waits until a ring has records, then runs one round (see
+    /// [`RingSet::poll`]). Returns how many records the handlers finished,
+    /// at least one unless a round found only records already taken by a
+    /// failed handler. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`RingSet::poll`].
+    pub async fn poll(&mut self) -> Result<usize, RingSetError> {
+        self.poll_n(usize::MAX).await
+    }
+
+    /// [`poll`](Self::poll), handing at most `n` records (at least 1) to
+    /// the handlers. Cancel-safe.
+    ///
+    /// # Errors
+    ///
+    /// As [`RingSet::poll`].
+    pub async fn poll_n(&mut self, n: usize) -> Result<usize, RingSetError> {
+        let n = n.max(1);
+        loop {
+            let count = self.set.poll_n(Some(Duration::ZERO), n)?;
+            if count > 0 {
+                self.coop.tick().await;
+                return Ok(count);
+            }
+            if self.set.has_pending() {
+                continue;
+            }
+            // Every ring found nothing after publishing (`try_ready`), and
+            // the epoll queue was emptied: sleep until the next edge. One
+            // that came after the zero-timeout wait is not lost: tokio
+            // clears only the readiness it reported, and the loop looks
+            // again.
+            let mut guard = self
+                .readiness
+                .readable()
+                .await
+                .map_err(|io_error: io::Error| SyscallError {
+                    call: "epoll_wait (tokio reactor)",
+                    io_error,
+                })?;
+            guard.clear_ready();
+            self.coop.suspended();
+        }
+    }
+
+    /// The blocking set inside, for its other methods (`consume`,
+    /// `consume_n`, `skip`, `set_records_per_round`, `len`).
+    pub fn get_ref(&self) -> &RingSet<'h> {
+        &self.set
+    }
+
+    /// The blocking set inside, mutably.
+    pub fn get_mut(&mut self) -> &mut RingSet<'h> {
+        &mut self.set
+    }
+
+    /// Deregisters from the reactor and returns the blocking set.
+    pub fn into_inner(self) -> RingSet<'h> {
+        self.set
+    }
+}

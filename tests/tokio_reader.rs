@@ -1,0 +1,310 @@
+//! The async readers on tokio's multi-thread runtime, against the kernel: a
+//! writer thread, `read().await` loops, cancellation by `tokio::select!`,
+//! and two rings of different event types in two tasks.
+
+#![cfg(feature = "tokio")]
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{seq_of, Producer};
+use ringview::{
+    AsyncReader, AsyncUnsafeReader, PublishPolicy, Reader, RingBuf, RingEvent, UnsafeReader,
+};
+use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+const RECORDS: u64 = 20_000;
+const RUNS: usize = 100;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Emits records `0..total` of `size` bytes, retrying while the ring is
+/// full, unless `stop` is set.
+fn write_all(producer: &Producer, total: u64, size: u32) {
+    let mut seq = 0;
+    while seq < total {
+        let count = (total - seq).min(64) as u32;
+        let emitted = producer.emit(count, size, seq, 0);
+        seq += u64::from(emitted.emitted);
+        if emitted.failed > 0 {
+            std::thread::yield_now();
+        }
+    }
+}
+
+fn policies() -> [PublishPolicy; 2] {
+    [PublishPolicy::default(), PublishPolicy::EAGER]
+}
+
+/// A test fails instead of hanging: each awaited read has this long.
+const STALL: Duration = Duration::from_secs(10);
+
+#[test]
+fn zero_copy_async_reader_with_a_writer_thread() {
+    require_kernel!();
+    let rt = runtime();
+    for policy in policies() {
+        for _ in 0..RUNS {
+            let producer = Producer::new(4096);
+            let ring = RingBuf::new(producer.ring_fd()).unwrap();
+            // SAFETY: nothing outside this library consumes the ring.
+            let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+            reader.set_publish_policy(policy);
+            std::thread::scope(|s| {
+                s.spawn(|| write_all(&producer, RECORDS, 16));
+                rt.block_on(async {
+                    let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+                    let mut expected = 0;
+                    while expected < RECORDS {
+                        // Alternate single reads and callbacks.
+                        if expected % 3 == 0 {
+                            let view = tokio::time::timeout(STALL, reader.read::<[u8]>())
+                                .await
+                                .expect("a missed wakeup")
+                                .unwrap();
+                            assert_eq!(seq_of(view), expected);
+                            expected += 1;
+                        } else {
+                            tokio::time::timeout(
+                                STALL,
+                                reader.read_func(|view, _| {
+                                    assert_eq!(seq_of(view), expected, "in order, none lost");
+                                    expected += 1;
+                                }),
+                            )
+                            .await
+                            .expect("a missed wakeup")
+                            .unwrap();
+                        }
+                    }
+                    assert!(reader.get_mut().try_read::<[u8]>().unwrap().is_none());
+                });
+            });
+        }
+    }
+}
+
+#[test]
+fn copying_async_reader_with_a_writer_thread() {
+    require_kernel!();
+    let rt = runtime();
+    for policy in policies() {
+        for _ in 0..RUNS {
+            let producer = Producer::new(4096);
+            let mut reader = Reader::new(RingBuf::new(producer.ring_fd()).unwrap()).unwrap();
+            reader.set_publish_policy(policy);
+            std::thread::scope(|s| {
+                s.spawn(|| write_all(&producer, RECORDS, 16));
+                rt.block_on(async {
+                    let mut reader = AsyncReader::new(reader).unwrap();
+                    let mut record = ringview::Record::default();
+                    for expected in 0..RECORDS {
+                        tokio::time::timeout(STALL, reader.read_into(&mut record))
+                            .await
+                            .expect("a missed wakeup")
+                            .unwrap();
+                        assert_eq!(seq_of(&record.sample), expected);
+                    }
+                    assert!(reader.get_mut().try_read().unwrap().is_none());
+                });
+            });
+        }
+    }
+}
+
+/// A shutdown branch fires mid-stream while `read().await` is pending or
+/// about to be; the records seen plus those a fresh reader reads afterwards
+/// are every record produced, with at most the last one seen (its view was
+/// never released) seen again.
+#[test]
+fn select_with_a_shutdown_branch_loses_nothing() {
+    require_kernel!();
+    const TOTAL: u64 = 2_000;
+    let rt = runtime();
+    for run in 0..RUNS {
+        // Big enough for every record: the writer never waits on the reader.
+        let producer = Producer::new(64 * 1024);
+        let pin = producer.pin_ring(&format!("cancel{run}"));
+        let stop_at = 1 + (run as u64 * 37) % (TOTAL - 1);
+        let mut seen = Vec::new();
+        std::thread::scope(|s| {
+            let writer = s.spawn(|| write_all(&producer, TOTAL, 16));
+            rt.block_on(async {
+                let ring = RingBuf::from_pinned(&pin.path).unwrap();
+                // SAFETY: nothing outside this library consumes the ring.
+                let reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+                let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+                let (shutdown_tx, mut shutdown) = tokio::sync::oneshot::channel::<()>();
+                let mut shutdown_tx = Some(shutdown_tx);
+                loop {
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        view = reader.read::<[u8]>() => {
+                            let seq = seq_of(view.unwrap());
+                            seen.push(seq);
+                            if seq + 1 >= stop_at {
+                                // Fire from another task, so the shutdown
+                                // lands while the next read is in flight.
+                                if let Some(tx) = shutdown_tx.take() {
+                                    tokio::spawn(async move {
+                                        tokio::task::yield_now().await;
+                                        let _ = tx.send(());
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                // Dropped with its last view unreleased.
+            });
+            writer.join().unwrap();
+        });
+        // What a fresh reader finds.
+        let ring = RingBuf::from_pinned(&pin.path).unwrap();
+        // SAFETY: nothing outside this library consumes the ring.
+        let mut fresh = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+        let mut rest = Vec::new();
+        while let Some(view) = fresh.try_read::<[u8]>().unwrap() {
+            rest.push(seq_of(view));
+        }
+        let last = *seen.last().expect("the stream was read");
+        assert_eq!(
+            seen,
+            (0..seen.len() as u64).collect::<Vec<_>>(),
+            "run {run}: seen in order without gaps or duplicates"
+        );
+        // The last view is released only if a read started after it (and
+        // was then cancelled): the fresh reader starts at it or after it.
+        let from = rest.first().copied().unwrap_or(TOTAL);
+        assert!(
+            from == last || from == last + 1,
+            "run {run}: the fresh reader starts at {from}, after the last seen {last}"
+        );
+        assert_eq!(
+            rest,
+            (from..TOTAL).collect::<Vec<_>>(),
+            "run {run}: the fresh reader reads everything after it"
+        );
+    }
+}
+
+/// 16-byte records of the first ring.
+#[derive(Debug, FromBytes, Immutable, KnownLayout, RingEvent)]
+#[repr(C)]
+struct Small {
+    seq: u64,
+    pattern: u64,
+}
+
+/// 64-byte records of the second ring.
+#[derive(Debug, FromBytes, Immutable, KnownLayout, RingEvent)]
+#[repr(C)]
+struct Large {
+    seq: u64,
+    pattern: [u8; 56],
+}
+
+#[test]
+fn two_rings_of_different_types_in_two_tasks() {
+    require_kernel!();
+    const TOTAL: u64 = 20_000;
+    let rt = runtime();
+    let small = Producer::new(4096);
+    let large = Producer::new(16 * 4096);
+    // SAFETY (both): nothing outside this library consumes these rings.
+    let small_reader =
+        unsafe { UnsafeReader::<Small>::new(RingBuf::new(small.ring_fd()).unwrap()) }.unwrap();
+    let large_reader =
+        unsafe { UnsafeReader::<Large>::new(RingBuf::new(large.ring_fd()).unwrap()) }.unwrap();
+    let expected_large = common::expected_payload(0, 64);
+    std::thread::scope(|s| {
+        s.spawn(|| write_all(&small, TOTAL, 16));
+        s.spawn(|| write_all(&large, TOTAL, 64));
+        rt.block_on(async {
+            let small_task = tokio::spawn(async move {
+                let mut reader = AsyncUnsafeReader::new(small_reader).unwrap();
+                for expected in 0..TOTAL {
+                    let event = tokio::time::timeout(STALL, reader.read())
+                        .await
+                        .expect("a missed wakeup")
+                        .unwrap();
+                    assert_eq!(event.seq, expected);
+                    assert_eq!(
+                        event.pattern.to_le_bytes(),
+                        [57, 64, 71, 78, 85, 92, 99, 106]
+                    );
+                }
+            });
+            let large_task = tokio::spawn(async move {
+                let mut reader = AsyncUnsafeReader::new(large_reader).unwrap();
+                let mut expected = 0;
+                while expected < TOTAL {
+                    tokio::time::timeout(
+                        STALL,
+                        reader.read_func(|event: &Large, _| {
+                            assert_eq!(event.seq, expected);
+                            assert_eq!(event.pattern[..], expected_large[8..]);
+                            expected += 1;
+                        }),
+                    )
+                    .await
+                    .expect("a missed wakeup")
+                    .unwrap();
+                }
+            });
+            small_task.await.unwrap();
+            large_task.await.unwrap();
+        });
+    });
+}
+
+/// Flush and close reach an async reader that is waiting.
+#[test]
+fn handles_wake_a_waiting_async_reader() {
+    require_kernel!();
+    let rt = runtime();
+    let producer = Producer::new(4096);
+    let ring = RingBuf::new(producer.ring_fd()).unwrap();
+    // SAFETY: nothing outside this library consumes the ring.
+    let reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+    let handle = reader.handle();
+    let woken = Arc::new(AtomicBool::new(false));
+    rt.block_on(async {
+        let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+        let flusher = {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                handle.flush();
+            })
+        };
+        let err = tokio::time::timeout(STALL, reader.read::<[u8]>())
+            .await
+            .expect("the flush woke the reader")
+            .unwrap_err();
+        assert!(matches!(err, ringview::ReadError::Flushed), "{err:?}");
+        flusher.await.unwrap();
+        let woken2 = Arc::clone(&woken);
+        let closer = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            woken2.store(true, Ordering::SeqCst);
+            handle.close();
+        });
+        let err = tokio::time::timeout(STALL, reader.read::<[u8]>())
+            .await
+            .expect("the close woke the reader")
+            .unwrap_err();
+        assert!(matches!(err, ringview::ReadError::Closed), "{err:?}");
+        assert!(woken.load(Ordering::SeqCst));
+        closer.await.unwrap();
+    });
+}
