@@ -728,6 +728,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri\'s strerror text differs from the OS\'s")]
     fn syscall_errors_show_the_os_error_and_what_to_do() {
         check(
             sys("mmap(consumer page)", libc::EACCES),
@@ -767,6 +768,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri\'s strerror text differs from the OS\'s")]
     fn ring_buf_errors() {
         check(
             RingBufError::NotAMap {
@@ -880,6 +882,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri\'s strerror text differs from the OS\'s")]
     fn read_errors() {
         check(
             ReadError::DeadlineExceeded,
@@ -955,6 +958,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri\'s strerror text differs from the OS\'s")]
     fn reader_errors() {
         check(
             ReaderError::Overwrite { flags: 0x80000 },
@@ -980,6 +984,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri\'s strerror text differs from the OS\'s")]
     fn user_ring_buf_errors() {
         check(
             UserRingBufError::NotAMap {
@@ -1061,6 +1066,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg_attr(miri, ignore = "Miri\'s strerror text differs from the OS\'s")]
     fn reserve_and_drain_errors() {
         check(
             ReserveError::Full {
