@@ -204,3 +204,13 @@ impl<'h> AsyncRingSet<'h> {
         self.set
     }
 }
+
+/// Makes sure the set and its futures stay `Send` (so `tokio::spawn` takes
+/// them).
+#[expect(dead_code, reason = "a compile-time check, never called")]
+fn futures_are_send(set: &mut AsyncRingSet<'static>) {
+    fn send<F: std::future::Future + Send>(_: F) {}
+    fn send_value<T: Send>(_: &T) {}
+    send_value(set);
+    send(set.poll());
+}
