@@ -356,7 +356,7 @@ pub enum DrainError {
 }
 
 /// Errors from a [`RingSet`](crate::RingSet) or
-/// [`AsyncRingSet`](crate::AsyncRingSet): each names the ring it came from.
+/// `AsyncRingSet` (the `tokio` feature): each names the ring it came from.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RingSetError {
