@@ -189,7 +189,8 @@ fn run(options: &Options) -> Result<u64, Box<dyn Error>> {
     // `--duration` is the reader's deadline: the read that would block past
     // it fails with `DeadlineExceeded` (records already in the ring are
     // still returned first).
-    reader.set_deadline(options.duration.map(|d| Instant::now() + d));
+    let end = options.duration.map(|d| Instant::now() + d);
+    reader.set_deadline(end);
     install_stop_handler(reader.handle())?;
 
     let mut out = io::stdout().lock();
@@ -203,7 +204,9 @@ fn run(options: &Options) -> Result<u64, Box<dyn Error>> {
     }
 
     let mut seen = 0;
-    while options.count != Some(seen) {
+    // The deadline ends a wait; the clock check ends a stream that never
+    // lets the ring run empty.
+    while options.count != Some(seen) && end.is_none_or(|end| Instant::now() < end) {
         let event = match reader.read() {
             Ok(event) => event,
             // The end of `--duration`, or Ctrl-C.

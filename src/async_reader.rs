@@ -26,7 +26,7 @@ use crate::wait::ReaderHandle;
 /// Records (or rounds) handed out without suspending before an async
 /// reader yields to the runtime once, so a flooded ring cannot starve the
 /// other tasks of its worker thread.
-pub(crate) const COOP_BUDGET: u32 = 128;
+pub(crate) const COOP_BUDGET: u32 = 1024;
 
 /// Counts work done without suspending, and yields once the budget is
 /// spent.
@@ -39,6 +39,17 @@ impl Coop {
     /// The task suspended (it awaited readiness): a new streak begins.
     pub(crate) fn suspended(&mut self) {
         self.streak = 0;
+    }
+
+    /// Counts one unit of work without suspending, unless it would spend
+    /// the budget: then `false`, and the caller takes the path that yields.
+    #[inline(always)]
+    pub(crate) fn try_tick(&mut self) -> bool {
+        if self.streak + 1 >= COOP_BUDGET {
+            return false;
+        }
+        self.streak += 1;
+        true
     }
 
     /// One more unit of work without suspending; yields to the runtime
@@ -136,6 +147,24 @@ impl Readiness {
     /// [`ReadError::Flushed`] once per flush with the ring empty; the ring's
     /// faults; [`ReadError::Syscall`] when the reactor fails.
     async fn ready(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
+        if self.ready_now(reader)? {
+            return Ok(());
+        }
+        self.ready_slow(reader).await
+    }
+
+    /// The fast path of [`ready`](Self::ready), a plain call for the
+    /// readers to make before they await anything: `true` when a record is
+    /// ready and the cooperative budget is not spent.
+    #[inline(always)]
+    fn ready_now(&mut self, reader: &mut impl TryReady) -> Result<bool, ReadError> {
+        Ok(self.coop.try_tick() && reader.try_ready()?)
+    }
+
+    /// [`ready`](Self::ready) when the fast path said no: yields when the
+    /// budget is spent, awaits readiness when no record is ready.
+    #[cold]
+    async fn ready_slow(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
         if reader.try_ready()? {
             self.coop.tick().await;
             return Ok(());
@@ -258,7 +287,9 @@ impl AsyncReader {
     /// As [`read`](Self::read).
     pub async fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
         loop {
-            self.readiness.ready(&mut self.reader).await?;
+            if !self.readiness.ready_now(&mut self.reader)? {
+                self.readiness.ready_slow(&mut self.reader).await?;
+            }
             if self.reader.try_read_into(record)? {
                 return Ok(());
             }
@@ -272,7 +303,9 @@ impl AsyncReader {
     ///
     /// As [`Reader::read_as`], without the deadline.
     pub async fn read_as<T: FromBytes>(&mut self) -> Result<T, ReadError> {
-        self.readiness.ready(&mut self.reader).await?;
+        if !self.readiness.ready_now(&mut self.reader)? {
+            self.readiness.ready_slow(&mut self.reader).await?;
+        }
         // A ready record stays ready: the copying reader is this ring's only
         // consumer in this process.
         let mut record = Record::default();
@@ -413,7 +446,9 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     where
         T: ViewAs<U>,
     {
-        self.readiness.ready(&mut self.reader).await?;
+        if !self.readiness.ready_now(&mut self.reader)? {
+            self.readiness.ready_slow(&mut self.reader).await?;
+        }
         // `ready` found a record below the cached producer position, and
         // nothing but another consumer can take it away before this call.
         // (Returning the view from inside the loop is what the borrow
@@ -449,7 +484,9 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
         if max == 0 {
             return Ok(0);
         }
-        self.readiness.ready(&mut self.reader).await?;
+        if !self.readiness.ready_now(&mut self.reader)? {
+            self.readiness.ready_slow(&mut self.reader).await?;
+        }
         self.reader.try_read_func_n(max, f)
     }
 
@@ -469,7 +506,9 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     ///
     /// As [`read`](Self::read).
     pub async fn batch_n(&mut self, max: usize) -> Result<Batch<'_, T>, ReadError> {
-        self.readiness.ready(&mut self.reader).await?;
+        if !self.readiness.ready_now(&mut self.reader)? {
+            self.readiness.ready_slow(&mut self.reader).await?;
+        }
         self.reader
             .try_batch_n(max)?
             .ok_or(ReadError::ReadyRecordGone)

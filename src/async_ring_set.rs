@@ -25,7 +25,7 @@ use crate::unsafe_reader::UnsafeReader;
 /// [`poll`](Self::poll) is cancel-safe: it awaits only while no ring has a
 /// record to hand out, and the round that hands records to the handlers
 /// runs within a single poll of the future, so dropping it never leaves a
-/// record half handled. The set yields to the runtime every 128 rounds run
+/// record half handled. The set yields to the runtime every 1024 rounds run
 /// without waiting, so a flooded ring does not starve the worker's other
 /// tasks.
 ///
@@ -203,4 +203,14 @@ impl<'h> AsyncRingSet<'h> {
     pub fn into_inner(self) -> RingSet<'h> {
         self.set
     }
+}
+
+/// Makes sure the set and its futures stay `Send` (so `tokio::spawn` takes
+/// them).
+#[expect(dead_code, reason = "a compile-time check, never called")]
+fn futures_are_send(set: &mut AsyncRingSet<'static>) {
+    fn send<F: std::future::Future + Send>(_: F) {}
+    fn send_value<T: Send>(_: &T) {}
+    send_value(set);
+    send(set.poll());
 }

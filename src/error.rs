@@ -661,7 +661,7 @@ impl From<OpenError> for UserRingBufError {
 }
 
 /// Errors from a [`RingSet`](crate::RingSet) or
-/// [`AsyncRingSet`](crate::AsyncRingSet): each names the ring it came from.
+/// `AsyncRingSet` (the `tokio` feature): each names the ring it came from.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RingSetError {

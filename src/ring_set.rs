@@ -147,7 +147,7 @@ struct Slot<'h> {
 /// added and removed at any time, including inner rings of a map-in-map
 /// (`BPF_MAP_TYPE_ARRAY_OF_MAPS`: open them with
 /// [`RingBuf::from_map_id`](crate::RingBuf::from_map_id) or from the inner
-/// map's descriptor). [`AsyncRingSet`](crate::AsyncRingSet) is the same set
+/// map's descriptor). `AsyncRingSet` (the `tokio` feature) is the same set
 /// on tokio.
 ///
 /// # Fairness
@@ -249,7 +249,9 @@ impl<'h> RingSet<'h> {
     /// [`View::view`] or pick a variant with
     /// [`TaggedEvent::from_record`](crate::TaggedEvent::from_record).
     /// The ring is looked at in the next round even without an epoll event,
-    /// so records already in it are read.
+    /// so records already in it are read. Handlers are `Send`, so that the
+    /// set can move to another thread or into a tokio task (share state
+    /// with `Arc` and atomics or a `Mutex`, or send it over a channel).
     ///
     /// # Errors
     ///
