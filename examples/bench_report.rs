@@ -42,13 +42,23 @@ struct Row {
     gbps: f64,
 }
 
-/// Drains a prefilled ring `rounds` times; the fastest round counts.
-fn cold<E: RingEvent + Words>(consumer: Consumer, work: Work, rounds: u32) -> f64 {
-    let mut cold = Cold::<E>::new(COLD_RING, consumer);
-    let n = cold.capacity();
-    (0..rounds)
-        .map(|_| cold.drain(work, n).as_nanos() as f64 / n as f64)
-        .fold(f64::INFINITY, f64::min)
+/// Every consumer drains its own prefilled ring, in turn, `rounds` times;
+/// each consumer's fastest round counts. Taking turns spreads this VM's slow
+/// and fast phases over all consumers alike, so the ratios within one size
+/// compare like with like. Returns ns/record in `Consumer::ALL` order.
+fn cold<E: RingEvent + Words>(work: Work, rounds: u32) -> Vec<f64> {
+    let mut colds: Vec<Cold<E>> = Consumer::ALL
+        .into_iter()
+        .map(|consumer| Cold::<E>::new(COLD_RING, consumer))
+        .collect();
+    let mut best = vec![f64::INFINITY; colds.len()];
+    for _ in 0..rounds {
+        for (cold, best) in colds.iter_mut().zip(&mut best) {
+            let n = cold.capacity();
+            *best = best.min(cold.drain(work, n).as_nanos() as f64 / n as f64);
+        }
+    }
+    best
 }
 
 /// One hot-regime measurement, or the sum of several.
@@ -227,7 +237,7 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let hot_only = std::env::args().any(|a| a == "--hot");
     let sizes: &[usize] = if quick { &QUICK_SIZES } else { &REPORT_SIZES };
-    let rounds = if quick { 2 } else { 3 };
+    let rounds = if quick { 2 } else { 5 };
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -239,7 +249,7 @@ fn main() {
         .unwrap_or_else(|| "unknown CPU".into());
     println!("# ringview benchmark report\n");
     println!(
-        "CPU: {cpu}, {} cores; cold ring {} MiB (prefilled, then drained; best of {rounds}); \
+        "CPU: {cpu}, {} cores; cold ring {} MiB per consumer (prefilled, then drained, consumers taking turns; best of {rounds}); \
          hot ring {} KiB.\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         COLD_RING >> 20,
@@ -249,8 +259,8 @@ fn main() {
     let mut rows = Vec::new();
     for work in Work::ALL.into_iter().filter(|_| !hot_only) {
         for &size in sizes {
-            for consumer in Consumer::ALL {
-                let ns = with_event!(size, E => cold::<E>(consumer, work, rounds));
+            let times = with_event!(size, E => cold::<E>(work, rounds));
+            for (consumer, ns) in Consumer::ALL.into_iter().zip(times) {
                 eprintln!(
                     "cold {} {size} B {}: {ns:.2} ns",
                     work.name(),
