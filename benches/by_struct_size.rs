@@ -9,8 +9,8 @@
 //!
 //! Work: `fields` reads three words (first, middle, last), `payload` folds
 //! every word into a checksum. Every consumer validates every record's
-//! sequence number; a mismatch aborts the bench. `cargo run --release
-//! --example bench_report` prints the same comparison as a table.
+//! sequence number; a mismatch aborts the bench. `cargo bench --bench
+//! bench_report` prints the same comparison as a table.
 
 use std::time::{Duration, Instant};
 

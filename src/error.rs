@@ -722,8 +722,24 @@ mod tests {
         }
     }
 
+    /// Asserts `error`'s message. The expected texts spell OS errors as
+    /// glibc's `strerror` does; where the platform spells them otherwise
+    /// (Miri's shim), its own spelling is expected instead.
     #[track_caller]
     fn check(error: impl std::error::Error, expected: &str) {
+        let mut expected = expected.to_string();
+        for (errno, glibc) in [
+            (libc::EPERM, "Operation not permitted (os error 1)"),
+            (libc::ENOENT, "No such file or directory (os error 2)"),
+            (libc::EINTR, "Interrupted system call (os error 4)"),
+            (libc::EBADF, "Bad file descriptor (os error 9)"),
+            (libc::EACCES, "Permission denied (os error 13)"),
+            (libc::ENOTDIR, "Not a directory (os error 20)"),
+            (libc::EINVAL, "Invalid argument (os error 22)"),
+            (libc::EMFILE, "Too many open files (os error 24)"),
+        ] {
+            expected = expected.replace(glibc, &os(errno).to_string());
+        }
         assert_eq!(error.to_string(), expected);
     }
 

@@ -1,5 +1,5 @@
 //! Shared by `benches/by_struct_size.rs` (criterion) and
-//! `examples/bench_report.rs` (the table): the benchmark producer, the event
+//! `benches/bench_report.rs` (the table): the benchmark producer, the event
 //! types by size, the per-record work, and every consumer, ringview's and
 //! its peers', each validating sequence numbers.
 

@@ -5,8 +5,9 @@
 //! to `target/bench_report/results.csv` and plots ns/record against struct
 //! size to `target/bench_report/cold_{fields,payload}.svg`.
 //!
-//! Run as root: `cargo run --release --example bench_report` (a few
-//! minutes). `--quick` measures fewer sizes, `--hot` only the hot regime.
+//! Run as root: `cargo bench --bench bench_report` (a few minutes; a
+//! `harness = false` bench, built with the bench profile). `-- --quick`
+//! measures fewer sizes, `-- --hot` only the hot regime.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -16,7 +17,6 @@ use ringview::{PublishPolicy, RingEvent, UnsafeReader};
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../benches/support/mod.rs"]
 mod support;
 
 use support::{BenchProducer, Cold, Consumer, Feed, Words, Work, COLD_RING, HOT_RING};

@@ -2,10 +2,13 @@
 //! callgrind: `State::drain` is the only function that runs per record.
 //!
 //! ```text
-//! cargo build --release --example profile_drain
+//! cargo bench --bench profile_drain --no-run   # prints the binary's path
 //! valgrind --tool=callgrind --toggle-collect='*State*drain*' \
-//!     target/release/examples/profile_drain zero_copy 128 fields
+//!     target/release/deps/profile_drain-HASH zero_copy 128 fields
 //! ```
+//!
+//! A `harness = false` bench: `cargo bench` runs it with no arguments (just
+//! `--bench`), and then it prints its usage and does nothing.
 //!
 //! Arguments: a consumer (`read_into`, `hand_copy`, `zero_copy`, `batch`,
 //! `read_func`, `aya`, `hand_loop`), a struct size, `fields` or `payload`.
@@ -15,7 +18,6 @@ use ringview::RingEvent;
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-#[path = "../benches/support/mod.rs"]
 mod support;
 
 use support::{Cold, Consumer, Words, Work};
@@ -35,8 +37,16 @@ fn main() {
     if !common::kernel_available() {
         return;
     }
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let usage = "usage: profile_drain CONSUMER SIZE fields|payload";
+    if args.is_empty() {
+        eprintln!("{usage}");
+        return;
+    }
     let [consumer, size, work] = args.as_slice() else {
         panic!("{usage}");
     };
