@@ -42,19 +42,18 @@ struct Row {
     gbps: f64,
 }
 
-/// Every consumer drains its own prefilled ring, in turn, `rounds` times;
-/// each consumer's fastest round counts. Taking turns spreads this VM's slow
-/// and fast phases over all consumers alike, so the ratios within one size
-/// compare like with like. Returns ns/record in `Consumer::ALL` order.
+/// Every consumer in turn drains one prefilled ring, `rounds` times; each
+/// consumer's fastest round counts. One ring (the same pages) for all, and
+/// turns that spread this VM's slow and fast phases over all consumers
+/// alike, so the ratios within one size compare like with like. Returns
+/// ns/record in `Consumer::ALL` order.
 fn cold<E: RingEvent + Words>(work: Work, rounds: u32) -> Vec<f64> {
-    let mut colds: Vec<Cold<E>> = Consumer::ALL
-        .into_iter()
-        .map(|consumer| Cold::<E>::new(COLD_RING, consumer))
-        .collect();
-    let mut best = vec![f64::INFINITY; colds.len()];
+    let mut cold = Cold::<E>::new(COLD_RING, Consumer::ALL[0]);
+    let n = cold.capacity();
+    let mut best = vec![f64::INFINITY; Consumer::ALL.len()];
     for _ in 0..rounds {
-        for (cold, best) in colds.iter_mut().zip(&mut best) {
-            let n = cold.capacity();
+        for (consumer, best) in Consumer::ALL.into_iter().zip(&mut best) {
+            cold.switch_to(consumer);
             *best = best.min(cold.drain(work, n).as_nanos() as f64 / n as f64);
         }
     }
@@ -249,7 +248,7 @@ fn main() {
         .unwrap_or_else(|| "unknown CPU".into());
     println!("# ringview benchmark report\n");
     println!(
-        "CPU: {cpu}, {} cores; cold ring {} MiB per consumer (prefilled, then drained, consumers taking turns; best of {rounds}); \
+        "CPU: {cpu}, {} cores; cold ring {} MiB (prefilled, then drained by each consumer in turn; best of {rounds}); \
          hot ring {} KiB.\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         COLD_RING >> 20,

@@ -62,10 +62,12 @@ impl BenchProducer {
         RingBuf::new(self.ring_fd()).expect("map ring")
     }
 
-    /// aya's reader of this ring (takes the map out of the object).
+    /// aya's reader of this ring, over a duplicate of its descriptor (so
+    /// the ring can be read by another consumer once this one is gone).
     pub fn aya_ring(&mut self) -> aya::maps::RingBuf<MapData> {
-        aya::maps::RingBuf::try_from(self.ebpf.take_map("rb").expect("map rb"))
-            .expect("aya RingBuf")
+        let fd = self.ring_fd().try_clone_to_owned().expect("dup map fd");
+        let map = aya::maps::Map::RingBuf(MapData::from_fd(fd).expect("aya MapData"));
+        aya::maps::RingBuf::try_from(map).expect("aya RingBuf")
     }
 
     /// Records the ring holds when full: `(size - 1) / stride`.
@@ -302,6 +304,8 @@ pub enum State<E: RingEvent + Words> {
     Zero(UnsafeReader<E>),
     Aya(aya::maps::RingBuf<MapData>),
     Hand(HandRing),
+    /// No consumer: between two (`Cold::switch_to`).
+    Idle,
 }
 
 impl<E: RingEvent + Words> State<E> {
@@ -391,6 +395,7 @@ impl<E: RingEvent + Words> State<E> {
                     });
                 }
             }
+            State::Idle => panic!("no consumer to drain with"),
         }
     }
 
@@ -404,7 +409,7 @@ impl<E: RingEvent + Words> State<E> {
                 reader.set_deadline(None);
             }
             State::Zero(reader) => reader.commit(),
-            State::HandCopy(..) | State::Aya(_) | State::Hand(_) => {}
+            State::HandCopy(..) | State::Aya(_) | State::Hand(_) | State::Idle => {}
         }
     }
 }
@@ -554,6 +559,17 @@ impl<E: RingEvent + Words> Cold<E> {
     /// Records the ring holds when full.
     pub fn capacity(&self) -> u64 {
         self.producer.capacity()
+    }
+
+    /// Hands the ring to another consumer: the current one is dropped
+    /// first (it released everything it read), so the new one starts where
+    /// it stopped, on the same ring and the same memory.
+    pub fn switch_to(&mut self, consumer: Consumer) {
+        if consumer != self.consumer {
+            self.state = State::Idle;
+            self.state = State::new(consumer, &mut self.producer);
+            self.consumer = consumer;
+        }
     }
 
     /// Consumes `records`, doing `work` on each; returns the time spent
