@@ -10,7 +10,7 @@
 //!
 //! Run as root: `cargo run --release --manifest-path bench-async/Cargo.toml`
 //! (about a minute; `--quick` for a few seconds). Live-producer figures on
-//! these VMs swing between runs (DESIGN.md §5): compare within one run.
+//! these VMs swing by up to 3x between runs: compare within one run.
 
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
