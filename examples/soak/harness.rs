@@ -39,15 +39,33 @@ pub enum Path {
     ReadInto,
     /// `UnsafeReader::try_read` until `None`, then `poll(2)` on the reader.
     TryRead,
+    /// `AsyncUnsafeReader::read().await` on a current-thread tokio runtime.
+    #[cfg(feature = "tokio")]
+    AsyncRead,
+    /// `AsyncReader::read_into().await` on a current-thread tokio runtime.
+    #[cfg(feature = "tokio")]
+    AsyncReadInto,
 }
 
 impl Path {
+    #[cfg(not(feature = "tokio"))]
     pub const ALL: [Path; 5] = [
         Path::Read,
         Path::Batch,
         Path::ReadFunc,
         Path::ReadInto,
         Path::TryRead,
+    ];
+    /// Every read path (the async ones with the `tokio` feature).
+    #[cfg(feature = "tokio")]
+    pub const ALL: [Path; 7] = [
+        Path::Read,
+        Path::Batch,
+        Path::ReadFunc,
+        Path::ReadInto,
+        Path::TryRead,
+        Path::AsyncRead,
+        Path::AsyncReadInto,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +75,10 @@ impl Path {
             Path::ReadFunc => "read_func",
             Path::ReadInto => "read_into",
             Path::TryRead => "try_read loop",
+            #[cfg(feature = "tokio")]
+            Path::AsyncRead => "async read",
+            #[cfg(feature = "tokio")]
+            Path::AsyncReadInto => "async read_into",
         }
     }
 
@@ -584,6 +606,70 @@ fn consume(ring: RingBuf, path: Path, v: &mut Verifier, progress: &Progress, bud
     // Records left before the next reopen, for the paths that take many at once.
     let left = |v: &Verifier| usize::try_from(budget - (v.consumed - start)).unwrap_or(usize::MAX);
     match path {
+        #[cfg(feature = "tokio")]
+        Path::AsyncRead | Path::AsyncReadInto => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let _entered = runtime.enter();
+            // A read that finds nothing within `POLL` is dropped (the
+            // readers' futures are cancel-safe) so the run can end.
+            if path == Path::AsyncReadInto {
+                let mut reader = ringview::AsyncReader::new(Reader::new(ring).expect("reader"))
+                    .expect("async reader");
+                let mut record = Record::default();
+                loop {
+                    let read = tokio::time::timeout(POLL, reader.read_into(&mut record));
+                    let got = match runtime.block_on(read) {
+                        Ok(Ok(())) => true,
+                        Ok(Err(e)) => panic!("async read_into: {e}"),
+                        Err(_elapsed) => false,
+                    };
+                    if got {
+                        v.check(&record.sample);
+                        idle(true, v);
+                    } else if idle(false, v) {
+                        return true;
+                    }
+                    if over(v) {
+                        return true;
+                    }
+                    if done(v) {
+                        return false;
+                    }
+                }
+            }
+            // SAFETY: this process is the ring's only consumer.
+            let reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.expect("reader");
+            let mut reader = ringview::AsyncUnsafeReader::new(reader).expect("async reader");
+            loop {
+                let got = match runtime.block_on(tokio::time::timeout(POLL, reader.read::<[u8]>()))
+                {
+                    Ok(Ok(rec)) => {
+                        v.check(rec);
+                        true
+                    }
+                    Ok(Err(e)) => panic!("async read: {e}"),
+                    Err(_elapsed) => false,
+                };
+                if got {
+                    idle(true, v);
+                } else if idle(false, v) {
+                    reader.commit();
+                    return true;
+                }
+                if over(v) {
+                    reader.commit();
+                    return true;
+                }
+                if done(v) {
+                    // Release the last view, so the next reader starts after it.
+                    reader.commit();
+                    return false;
+                }
+            }
+        }
         Path::ReadInto => {
             let mut reader = Reader::new(ring).expect("reader");
             let mut record = Record::default();
@@ -666,7 +752,7 @@ fn consume(ring: RingBuf, path: Path, v: &mut Verifier, progress: &Progress, bud
                         }
                         got
                     }
-                    Path::ReadInto => unreachable!(),
+                    _ => unreachable!("handled above"),
                 };
                 if !got && idle(false, v) {
                     reader.commit();

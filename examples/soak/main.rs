@@ -12,7 +12,8 @@
 //!
 //! Options: `--records N` (default 1e6, made by all producers together,
 //! discards included), `--producers P` (1 to 4, default 2), `--ring-size
-//! BYTES` (default 4 MiB), `--paths read,batch,read_func,read_into,try_read`
+//! BYTES` (default 4 MiB), `--paths read,batch,read_func,read_into,try_read` (and, with the `tokio`
+//! feature, `"async read"`, `"async read_into"`)
 //! (default all), `--reopen LO-HI`: close the reader and the ring and reopen
 //! the ring from its pin (bpffs at /sys/fs/bpf) every LO to HI records,
 //! chosen at random. Exits with status 1 if any path lost, duplicated or
