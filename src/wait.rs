@@ -157,7 +157,8 @@ impl Waiter {
         let duration = duration.min(Duration::from_secs(86_400));
         let timeout = libc::timespec {
             tv_sec: duration.as_secs() as libc::time_t,
-            tv_nsec: duration.subsec_nanos().into(),
+            // Below 1e9, so it fits `c_long` on every target.
+            tv_nsec: duration.subsec_nanos() as libc::c_long,
         };
         // SAFETY: `poll` is one valid `pollfd` for a live descriptor,
         // writable for the call; `timeout` is a valid `timespec` read during
