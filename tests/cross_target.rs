@@ -40,7 +40,7 @@ fn fails_on_i686_with_the_offset_error() {
     assert!(!out.status.success(), "the i686 check must fail:\n{stderr}");
     assert!(
         stderr.contains(
-            "offset of `PidTs.ts` differs: `__u64 ts` is at byte offset 8 in `struct pid_ts`"
+            "offset of `PidTs.ts` differs: Rust puts it at byte 4, but `__u64 ts` is at byte offset 8 in `struct pid_ts`"
         ),
         "the i686 check failed for another reason:\n{stderr}"
     );
