@@ -327,6 +327,39 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                     });
                 }
             }
+            Check::ElemOffset {
+                field,
+                anchor,
+                path,
+                c_offset,
+                describe,
+            } => {
+                let (name, span) = field_ident(*field);
+                let place = |p: &str| -> TokenStream {
+                    format!("(*p).{name}{p}").parse().unwrap_or_default()
+                };
+                let (member, element) = (place(path), place(anchor));
+                let c = *c_offset as usize;
+                let message = format!("offset differs: {describe}");
+                // Places behind a pointer to uninitialized memory, never
+                // read: the distance between two of them is the offset.
+                out.push(quote_spanned! {span=>
+                    #[allow(unused_unsafe)]
+                    const _: () = {
+                        let u = ::core::mem::MaybeUninit::<#self_ty>::uninit();
+                        let p = u.as_ptr();
+                        // SAFETY: `p` points to a live `MaybeUninit<Self>`;
+                        // `addr_of!` makes a pointer to a place in it without
+                        // reading it, and constant indices are bounds-checked.
+                        let member = unsafe { ::core::ptr::addr_of!(#member) }.cast::<u8>();
+                        // SAFETY: as above.
+                        let element = unsafe { ::core::ptr::addr_of!(#element) }.cast::<u8>();
+                        // SAFETY: both point into the one allocation `u`.
+                        let offset = unsafe { member.offset_from(element) };
+                        ::core::assert!(offset == #c as isize, #message);
+                    };
+                });
+            }
             Check::Covered {
                 start_bits,
                 end_bits,
