@@ -60,6 +60,14 @@ pub(crate) enum Check {
         c_offset: u32,
         describe: String,
     },
+    /// Whether the field holds floats or integers, when the macro cannot see
+    /// its type (`check_layout!`): the compiler tells them apart. `c_float`
+    /// is what C holds; byte-order wrappers and other types pass.
+    Kind {
+        field: usize,
+        c_float: bool,
+        message: String,
+    },
     /// C byts `start_bits..end_bits` must lie in one of the `paddings`.
     Covered {
         start_bits: u64,
@@ -411,6 +419,14 @@ fn member_checks(
             ),
         ),
         _ => {}
+    }
+    if field.ty.is_none() && matches!(c_elem, Shape::Int | Shape::Float) {
+        let c_float = *c_elem == Shape::Float;
+        plan.checks.push(Check::Kind {
+            field: index,
+            c_float,
+            message: kind_error(if c_float { "integers" } else { "floats" }),
+        });
     }
     if let Some(elem_size) = c_elem_size.filter(|_| field.is_array) {
         plan.checks.push(Check::ElemSize {

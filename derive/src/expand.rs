@@ -360,6 +360,73 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                     };
                 });
             }
+            Check::Kind {
+                field,
+                c_float,
+                message,
+            } => {
+                let (name, span) = field_ident(*field);
+                let ints = [
+                    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize",
+                ];
+                let floats = ["f32", "f64"];
+                let known = |names: &[&str], kind: &str| -> TokenStream {
+                    let kind = format_ident!("{kind}");
+                    names
+                        .iter()
+                        .map(|n| {
+                            let t = format_ident!("{n}");
+                            quote! {
+                                impl Known for W<#t> { type K = #kind; }
+                                impl<const N: usize> Known for W<[#t; N]> { type K = #kind; }
+                                impl<const N: usize, const M: usize> Known for W<[[#t; N]; M]> {
+                                    type K = #kind;
+                                }
+                            }
+                        })
+                        .collect()
+                };
+                let (ints, floats) = (known(&ints, "Int"), known(&floats, "Float"));
+                let agrees = if *c_float { quote!(Float) } else { quote!(Int) };
+                // Autoref specialization: `(&w).kind()` takes `Known`'s
+                // method when the field's type has an impl (found by value),
+                // else `Unknown`'s on `&W` (found by autoref).
+                out.push(quote_spanned! {span=>
+                    #[allow(unused_unsafe, dead_code, clippy::all)]
+                    const _: () = {
+                        struct W<F>(::core::marker::PhantomData<F>);
+                        struct Int;
+                        struct Float;
+                        struct Other;
+                        trait Known {
+                            type K;
+                            fn kind(&self) -> Self::K {
+                                ::core::unreachable!()
+                            }
+                        }
+                        trait Unknown {
+                            fn kind(&self) -> Other {
+                                Other
+                            }
+                        }
+                        impl<F> Unknown for &W<F> {}
+                        #ints
+                        #floats
+                        #[diagnostic::on_unimplemented(message = #message, label = "checked here")]
+                        trait Agrees {}
+                        impl Agrees for #agrees {}
+                        impl Agrees for Other {}
+                        fn require<K: Agrees>(_: K) {}
+                        fn wrap<T, F>(_: fn(&T) -> &F) -> W<F> {
+                            W(::core::marker::PhantomData)
+                        }
+                        fn check() {
+                            let w = wrap(|v: &#self_ty| unsafe { &v.#name });
+                            require((&w).kind());
+                        }
+                    };
+                });
+            }
             Check::Covered {
                 start_bits,
                 end_bits,
