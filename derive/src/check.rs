@@ -49,6 +49,25 @@ pub(crate) enum Check {
         size: u32,
         describe: String,
     },
+    /// The offset of a member inside an element of an array of structs
+    /// below the top level, which has no Rust type to name: the distance
+    /// from the element, reached from the field by `anchor` (`.items[0]`),
+    /// to the member, reached by `path` (`.items[0].b`).
+    ElemOffset {
+        field: usize,
+        anchor: String,
+        path: String,
+        c_offset: u32,
+        describe: String,
+    },
+    /// Whether the field holds floats or integers, when the macro cannot see
+    /// its type (`check_layout!`): the compiler tells them apart. `c_float`
+    /// is what C holds; byte-order wrappers and other types pass.
+    Kind {
+        field: usize,
+        c_float: bool,
+        message: String,
+    },
     /// C byts `start_bits..end_bits` must lie in one of the `paddings`.
     Covered {
         start_bits: u64,
@@ -401,6 +420,14 @@ fn member_checks(
         ),
         _ => {}
     }
+    if field.ty.is_none() && matches!(c_elem, Shape::Int | Shape::Float) {
+        let c_float = *c_elem == Shape::Float;
+        plan.checks.push(Check::Kind {
+            field: index,
+            c_float,
+            message: kind_error(if c_float { "integers" } else { "floats" }),
+        });
+    }
     if let Some(elem_size) = c_elem_size.filter(|_| field.is_array) {
         plan.checks.push(Check::ElemSize {
             field: index,
@@ -432,6 +459,7 @@ fn member_checks(
                 &name,
                 c_desc,
                 0,
+                None,
             );
         }
     }
@@ -444,8 +472,9 @@ fn dims(shape: &Shape) -> usize {
     }
 }
 
-/// Checks each named member of the nested `layout`: its offset (while the
-/// path has no array) and its size, recursing into structs.
+/// Checks each named member of the nested `layout`: its size, and its offset
+/// (by `offset_of!` while the path has no array, else from the array element
+/// at `anchor`), recursing into structs and arrays of structs.
 #[expect(clippy::too_many_arguments, reason = "recursion state")]
 fn nested_checks(
     plan: &mut Plan,
@@ -457,6 +486,7 @@ fn nested_checks(
     rust_name: &str,
     c_desc: &str,
     base: u32,
+    anchor: Option<&str>,
 ) {
     // Anonymous unions nested in a struct: which arm the Rust type holds
     // is not known here, so only the enclosing size is checked.
@@ -487,17 +517,31 @@ fn nested_checks(
         };
         let member_path = format!("{path}.{}", m.name);
         let this_offset = offset_path.as_deref().map(sep);
+        let describe = format!(
+            "`{rust_name}{member_path}`: `{} {}` is {} bytes at byte offset {} of `{}` in `{c_desc}`",
+            m.type_name,
+            m.name,
+            m.size,
+            inner_base + m.byte_offset,
+            layout.name
+        );
         plan.checks.push(Check::Nested {
             field,
             offset: this_offset.clone().map(|p| (p, offset)),
             in_elem,
             path: member_path.clone(),
             size: m.size,
-            describe: format!(
-                "`{rust_name}{member_path}`: `{} {}` is {} bytes at byte offset {} of `{}` in `{c_desc}`",
-                m.type_name, m.name, m.size, inner_base + m.byte_offset, layout.name
-            ),
+            describe: describe.clone(),
         });
+        if let Some(anchor) = anchor {
+            plan.checks.push(Check::ElemOffset {
+                field,
+                anchor: anchor.to_owned(),
+                path: member_path.clone(),
+                c_offset: offset,
+                describe,
+            });
+        }
         match &m.shape {
             Shape::Composite(inner) if inner.kind == CompositeKind::Struct => {
                 nested_checks(
@@ -510,13 +554,27 @@ fn nested_checks(
                     rust_name,
                     c_desc,
                     offset,
+                    anchor,
                 );
             }
             Shape::Array { elem, dims, .. } => {
                 if let Shape::Composite(inner) = &**elem {
                     if inner.kind == CompositeKind::Struct {
+                        // No Rust type to take `offset_of!` in: each member's
+                        // offset is measured from the element it is in.
                         let p = format!("{member_path}{}", "[0]".repeat(dims.len()));
-                        nested_checks(plan, field, inner, &p, None, in_elem, rust_name, c_desc, 0);
+                        nested_checks(
+                            plan,
+                            field,
+                            inner,
+                            &p,
+                            None,
+                            in_elem,
+                            rust_name,
+                            c_desc,
+                            0,
+                            Some(&p),
+                        );
                     }
                 }
             }
@@ -656,6 +714,48 @@ pub(crate) mod tests {
                 (2, ".to.y", at("to.y", 12), false),
                 (3, "[0].x", at("x", 0), true),
                 (3, "[0].y", at("y", 4), true),
+            ]
+        );
+    }
+
+    #[test]
+    fn arrays_of_structs_below_the_top_level_are_planned_member_by_member() {
+        const NESTED: &[u8] = include_bytes!("../../tests/derive/btf/nested.bpf.o");
+        let object = Object::new(PathBuf::from("nested.bpf.o"), NESTED.to_vec());
+        let layout = object.struct_layout("deep_event").expect("in nested.bpf.o");
+        let input: syn::DeriveInput = parse_quote! {
+            #[repr(C)]
+            struct DeepEvent {
+                pid: u32,
+                out: Outer,
+                outs: [Outer; 2],
+            }
+        };
+        let mut errors = Errors::default();
+        let rust = parse::derive_input(&input, &mut errors);
+        let plan = plan(&rust, &layout, "nested.bpf.o", &mut errors);
+        assert!(errors.finish().is_ok());
+        let elem_offsets: Vec<_> = plan
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::ElemOffset {
+                    field,
+                    anchor,
+                    path,
+                    c_offset,
+                    ..
+                } => Some((*field, anchor.as_str(), path.as_str(), *c_offset)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            elem_offsets,
+            [
+                (1, ".items[0]", ".items[0].a", 0),
+                (1, ".items[0]", ".items[0].b", 4),
+                (2, "[0].items[0]", "[0].items[0].a", 0),
+                (2, "[0].items[0]", "[0].items[0].b", 4),
             ]
         );
     }

@@ -327,6 +327,106 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                     });
                 }
             }
+            Check::ElemOffset {
+                field,
+                anchor,
+                path,
+                c_offset,
+                describe,
+            } => {
+                let (name, span) = field_ident(*field);
+                let place = |p: &str| -> TokenStream {
+                    format!("(*p).{name}{p}").parse().unwrap_or_default()
+                };
+                let (member, element) = (place(path), place(anchor));
+                let c = *c_offset as usize;
+                let message = format!("offset differs: {describe}");
+                // Places behind a pointer to uninitialized memory, never
+                // read: the distance between two of them is the offset.
+                out.push(quote_spanned! {span=>
+                    #[allow(unused_unsafe)]
+                    const _: () = {
+                        let u = ::core::mem::MaybeUninit::<#self_ty>::uninit();
+                        let p = u.as_ptr();
+                        // SAFETY: `p` points to a live `MaybeUninit<Self>`;
+                        // `addr_of!` makes a pointer to a place in it without
+                        // reading it, and constant indices are bounds-checked.
+                        let member = unsafe { ::core::ptr::addr_of!(#member) }.cast::<u8>();
+                        // SAFETY: as above.
+                        let element = unsafe { ::core::ptr::addr_of!(#element) }.cast::<u8>();
+                        // SAFETY: both point into the one allocation `u`.
+                        let offset = unsafe { member.offset_from(element) };
+                        ::core::assert!(offset == #c as isize, #message);
+                    };
+                });
+            }
+            Check::Kind {
+                field,
+                c_float,
+                message,
+            } => {
+                let (name, span) = field_ident(*field);
+                let ints = [
+                    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize",
+                ];
+                let floats = ["f32", "f64"];
+                let known = |names: &[&str], kind: &str| -> TokenStream {
+                    let kind = format_ident!("{kind}");
+                    names
+                        .iter()
+                        .map(|n| {
+                            let t = format_ident!("{n}");
+                            quote! {
+                                impl Known for W<#t> { type K = #kind; }
+                                impl<const N: usize> Known for W<[#t; N]> { type K = #kind; }
+                                impl<const N: usize, const M: usize> Known for W<[[#t; N]; M]> {
+                                    type K = #kind;
+                                }
+                            }
+                        })
+                        .collect()
+                };
+                let (ints, floats) = (known(&ints, "Int"), known(&floats, "Float"));
+                let agrees = if *c_float { quote!(Float) } else { quote!(Int) };
+                // Autoref specialization: `(&w).kind()` takes `Known`'s
+                // method when the field's type has an impl (found by value),
+                // else `Unknown`'s on `&W` (found by autoref).
+                out.push(quote_spanned! {span=>
+                    #[allow(unused_unsafe, dead_code, clippy::all)]
+                    const _: () = {
+                        struct W<F>(::core::marker::PhantomData<F>);
+                        struct Int;
+                        struct Float;
+                        struct Other;
+                        trait Known {
+                            type K;
+                            fn kind(&self) -> Self::K {
+                                ::core::unreachable!()
+                            }
+                        }
+                        trait Unknown {
+                            fn kind(&self) -> Other {
+                                Other
+                            }
+                        }
+                        impl<F> Unknown for &W<F> {}
+                        #ints
+                        #floats
+                        #[diagnostic::on_unimplemented(message = #message, label = "checked here")]
+                        trait Agrees {}
+                        impl Agrees for #agrees {}
+                        impl Agrees for Other {}
+                        fn require<K: Agrees>(_: K) {}
+                        fn wrap<T, F>(_: fn(&T) -> &F) -> W<F> {
+                            W(::core::marker::PhantomData)
+                        }
+                        fn check() {
+                            let w = wrap(|v: &#self_ty| unsafe { &v.#name });
+                            require((&w).kind());
+                        }
+                    };
+                });
+            }
             Check::Covered {
                 start_bits,
                 end_bits,

@@ -224,6 +224,38 @@ mod tests {
     }
 
     #[test]
+    fn numbers_get_a_kind_check_the_compiler_evaluates() {
+        let input: CheckLayout =
+            syn::parse_str("types::nested_event, btf = \"tools.bpf.o\"").unwrap();
+        let ident = &input.0.path.segments.last().unwrap().ident;
+        let layout = crate::check::tests::tools_layout("nested_event");
+        let rust = rust_side(&input.0, ident, &layout);
+        let mut errors = Errors::default();
+        let plan = check::plan(&rust, &layout, "tools.bpf.o", &mut errors);
+        assert!(errors.finish().is_ok());
+        let kinds: Vec<_> = plan
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::Kind { field, c_float, .. } => {
+                    Some((rust.fields[*field].rust_name(), *c_float))
+                }
+                _ => None,
+            })
+            .collect();
+        // Not `seg` or `pts`: structs are checked member by member.
+        let expected = [
+            ("kind", false),
+            ("ratio", true),
+            ("count", false),
+            ("name", false),
+            ("daddr", false),
+        ];
+        let expected: Vec<_> = expected.iter().map(|&(n, f)| (n.to_owned(), f)).collect();
+        assert_eq!(kinds, expected);
+    }
+
+    #[test]
     fn keywords_become_raw_identifiers() {
         let span = Span::call_site();
         assert_eq!(field_ident("type", span).unwrap().to_string(), "r#type");

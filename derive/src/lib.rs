@@ -97,9 +97,12 @@ pub fn derive_ring_event(input: TokenStream) -> TokenStream {
 /// not exist is a compile error naming it). Members inside anonymous structs
 /// and unions, which generators name `__anon_N`, and bitfields are not
 /// checked by name: the offsets of their neighbours and the total size bound
-/// them. Neither are element kinds (float against integer), nor
-/// `#[repr(C)]`: the generators emit it, and the offsets would show its
-/// absence.
+/// them. Element kinds are checked by the compiler, which sees the field
+/// types the macro cannot: `f32`/`f64` (or arrays of them) where C has an
+/// integer, or a primitive integer (or arrays of it) where C has a float, is
+/// an error; other types, such as zerocopy's byte-order wrappers, pass.
+/// `#[repr(C)]` is not checked: the generators emit it, and the offsets
+/// would show its absence.
 #[proc_macro]
 pub fn check_layout(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as foreign::CheckLayout);

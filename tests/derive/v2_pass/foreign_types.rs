@@ -102,6 +102,40 @@ ringview::ring_event!(
 #[repr(C)]
 struct Aligned([u64; 8]);
 
+// Floats where C has floats, integers and byte-order wrappers where it has
+// integers.
+#[allow(non_camel_case_types)]
+mod kinds {
+    #[repr(C)]
+    pub struct point {
+        pub x: u32,
+        pub y: i32,
+    }
+
+    #[repr(C)]
+    pub struct segment {
+        pub from: point,
+        pub to: point,
+    }
+
+    #[repr(C)]
+    pub struct nested_event {
+        pub kind: u8,
+        pub _pad: [u8; 3],
+        pub seg: segment,
+        pub pts: [point; 2],
+        pub ratio: f32,
+        pub count: u32,
+        pub name: [i8; 16],
+        pub daddr: zerocopy::byteorder::U32<zerocopy::byteorder::BigEndian>,
+    }
+}
+
+ringview::check_layout!(
+    kinds::nested_event,
+    btf = "../../../tests/derive/btf/tools.bpf.o"
+);
+
 fn main() {
     let raw = [0u8; 32];
     let event: &types::stack_event = bytemuck::from_bytes(&raw);
