@@ -152,6 +152,7 @@ mod mmap;
 mod policy;
 mod reader;
 mod ring;
+mod ring_memory;
 mod ring_set;
 mod ringbuf;
 mod sys;

@@ -8,23 +8,16 @@
 //! Public through [`testing`](crate::testing).
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::claim::RingId;
 use crate::error::RingBufError;
 use crate::ring::{stride, RawRing};
+use crate::ring_memory::RingMemory;
 use crate::uapi::{BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP};
 use crate::uapi::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 use crate::{sys, RingBuf};
-
-/// Words before the data area: `consumer_pos` at word 0 and
-/// `producer_pos` at word 16, each on its own 128-byte line, as the kernel
-/// keeps them on their own pages.
-const CONSUMER_WORD: usize = 0;
-const PRODUCER_WORD: usize = 16;
-const DATA_WORD: usize = 32;
 
 /// The reservation failed: not enough free space (or the record is larger
 /// than the ring).
@@ -45,20 +38,14 @@ struct ProducerState {
 /// The memory shared by an in-memory ring's producer and its consumers.
 #[derive(Debug)]
 pub(crate) struct Shared {
-    // INVARIANTS: `words` is the unique owner of a `Box<[u64]>` of `nwords`
-    // elements (from `Box::into_raw`), freed in `Drop`; `nwords == DATA_WORD
-    // + 2 * size / 8`; it is accessed only through raw pointers and atomics,
-    // never through references to the whole allocation.
-    words: NonNull<u64>,
-    nwords: usize,
-    size: usize,
+    memory: RingMemory,
     eventfd: OwnedFd,
     map_flags: u32,
     id: RingId,
     producer: Mutex<ProducerState>,
 }
 
-// SAFETY: the allocation behind `words` is owned by `Shared` and accessed
+// SAFETY: the allocation behind `memory` is owned by `Shared` and accessed
 // only through atomics (positions, headers) or under the producer lock
 // (payload writes) and by consumers reading submitted records, which the
 // positions order; no thread-affine state is involved.
@@ -66,32 +53,22 @@ unsafe impl Send for Shared {}
 // SAFETY: as for `Send`: all shared mutation is atomic or behind `producer`.
 unsafe impl Sync for Shared {}
 
-impl Drop for Shared {
-    fn drop(&mut self) {
-        let slice = std::ptr::slice_from_raw_parts_mut(self.words.as_ptr(), self.nwords);
-        // SAFETY: `words`/`nwords` came from `Box::into_raw` of a boxed slice
-        // (struct invariant) and nothing uses them after `drop`.
-        drop(unsafe { Box::from_raw(slice) });
-    }
-}
-
 impl Shared {
-    fn word(&self, index: usize) -> NonNull<u64> {
-        assert!(index < self.nwords);
-        // SAFETY: `index < nwords`, within the allocation.
-        unsafe { self.words.add(index) }
-    }
-
     pub(crate) fn raw(&self) -> RawRing {
-        let consumer = self.word(CONSUMER_WORD).cast::<usize>();
-        let producer = self.word(PRODUCER_WORD).cast::<usize>();
-        let data = self.word(DATA_WORD).cast::<u8>();
-        // SAFETY: the words are 8-aligned (so aligned for `usize` on every
-        // 64- and 32-bit target) and live as long as `self`, which every
-        // `RingBuf` built from it keeps in an `Arc`; the data area is the
-        // `2 * size` bytes after word `DATA_WORD`, readable, 8-aligned, and
-        // kept mirrored by `copy_in`; `size` is a power of two (`new`).
-        unsafe { RawRing::new(consumer, producer, data, self.size) }
+        let memory = &self.memory;
+        // SAFETY: the position words are 8-aligned (so aligned for `usize`
+        // on every 64- and 32-bit target) and live as long as `self`, which
+        // every `RingBuf` built from it keeps in an `Arc`; the data area is
+        // `2 * size` readable, 8-aligned bytes, kept mirrored by `copy_in`;
+        // `size` is a power of two (`RingMemory` invariant).
+        unsafe {
+            RawRing::new(
+                memory.consumer_word(),
+                memory.producer_word(),
+                memory.data(),
+                memory.size(),
+            )
+        }
     }
 
     pub(crate) fn map_flags(&self) -> u32 {
@@ -107,46 +84,35 @@ impl Shared {
     }
 
     fn consumer_pos(&self) -> &AtomicUsize {
-        // SAFETY: word `CONSUMER_WORD` is aligned, lives as long as `self`,
-        // and is accessed only atomically.
-        unsafe { AtomicUsize::from_ptr(self.word(CONSUMER_WORD).cast().as_ptr()) }
+        self.memory.consumer_pos()
     }
 
     fn producer_pos(&self) -> &AtomicUsize {
-        // SAFETY: as `consumer_pos`, for word `PRODUCER_WORD`.
-        unsafe { AtomicUsize::from_ptr(self.word(PRODUCER_WORD).cast().as_ptr()) }
+        self.memory.producer_pos()
     }
 
     fn header(&self, pos: usize) -> &AtomicU32 {
-        let offset = pos & (self.size - 1);
-        debug_assert_eq!(offset % 8, 0);
-        let ptr = self.word(DATA_WORD + offset / 8).cast::<u32>();
-        // SAFETY: `ptr` is 8-aligned, inside the data area, lives as long as
-        // `self`; headers are accessed atomically by producer and consumers
-        // alike, and a header's bytes are written non-atomically (as
-        // payload) only after the consumer position passed them, which the
-        // Acquire load in `reserve` orders after the consumer's reads.
-        unsafe { AtomicU32::from_ptr(ptr.as_ptr()) }
+        self.memory.header(pos)
+    }
+
+    fn size(&self) -> usize {
+        self.memory.size()
     }
 
     /// Copies `bytes` to logical data offset `at` (any position), in both
     /// halves of the mirrored data area.
     fn copy_in(&self, at: usize, bytes: &[u8]) {
-        let offset = at & (self.size - 1);
-        let first = bytes.len().min(self.size - offset);
+        let offset = at & (self.size() - 1);
+        let first = bytes.len().min(self.size() - offset);
         for (start, chunk) in [(offset, &bytes[..first]), (0, &bytes[first..])] {
-            for half in [0, self.size] {
+            for half in [0, self.size()] {
                 self.copy_raw(start + half, chunk);
             }
         }
     }
 
     fn copy_raw(&self, data_offset: usize, chunk: &[u8]) {
-        assert!(data_offset + chunk.len() <= 2 * self.size);
-        let data = self.word(DATA_WORD).cast::<u8>();
-        // SAFETY: `data_offset + chunk.len() <= 2 * size`, inside the data
-        // area.
-        let dst = unsafe { data.add(data_offset) };
+        let dst = self.memory.data_at(data_offset, chunk.len());
         // SAFETY: `dst` is valid for `chunk.len()` bytes (above); the bytes
         // belong to a reserved record, which only its producer writes, and
         // no consumer reads before the header's BUSY bit clears; `chunk` is
@@ -200,14 +166,9 @@ impl MemoryRing {
             });
         }
         let eventfd = sys::eventfd()?;
-        let nwords = DATA_WORD + 2 * size / 8;
-        let words = Box::into_raw(vec![0u64; nwords].into_boxed_slice());
-        let words = NonNull::new(words.cast::<u64>()).expect("Box::into_raw is never null");
         Ok(Self {
             shared: Arc::new(Shared {
-                words,
-                nwords,
-                size,
+                memory: RingMemory::new(size),
                 eventfd,
                 map_flags,
                 id: RingId::next_memory(),
@@ -263,7 +224,7 @@ impl MemoryRing {
 
     /// The data area's size in bytes.
     pub fn size(&self) -> usize {
-        self.shared.size
+        self.shared.size()
     }
 
     /// The producer position (`producer_pos`).
@@ -302,7 +263,7 @@ impl MemoryRing {
             return Err(full);
         }
         let step = stride(len32);
-        if step > shared.size {
+        if step > shared.size() {
             return Err(full);
         }
         // Acquire pairs with the consumer's Release store: its reads of the
@@ -322,7 +283,7 @@ impl MemoryRing {
             pend_pos = pend_pos.wrapping_add(stride(header & !BPF_RINGBUF_DISCARD_BIT));
         }
         state.pending_pos = pend_pos;
-        let mask = shared.size - 1;
+        let mask = shared.size() - 1;
         if new_prod_pos.wrapping_sub(cons_pos) > mask || new_prod_pos.wrapping_sub(pend_pos) > mask
         {
             return Err(full);
@@ -390,7 +351,7 @@ impl MemoryRing {
         let cons_pos = shared.consumer_pos().load(Ordering::Acquire);
         let mut state = shared.lock();
         let new_prod_pos = state.producer_pos.wrapping_add(advance);
-        if advance >= shared.size || new_prod_pos.wrapping_sub(cons_pos) >= shared.size {
+        if advance >= shared.size() || new_prod_pos.wrapping_sub(cons_pos) >= shared.size() {
             return Err(Full { len: advance });
         }
         // Relaxed, then a Release store of `producer_pos`: as in `reserve`.
@@ -472,7 +433,7 @@ impl Reservation<'_> {
         // always woken (see `RawRing::should_sleep`).
         header.swap(new_len, Ordering::SeqCst);
         atomic::fence(Ordering::SeqCst);
-        let mask = self.shared.size - 1;
+        let mask = self.shared.size() - 1;
         // Acquire, as the kernel's `smp_load_acquire(&rb->consumer_pos)`.
         let cons_pos = self.shared.consumer_pos().load(Ordering::Acquire) & mask;
         let rec_pos = self.pos & mask;

@@ -16,42 +16,29 @@
 
 use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::claim::{Claim, RingId, Role};
 use crate::error::{DrainError, UserRingBufError};
+use crate::ring_memory::RingMemory;
 use crate::sys;
 use crate::uapi::{BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP};
 use crate::uapi::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 use crate::user_ring::{stride, RawUserRing, BPF_MAX_USER_RINGBUF_SAMPLES, DYNPTR_MAX_SIZE};
 use crate::UserRingBuf;
 
-/// Words before the data area: `consumer_pos` at word 0 and `producer_pos`
-/// at word 16, each on its own 128-byte line, as the kernel keeps them on
-/// their own pages.
-const CONSUMER_WORD: usize = 0;
-const PRODUCER_WORD: usize = 16;
-const DATA_WORD: usize = 32;
-
 /// The memory shared by an in-memory user ring's producer and its drain.
 #[derive(Debug)]
 pub(crate) struct UserShared {
-    // INVARIANTS: `words` is the unique owner of a zeroed `Box<[u64]>` of
-    // `nwords` elements (from `Box::into_raw`), freed in `Drop`; `nwords ==
-    // DATA_WORD + 2 * size / 8`; it is accessed only through raw pointers
-    // and atomics, never through references to the whole allocation.
-    words: NonNull<u64>,
-    nwords: usize,
-    size: usize,
+    memory: RingMemory,
     eventfd: OwnedFd,
     id: RingId,
     /// The kernel's `rb->busy`: one drain at a time.
     draining: AtomicBool,
 }
 
-// SAFETY: the allocation behind `words` is owned by `UserShared` and accessed
+// SAFETY: the allocation behind `memory` is owned by `UserShared` and accessed
 // only through atomics (positions, headers), by the single producer writing
 // the payload of its own reservation, and by the drain reading submitted
 // payloads, which the positions and headers order; no thread-affine state is
@@ -61,33 +48,23 @@ unsafe impl Send for UserShared {}
 // reservation that only its producer can reach.
 unsafe impl Sync for UserShared {}
 
-impl Drop for UserShared {
-    fn drop(&mut self) {
-        let slice = std::ptr::slice_from_raw_parts_mut(self.words.as_ptr(), self.nwords);
-        // SAFETY: `words`/`nwords` came from `Box::into_raw` of a boxed slice
-        // (struct invariant) and nothing uses them after `drop`.
-        drop(unsafe { Box::from_raw(slice) });
-    }
-}
-
 impl UserShared {
-    fn word(&self, index: usize) -> NonNull<u64> {
-        assert!(index < self.nwords);
-        // SAFETY: `index < nwords`, within the allocation.
-        unsafe { self.words.add(index) }
-    }
-
     pub(crate) fn raw(&self) -> RawUserRing {
-        let consumer = self.word(CONSUMER_WORD).cast::<usize>();
-        let producer = self.word(PRODUCER_WORD).cast::<usize>();
-        let data = self.word(DATA_WORD).cast::<u8>();
-        // SAFETY: the words are 8-aligned (so aligned for `usize` on every 64-
-        // and 32-bit target), zero-initialised, and live as long as `self`,
-        // which every `UserRingBuf` built from it keeps in an `Arc`; the data
-        // area is the `2 * size` readable and writable bytes after word
-        // `DATA_WORD`, 8-aligned; `size` is a power of two of at least 16
-        // (`MemoryUserRing::new`).
-        unsafe { RawUserRing::new(consumer, producer, data, self.size) }
+        let memory = &self.memory;
+        // SAFETY: the position words are 8-aligned (so aligned for `usize`
+        // on every 64- and 32-bit target), zero-initialised, and live as
+        // long as `self`, which every `UserRingBuf` built from it keeps in an
+        // `Arc`; the data area is `2 * size` readable and writable, 8-aligned
+        // bytes; `size` is a power of two of at least 16 (`RingMemory`
+        // invariant).
+        unsafe {
+            RawUserRing::new(
+                memory.consumer_word(),
+                memory.producer_word(),
+                memory.data(),
+                memory.size(),
+            )
+        }
     }
 
     pub(crate) fn id(&self) -> RingId {
@@ -99,27 +76,19 @@ impl UserShared {
     }
 
     fn consumer_pos(&self) -> &AtomicUsize {
-        // SAFETY: word `CONSUMER_WORD` is aligned, lives as long as `self`,
-        // and is accessed only atomically.
-        unsafe { AtomicUsize::from_ptr(self.word(CONSUMER_WORD).cast().as_ptr()) }
+        self.memory.consumer_pos()
     }
 
     fn producer_pos(&self) -> &AtomicUsize {
-        // SAFETY: as `consumer_pos`, for word `PRODUCER_WORD`.
-        unsafe { AtomicUsize::from_ptr(self.word(PRODUCER_WORD).cast().as_ptr()) }
+        self.memory.producer_pos()
     }
 
     fn header(&self, pos: usize) -> &AtomicU32 {
-        let offset = pos & (self.size - 1);
-        debug_assert_eq!(offset % 8, 0);
-        let ptr = self.word(DATA_WORD + offset / 8).cast::<u32>();
-        // SAFETY: `ptr` is 8-aligned, inside the data area, lives as long as
-        // `self`; header words are accessed atomically by the producer
-        // (`RawUserRing`) and by this drain alike. Payload writes never cover
-        // a header word the drain may still read: the producer writes only
-        // the payload of its reservation, beyond `producer_pos` as the drain
-        // last loaded it.
-        unsafe { AtomicU32::from_ptr(ptr.as_ptr()) }
+        self.memory.header(pos)
+    }
+
+    fn size(&self) -> usize {
+        self.memory.size()
     }
 
     /// The payload of the submitted sample whose header is at `pos`.
@@ -130,12 +99,9 @@ impl UserShared {
     /// BUSY, with `round_up(len + 8, 8) <= size`, and the consumer position
     /// must not move past `pos` while the slice lives.
     unsafe fn payload(&self, pos: usize, len: usize) -> &[u8] {
-        let offset = (pos & (self.size - 1)) + BPF_RINGBUF_HDR_SZ;
-        assert!(offset + len <= 2 * self.size);
-        let data = self.word(DATA_WORD).cast::<u8>();
-        // SAFETY: `offset + len <= 2 * size`, inside the data area.
-        let ptr = unsafe { data.add(offset) };
-        // SAFETY: the bytes are initialised (zeroed at allocation, and the
+        let offset = (pos & (self.size() - 1)) + BPF_RINGBUF_HDR_SZ;
+        let ptr = self.memory.data_at(offset, len);
+        // SAFETY: `ptr..ptr + len` lies in the data area (`data_at`); the bytes are initialised (zeroed at allocation, and the
         // producer writes only initialised bytes); the producer wrote them
         // before its Release store of the header, which the caller's Acquire
         // load saw without BUSY; the producer does not write them again
@@ -205,14 +171,9 @@ impl MemoryUserRing {
             });
         }
         let eventfd = sys::eventfd()?;
-        let nwords = DATA_WORD + 2 * size / 8;
-        let words = Box::into_raw(vec![0u64; nwords].into_boxed_slice());
-        let words = NonNull::new(words.cast::<u64>()).expect("Box::into_raw is never null");
         Ok(Self {
             shared: Arc::new(UserShared {
-                words,
-                nwords,
-                size,
+                memory: RingMemory::new(size),
                 eventfd,
                 id: RingId::next_memory(),
                 draining: AtomicBool::new(false),
@@ -233,7 +194,7 @@ impl MemoryUserRing {
 
     /// The data area's size in bytes.
     pub fn size(&self) -> usize {
-        self.shared.size
+        self.shared.size()
     }
 
     /// The published producer position (`producer_pos`).
@@ -355,7 +316,7 @@ impl MemoryUserRing {
                 available: (prod - cons) as u64,
             });
         }
-        if total > shared.size || len > DYNPTR_MAX_SIZE {
+        if total > shared.size() || len > DYNPTR_MAX_SIZE {
             return Err(DrainError::TooLarge {
                 pos: cons as u64,
                 len: len as u64,
