@@ -7,7 +7,9 @@
 //!
 //! Run as root: `cargo bench --bench bench_report` (a few minutes; a
 //! `harness = false` bench, built with the bench profile). `-- --quick`
-//! measures fewer sizes, `-- --hot` only the hot regime.
+//! measures fewer sizes, `-- --hot` only the hot regime, `-- --cold` only
+//! the cold one; `-- --sizes 16,1024` and `-- --rounds 9` choose the sizes
+//! and the number of cold rounds.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -233,10 +235,31 @@ fn main() {
     if !common::kernel_available() {
         return;
     }
-    let quick = std::env::args().any(|a| a == "--quick");
-    let hot_only = std::env::args().any(|a| a == "--hot");
-    let sizes: &[usize] = if quick { &QUICK_SIZES } else { &REPORT_SIZES };
-    let rounds = if quick { 2 } else { 5 };
+    let args: Vec<String> = std::env::args().collect();
+    let flag = |name: &str| args.iter().any(|a| a == name);
+    let value = |name: &str| {
+        let i = args.iter().position(|a| a == name)?;
+        let value = args
+            .get(i + 1)
+            .unwrap_or_else(|| panic!("{name} needs a value"));
+        Some(value.as_str())
+    };
+    let quick = flag("--quick");
+    let hot_only = flag("--hot");
+    let cold_only = flag("--cold");
+    let chosen: Option<Vec<usize>> = value("--sizes").map(|list| {
+        list.split(',')
+            .map(|s| s.parse().expect("--sizes takes sizes like 16,1024"))
+            .collect()
+    });
+    let sizes: &[usize] = match &chosen {
+        Some(sizes) => sizes,
+        None if quick => &QUICK_SIZES,
+        None => &REPORT_SIZES,
+    };
+    let rounds: u32 = value("--rounds").map_or(if quick { 2 } else { 5 }, |n| {
+        n.parse().expect("--rounds takes a number")
+    });
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -278,6 +301,10 @@ fn main() {
         print_table(&rows, work, sizes);
     }
 
+    if cold_only {
+        write_outputs(&rows, sizes);
+        return;
+    }
     println!("## Hot regime: lazy publishing against per-record commit\n");
     println!(
         "A producer thread submits with default flags ({HOT_BATCH} records per \
@@ -358,10 +385,15 @@ fn main() {
     }
     println!();
 
+    write_outputs(&rows, if hot_only { &[] } else { sizes });
+}
+
+/// Writes `results.csv` and, for the sizes measured cold, the plots.
+fn write_outputs(rows: &[Row], sizes: &[usize]) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench_report");
     std::fs::create_dir_all(&dir).expect("create target/bench_report");
     let mut csv = String::from("regime,work,size,consumer,ns_per_record,gb_per_s\n");
-    for r in &rows {
+    for r in rows {
         let _ = writeln!(
             csv,
             "{},{},{},{},{:.3},{:.3}",
@@ -374,8 +406,8 @@ fn main() {
         );
     }
     std::fs::write(dir.join("results.csv"), csv).expect("write results.csv");
-    for work in Work::ALL.into_iter().filter(|_| !hot_only) {
-        let svg = plot(&rows, work, sizes);
+    for work in Work::ALL.into_iter().filter(|_| !sizes.is_empty()) {
+        let svg = plot(rows, work, sizes);
         std::fs::write(dir.join(format!("cold_{}.svg", work.name())), svg).expect("write svg");
     }
     println!(

@@ -336,6 +336,34 @@ mod tests {
     }
 
     #[test]
+    fn an_unaligned_producer_position_never_unaligns_the_reader() {
+        // A header claiming more than is published, then a producer
+        // position no producer stores (13): the reader skips the corrupt
+        // header, to the producer position rounded down to 8, and its next
+        // header load stays aligned (Miri checks the atomic load).
+        let mut data = vec![0u8; 16];
+        data[..4].copy_from_slice(&100u32.to_ne_bytes());
+        let ring = MemoryRing::from_raw_parts(64, 0, 13, &data).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        let err = reader.read().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ReadError::CorruptHeader {
+                    pos: 0,
+                    len: 100,
+                    available: 8
+                }
+            ),
+            "{err:?}"
+        );
+        assert_eq!(reader.positions().read, 8);
+        reader.set_deadline(Some(Instant::now()));
+        assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
+        assert_eq!(reader.positions().read, 8);
+    }
+
+    #[test]
     fn a_busy_record_is_waited_for_not_skipped() {
         let ring = MemoryRing::new(4096).unwrap();
         let mut reader = Reader::new(ring.ring_buf()).unwrap();

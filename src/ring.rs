@@ -61,8 +61,8 @@ impl RawRing {
         data: NonNull<u8>,
         size: usize,
     ) -> Self {
-        debug_assert!(size.is_power_of_two());
-        debug_assert_eq!(data.as_ptr() as usize % 8, 0);
+        assert!(size.is_power_of_two() && size >= 8);
+        assert!(data.as_ptr().addr().is_multiple_of(8));
         Self {
             consumer_pos,
             producer_pos,
@@ -128,24 +128,30 @@ impl RawRing {
             .map(drop)
     }
 
-    /// Loads the `len` word of the header at `pos` with Acquire.
+    /// Where the header of the record at `pos` is in the mapping.
+    #[inline(always)]
+    fn header_at(&self, pos: usize) -> NonNull<u8> {
+        let offset = pos & self.mask;
+        // SAFETY: `offset <= mask`, so `data + offset` is within the
+        // `2 * (mask + 1)` readable bytes (struct invariant) and not null.
+        unsafe { self.data.add(offset) }
+    }
+
+    /// Loads the `len` word of the header at `at` (from
+    /// [`header_at`](Self::header_at)) with Acquire.
     ///
     /// Pairs with the `xchg(&hdr->len, new_len)` in `bpf_ringbuf_commit`
     /// (a full barrier): the payload written before the commit is visible
     /// once the BUSY bit reads clear.
-    #[inline]
-    fn load_header(&self, pos: usize) -> u32 {
-        let offset = pos & self.mask;
-        // SAFETY: `offset <= mask`, so `data + offset` is within the
-        // `2 * (mask + 1)` readable bytes (struct invariant).
-        let ptr = unsafe { self.data.as_ptr().add(offset) };
-        // SAFETY: `ptr` is 4-aligned (headers sit at 8-aligned positions,
-        // `data` is 8-aligned, and `pos` is only ever advanced by strides,
-        // which are multiples of 8) and valid for atomic loads of 4 bytes
-        // while the owner lives. The mapping is read-only, which allows
-        // atomic loads (see `producer`). Producers write the header with
-        // atomics too.
-        let len = unsafe { AtomicU32::from_ptr(ptr.cast::<u32>()) };
+    #[inline(always)]
+    fn load_header(&self, at: NonNull<u8>) -> u32 {
+        // SAFETY: `at` is 4-aligned (headers sit at 8-aligned positions,
+        // `data` is 8-aligned, and positions are only ever advanced by
+        // strides, which are multiples of 8) and valid for atomic loads of
+        // 4 bytes while the owner lives (`header_at` keeps it within the
+        // data area). The mapping is read-only, which allows atomic loads
+        // (see `producer`). Producers write the header with atomics too.
+        let len = unsafe { AtomicU32::from_ptr(at.as_ptr().cast::<u32>()) };
         len.load(Ordering::Acquire)
     }
 
@@ -162,7 +168,8 @@ impl RawRing {
         if pos == producer {
             return Header::Empty;
         }
-        let header = self.load_header(pos);
+        let at = self.header_at(pos);
+        let header = self.load_header(at);
         if header & BPF_RINGBUF_BUSY_BIT != 0 {
             return Header::Busy;
         }
@@ -180,15 +187,20 @@ impl RawRing {
         if header & BPF_RINGBUF_DISCARD_BIT != 0 {
             return Header::Discarded { end };
         }
-        Header::Record { len, end }
+        Header::Record { len, end, at }
     }
 }
 
 /// What [`RawRing::decode`] found at a position.
 #[derive(Debug, Clone, Copy)]
 enum Header {
-    /// A submitted record of `len` payload bytes; the next one is at `end`.
-    Record { len: u32, end: usize },
+    /// A submitted record of `len` payload bytes, its header at `at`; the
+    /// next one is at `end`.
+    Record {
+        len: u32,
+        end: usize,
+        at: NonNull<u8>,
+    },
     /// A discarded record, consumed without being handed out.
     Discarded { end: usize },
     /// The position is the producer position as last loaded.
@@ -212,9 +224,17 @@ pub(crate) struct Decoded<'a> {
 }
 
 impl<'a> Decoded<'a> {
-    /// The payload, exactly as long as the producer submitted it.
+    /// The payload, exactly as long as the producer submitted it, and
+    /// 8-aligned.
     #[inline(always)]
     pub fn bytes(&self) -> &'a [u8] {
+        // SAFETY: only the cursor builds a `Decoded`, from a header at
+        // `data + (pos & mask)`: `data` is 8-aligned (`RawRing` invariant),
+        // `pos` a multiple of 8 (`Cursor` invariant), and the payload
+        // starts 8 bytes after the header. Telling the compiler lets it
+        // prove a typed view's alignment check true instead of testing it
+        // per record.
+        unsafe { std::hint::assert_unchecked(self.bytes.as_ptr().addr().is_multiple_of(8)) };
         self.bytes
     }
 
@@ -238,6 +258,9 @@ impl<'a> Decoded<'a> {
 pub(crate) struct Ready {
     pos: usize,
     len: u32,
+    end: usize,
+    /// The record's header in the mapping (see [`RawRing::header_at`]).
+    at: NonNull<u8>,
 }
 
 /// What [`Cursor::find`] found at the cursor.
@@ -306,7 +329,10 @@ pub(crate) struct Cursor {
     raw: RawRing,
     // INVARIANTS, in the ring's wrapping order (each at most a ring apart):
     // `published <= released <= pos <= producer`;
-    // - `pos` is 8-aligned and only advanced past records decoded by
+    // - all four are multiples of 8: the first comes from `new`, which
+    //   refuses anything else, `producer` is rounded down at each refill,
+    //   and strides are multiples of 8;
+    // - `pos` is only advanced past records decoded by
     //   `peek`, so every position in `released..pos` starts a submitted
     //   record or follows one;
     // - `published` is the value this cursor last stored to (or found in)
@@ -390,7 +416,7 @@ impl Cursor {
         let producer = self.producer.get();
         let found = loop {
             match self.raw.decode(pos, producer) {
-                Header::Record { len, .. } => break Found::Ready(Ready { pos, len }),
+                Header::Record { len, end, at } => break Found::Ready(Ready { pos, len, end, at }),
                 Header::Discarded { end } => pos = end,
                 Header::Empty => break Found::Refill,
                 Header::Busy => break Found::Busy,
@@ -409,9 +435,9 @@ impl Cursor {
         let producer = self.producer.get();
         let step = loop {
             match self.raw.decode(pos, producer) {
-                Header::Record { len, end } => {
+                Header::Record { len, end, at } => {
                     let record = Decoded {
-                        bytes: self.payload(pos, len),
+                        bytes: self.payload_at(at, len),
                         end,
                         remaining: producer.wrapping_sub(end),
                     };
@@ -448,9 +474,9 @@ impl Cursor {
         let mut producer = self.producer.get();
         let flow = loop {
             match raw.decode(pos, producer) {
-                Header::Record { len, end } => {
+                Header::Record { len, end, at } => {
                     let record = Decoded {
-                        bytes: self.payload_in(raw, pos, len),
+                        bytes: self.payload_at(at, len),
                         end,
                         remaining: producer.wrapping_sub(end),
                     };
@@ -486,7 +512,11 @@ impl Cursor {
     /// A [`Fault`]; the cursor does not move.
     #[inline]
     pub fn refill(&self) -> Result<bool, Fault> {
-        let producer = self.raw.load_producer();
+        // Producers only ever move `producer_pos` by strides (multiples of
+        // 8); rounding down keeps a position written by anything else from
+        // ever making the cursor's position unaligned (see
+        // `skip_to_producer`), at no cost for a real ring.
+        let producer = self.raw.load_producer() & !7;
         self.check(producer)?;
         self.producer.set(producer);
         Ok(producer != self.pos.get())
@@ -514,25 +544,27 @@ impl Cursor {
     /// The payload of the record whose header is at `pos`.
     ///
     /// Only for a record that [`find`](Self::find) or [`step`](Self::step)
-    /// just decoded at `pos`, with `len` from its header.
-    #[inline(always)]
+    /// decoded at `pos`, with `len` from its header.
+    #[inline]
     fn payload(&self, pos: usize, len: u32) -> &[u8] {
-        self.payload_in(self.raw, pos, len)
+        self.payload_at(self.raw.header_at(pos), len)
     }
 
-    /// [`payload`](Self::payload), through `raw`, a copy of this cursor's
-    /// ring (kept in registers by the loops).
+    /// [`payload`](Self::payload), from the header's place in the mapping
+    /// (which the decoder already computed).
     #[inline(always)]
-    fn payload_in(&self, raw: RawRing, pos: usize, len: u32) -> &[u8] {
-        debug_assert_eq!(raw.data, self.raw.data);
-        let offset = (pos & raw.mask) + BPF_RINGBUF_HDR_SZ;
-        debug_assert!(offset + len as usize <= 2 * raw.size());
-        // SAFETY: the decoder found `stride(len) <= available <= size` (a
-        // cursor more than a ring behind the producer is a
-        // `Fault::Lapped`), and `pos & mask < size`, so `offset + len <= 2 *
-        // size`: the range is within the readable data area (`RawRing`
+    fn payload_at(&self, at: NonNull<u8>, len: u32) -> &[u8] {
+        debug_assert!({
+            let start = at.as_ptr() as usize - self.raw.data.as_ptr() as usize;
+            start + BPF_RINGBUF_HDR_SZ + len as usize <= 2 * self.raw.size()
+        });
+        // SAFETY: `at` is `data + (pos & mask)` for the record's `pos`, and
+        // the decoder found `stride(len) <= available <= size` (a cursor
+        // more than a ring behind the producer is a `Fault::Lapped`), with
+        // `pos & mask < size`: `at + BPF_RINGBUF_HDR_SZ + len` stays within
+        // the `2 * size` readable bytes of the data area (`RawRing`
         // invariant).
-        let ptr = unsafe { raw.data.as_ptr().add(offset) };
+        let ptr = unsafe { at.as_ptr().add(BPF_RINGBUF_HDR_SZ) };
         // SAFETY: `ptr..ptr + len` is readable (above), and holds a record
         // whose header the decoder loaded (Acquire) with BUSY clear, so its
         // producer finished writing it. No producer writes it again until
@@ -554,12 +586,11 @@ impl Cursor {
     /// never a property of the ring's contents).
     #[inline(always)]
     pub fn take(&self, ready: Ready) -> Decoded<'_> {
-        let Ready { pos, len } = ready;
+        let Ready { pos, len, end, at } = ready;
         assert_eq!(pos, self.pos.get(), "a record is taken where it was found");
-        let end = pos.wrapping_add(stride(len));
         self.pos.set(end);
         Decoded {
-            bytes: self.payload(pos, len),
+            bytes: self.payload_at(at, len),
             end,
             remaining: self.producer.get().wrapping_sub(end),
         }
@@ -661,7 +692,8 @@ impl Cursor {
         if !self.refill()? {
             return Ok(true);
         }
-        Ok(self.raw.load_header(self.pos.get()) & BPF_RINGBUF_BUSY_BIT != 0)
+        let at = self.raw.header_at(self.pos.get());
+        Ok(self.raw.load_header(at) & BPF_RINGBUF_BUSY_BIT != 0)
     }
 
     /// Whether a submitted (or discarded) record is at the cursor, without
@@ -671,6 +703,7 @@ impl Cursor {
     ///
     /// A [`Fault`] found by the refill.
     pub fn has_record(&self) -> Result<bool, Fault> {
-        Ok(self.refill()? && self.raw.load_header(self.pos.get()) & BPF_RINGBUF_BUSY_BIT == 0)
+        Ok(self.refill()?
+            && self.raw.load_header(self.raw.header_at(self.pos.get())) & BPF_RINGBUF_BUSY_BIT == 0)
     }
 }
