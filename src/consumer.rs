@@ -136,11 +136,15 @@ impl Consumer {
         &mut self,
         f: impl FnOnce(Decoded<'_>) -> R,
     ) -> Result<R, ReadError> {
-        if let Step::Record(record) = self.cursor.step() {
-            return Ok(f(record));
-        }
-        let ready = self.ready_blocking_slow()?;
-        Ok(f(self.cursor.take(ready)))
+        // One call of `f`, so it is inlined once.
+        let record = match self.cursor.step() {
+            Step::Record(record) => record,
+            _ => {
+                let ready = self.ready_blocking_slow()?;
+                self.cursor.take(ready)
+            }
+        };
+        Ok(f(record))
     }
 
     /// The next record without blocking, or `Ok(None)` with everything

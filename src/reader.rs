@@ -93,10 +93,10 @@ impl Reader {
     /// error.
     #[inline(always)]
     pub fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
-        let end = self.consumer.with_next_blocking(|decoded| {
-            Self::copy(decoded, record);
-            decoded.end()
-        })?;
+        let ready = self.consumer.ready_blocking()?;
+        let decoded = self.consumer.cursor().take(ready);
+        let end = decoded.end();
+        Self::copy(decoded, record);
         self.release(end);
         Ok(())
     }
