@@ -13,15 +13,17 @@ use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::pin::pin;
 use std::task::Poll;
+use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
 use zerocopy::FromBytes;
 
+use crate::consumer::{Consumer, LingerStep};
 use crate::error::{ReadError, ReaderError, SyscallError};
 use crate::event::{View, ViewAs};
 use crate::reader::{Reader, Record};
 use crate::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
-use crate::wait::ReaderHandle;
+use crate::wait::{ReaderHandle, Timer};
 
 /// Records (or rounds) handed out without suspending before an async
 /// reader yields to the runtime once, so a flooded ring cannot starve the
@@ -61,28 +63,32 @@ impl Coop {
             return;
         }
         self.streak = 0;
-        let mut yielded = false;
-        poll_fn(|cx| {
-            if yielded {
-                return Poll::Ready(());
-            }
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        })
-        .await;
+        yield_once().await;
     }
 }
 
-/// What the readiness loop needs from a reader: the core's `try_ready`.
+/// What the readiness loop needs from a reader: the core's `try_ready`
+/// (publishing before it says no), a look that publishes nothing, and the
+/// core itself for lingering.
 trait TryReady {
     fn try_ready(&mut self) -> Result<bool, ReadError>;
+    fn peek_ready(&mut self) -> Result<bool, ReadError>;
+    fn consumer(&mut self) -> &mut Consumer;
 }
 
 impl TryReady for Reader {
     #[inline(always)]
     fn try_ready(&mut self) -> Result<bool, ReadError> {
         Reader::try_ready(self)
+    }
+
+    #[inline(always)]
+    fn peek_ready(&mut self) -> Result<bool, ReadError> {
+        Reader::peek_ready(self)
+    }
+
+    fn consumer(&mut self) -> &mut Consumer {
+        self.consumer_mut()
     }
 }
 
@@ -91,6 +97,33 @@ impl<T: ?Sized + View> TryReady for UnsafeReader<T> {
     fn try_ready(&mut self) -> Result<bool, ReadError> {
         UnsafeReader::try_ready(self)
     }
+
+    #[inline(always)]
+    fn peek_ready(&mut self) -> Result<bool, ReadError> {
+        UnsafeReader::peek_ready(self)
+    }
+
+    fn consumer(&mut self) -> &mut Consumer {
+        self.consumer_mut()
+    }
+}
+
+/// The longest an async reader spins without yielding to its runtime.
+const SPIN_SLICE: Duration = Duration::from_micros(50);
+
+/// Returns `Pending` once, asking to be polled again at once: the task
+/// lets the other tasks of its worker thread run.
+async fn yield_once() {
+    let mut yielded = false;
+    poll_fn(|cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await;
 }
 
 /// The ring's descriptor and the reader's control eventfd, registered with
@@ -100,6 +133,8 @@ struct Readiness {
     ring: AsyncFd<OwnedFd>,
     /// Written by every `ReaderHandle::flush` and `close`.
     control: AsyncFd<OwnedFd>,
+    /// A timerfd for the linger's naps.
+    timer: AsyncFd<OwnedFd>,
     handle: ReaderHandle,
     coop: Coop,
 }
@@ -110,16 +145,13 @@ impl Readiness {
     /// readiness; owning it means no lifetime ties the registration to the
     /// reader).
     fn new(ring_fd: BorrowedFd<'_>, handle: ReaderHandle) -> Result<Self, ReaderError> {
-        let register = |fd: BorrowedFd<'_>| -> Result<AsyncFd<OwnedFd>, SyscallError> {
-            let owned = fd.try_clone_to_owned().map_err(|io_error| SyscallError {
-                call: "fcntl(F_DUPFD_CLOEXEC)",
-                io_error,
-            })?;
+        let register = |owned: OwnedFd| -> Result<AsyncFd<OwnedFd>, SyscallError> {
             // SAFETY: `register_with_interest` needs the descriptor to stay
             // open, refer to the same open file, and be what `as_raw_fd`
             // returns for as long as the `AsyncFd` owns it: `owned` is a
             // fresh duplicate that the `AsyncFd` takes by value and that
-            // nothing else can close or replace, and `OwnedFd::as_raw_fd`
+            // nothing else can close or replace (a duplicate, or the
+            // timer's own), and `OwnedFd::as_raw_fd`
             // always returns the descriptor it owns.
             let registered =
                 unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) };
@@ -128,18 +160,30 @@ impl Readiness {
                 io_error: err.into(),
             })
         };
+        let duplicate = |fd: BorrowedFd<'_>| {
+            fd.try_clone_to_owned().map_err(|io_error| SyscallError {
+                call: "fcntl(F_DUPFD_CLOEXEC)",
+                io_error,
+            })
+        };
         Ok(Self {
-            ring: register(ring_fd)?,
-            control: register(handle.control_fd())?,
+            ring: register(duplicate(ring_fd)?)?,
+            control: register(duplicate(handle.control_fd())?)?,
+            timer: register(Timer::new()?.into_fd())?,
             handle,
             coop: Coop::default(),
         })
     }
 
-    /// Returns once `reader` has a record ready. Before each await, the
-    /// core's `try_ready` has published everything released and fenced, so
-    /// a producer that commits afterwards notifies the descriptor (the
-    /// publish-before-sleep rule). Dropping the future takes nothing.
+    /// Returns once `reader` has a record ready. With a lingering policy
+    /// (the default), an empty ring is first looked at again as the
+    /// blocking readers do, every `latency` for up to `idle`, yielding to
+    /// the runtime in between, without publishing: a producer that keeps
+    /// committing then never wakes the reader. Before each await of the
+    /// descriptor, the core's `try_ready` has published everything
+    /// released and fenced, so a producer that commits afterwards notifies
+    /// it (the publish-before-sleep rule). Dropping the future takes
+    /// nothing.
     ///
     /// # Errors
     ///
@@ -158,15 +202,21 @@ impl Readiness {
     /// ready and the cooperative budget is not spent.
     #[inline(always)]
     fn ready_now(&mut self, reader: &mut impl TryReady) -> Result<bool, ReadError> {
-        Ok(self.coop.try_tick() && reader.try_ready()?)
+        Ok(self.coop.try_tick() && reader.peek_ready()?)
     }
 
     /// [`ready`](Self::ready) when the fast path said no: yields when the
     /// budget is spent, awaits readiness when no record is ready.
     #[cold]
     async fn ready_slow(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
-        if reader.try_ready()? {
+        if reader.peek_ready()? {
             self.coop.tick().await;
+            return Ok(());
+        }
+        if reader.consumer().lingers() && self.linger(reader).await? {
+            return Ok(());
+        }
+        if reader.try_ready()? {
             return Ok(());
         }
         loop {
@@ -182,6 +232,77 @@ impl Readiness {
                 return Ok(());
             }
         }
+    }
+
+    /// The core's linger (see `Consumer::linger_step`), as the blocking
+    /// readers run it, except that its sleeps await a timerfd (or a flush
+    /// or close) instead of blocking the thread, without publishing first.
+    /// Returns whether a record arrived.
+    async fn linger(&mut self, reader: &mut impl TryReady) -> Result<bool, ReadError> {
+        let consumer = reader.consumer();
+        let mut linger = consumer.start_linger();
+        let mut last_yield = Instant::now();
+        loop {
+            match consumer.linger_step(&mut linger)? {
+                LingerStep::Record => {
+                    self.coop.suspended();
+                    return Ok(true);
+                }
+                LingerStep::Stop => return Ok(false),
+                // Naps shorter than the timer slack (50 µs) are spun in
+                // place, so a nap costs no more than the blocking reader's,
+                // yielding to the runtime at least every `SPIN_SLICE`
+                // (short enough between two awaits, as tokio asks).
+                LingerStep::Spin => {
+                    if last_yield.elapsed() >= SPIN_SLICE {
+                        yield_once().await;
+                        last_yield = Instant::now();
+                    } else {
+                        std::hint::spin_loop();
+                    }
+                }
+                LingerStep::Sleep(nap) => {
+                    // Unlike the blocking linger, publish nothing first:
+                    // the ring's descriptor is in the runtime's epoll, so
+                    // the notification a caught-up position invites would
+                    // wake the runtime in the middle of every nap. What is
+                    // held back stays below the policy's fraction, and a
+                    // nap is aimed at an eighth of the ring.
+                    self.nap(nap).await?;
+                    linger.napped();
+                }
+            }
+        }
+    }
+
+    /// Sleeps for `duration` on the timerfd, or until the control eventfd
+    /// (a flush or close) is readable. Not woken by the ring: what the
+    /// producer commits meanwhile is read after the nap, in bulk.
+    async fn nap(&self, duration: Duration) -> Result<(), ReadError> {
+        let syscall = |call, io_error| ReadError::Syscall(SyscallError { call, io_error });
+        Timer::arm(self.timer.get_ref().as_fd(), duration).map_err(ReadError::Syscall)?;
+        let (timer, control) = (&self.timer, &self.control);
+        let wait = poll_fn(|cx| {
+            if let Poll::Ready(ready) = timer.poll_read_ready(cx) {
+                let mut guard = ready?;
+                Timer::clear(timer.get_ref().as_fd());
+                guard.clear_ready();
+                return Poll::Ready(Ok(()));
+            }
+            // A flush or close: the linger's next step sees its flag, and
+            // the wait after the linger looks at the flags before it awaits
+            // anything, so clearing the edge here loses nothing.
+            match control.poll_read_ready(cx) {
+                Poll::Ready(ready) => {
+                    ready?.clear_ready();
+                    Poll::Ready(Ok(()))
+                }
+                Poll::Pending => Poll::Pending,
+            }
+        });
+        pin!(wait)
+            .await
+            .map_err(|io_error: io::Error| syscall("epoll_wait (tokio reactor)", io_error))
     }
 
     /// Awaits an edge on the ring or the control eventfd, and clears it.

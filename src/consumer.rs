@@ -338,67 +338,141 @@ impl Consumer {
     /// without a wakeup while records keep coming. Returns whether a record
     /// arrived; returns early on a flush or close, which the caller reports.
     fn linger(&mut self) -> Result<bool, ReadError> {
+        let mut linger = self.start_linger();
+        loop {
+            match self.linger_step(&mut linger)? {
+                LingerStep::Record => return Ok(true),
+                LingerStep::Stop => return Ok(false),
+                LingerStep::Spin => std::hint::spin_loop(),
+                LingerStep::Sleep(nap) => {
+                    // Hand everything back before sleeping, so producers
+                    // have the whole ring. This costs at most one
+                    // notification (the next commit finds the position
+                    // caught up), then none while records pile up. The nap
+                    // ends early on a flush or close.
+                    self.publish_all();
+                    self.waiter.nap(nap)?;
+                    linger.napped();
+                }
+            }
+        }
+    }
+
+    /// A linger starting now: it ends after the policy's idle period, or
+    /// at the deadline.
+    pub fn start_linger(&self) -> Linger {
         // `None`: no end (an idle period too long for the clock).
         let mut until = Instant::now().checked_add(self.policy.idle());
         if let Some(deadline) = self.deadline {
             until = Some(until.map_or(deadline, |until| until.min(deadline)));
         }
-        let min_nap = Duration::from_micros(1).min(self.policy.latency());
-        // Nap rather than poll: reading right behind a live producer makes
-        // every cache line cross cores while it is being written; letting
-        // records pile up for one nap turns that into a bulk read.
-        loop {
-            if self.waiter.is_closed() || self.waiter.flush_pending() {
-                return Ok(false);
-            }
-            let now = Instant::now();
-            let mut nap = self.nap;
-            if let Some(until) = until {
-                if now >= until {
-                    // Idle: the next burst starts with a full nap again.
-                    self.nap = self.policy.latency();
-                    return Ok(false);
-                }
-                nap = nap.min(until - now);
-            }
-            if nap >= MIN_SLEEP {
-                // Hand everything back before sleeping, so producers have
-                // the whole ring. This costs at most one notification (the
-                // next commit finds the position caught up), then none
-                // while records pile up. The nap ends early on a flush or
-                // close.
-                self.publish_all();
-                self.waiter.nap(nap)?;
-            } else {
-                // Shorter than the kernel's timer slack: wait on the clock,
-                // the whole nap, so what arrives measures the producer's rate.
-                // Keep what is unpublished (less than `publish_every`): a
-                // producer this fast then never finds the consumer position
-                // caught up, so it commits without a notification, which on
-                // a small ring would otherwise come every few records.
-                let end = now + nap;
-                while Instant::now() < end {
-                    std::hint::spin_loop();
-                }
-            }
-            if self.cursor.has_record().map_err(|f| self.fault(f))? {
-                // Aim each nap at an eighth of the ring: halve it when more
-                // arrived, lengthen it (up to `latency`) when much less did.
-                let filled = self.cursor.producer().wrapping_sub(self.cursor.pos());
-                let target = self.cursor.size() / 8;
-                if filled > target {
-                    self.nap = (self.nap / 2).max(min_nap);
-                } else if filled < target / 4 {
-                    self.nap = self
-                        .nap
-                        .saturating_mul(2)
-                        .min(self.policy.latency())
-                        .max(min_nap);
-                }
-                return Ok(true);
-            }
+        Linger {
+            until,
+            nap_end: None,
         }
     }
+
+    /// One step of a linger, never blocking: the blocking readers spin or
+    /// sleep as it says, the async ones yield to their runtime while it
+    /// spins and stop lingering where it would sleep (they publish and
+    /// await the ring's descriptor instead, which a producer's commit
+    /// wakes). Nothing is published here.
+    ///
+    /// Naps rather than polls: reading right behind a live producer makes
+    /// every cache line cross cores while it is being written; letting
+    /// records pile up for one nap turns that into a bulk read.
+    pub fn linger_step(&mut self, linger: &mut Linger) -> Result<LingerStep, ReadError> {
+        if self.waiter.is_closed() || self.waiter.flush_pending() {
+            return Ok(LingerStep::Stop);
+        }
+        let now = Instant::now();
+        if let Some(end) = linger.nap_end {
+            if now < end {
+                return Ok(LingerStep::Spin);
+            }
+            linger.nap_end = None;
+            if self.cursor.has_record().map_err(|f| self.fault(f))? {
+                self.aim_nap();
+                return Ok(LingerStep::Record);
+            }
+        }
+        let mut nap = self.nap;
+        if let Some(until) = linger.until {
+            if now >= until {
+                // Idle: the next burst starts with a full nap again.
+                self.nap = self.policy.latency();
+                return Ok(LingerStep::Stop);
+            }
+            nap = nap.min(until - now);
+        }
+        if nap >= MIN_SLEEP {
+            return Ok(LingerStep::Sleep(nap));
+        }
+        // Shorter than the kernel's timer slack: wait on the clock, the
+        // whole nap, so what arrives measures the producer's rate. Keep
+        // what is unpublished (less than `publish_every`): a producer this
+        // fast then never finds the consumer position caught up, so it
+        // commits without a notification, which on a small ring would
+        // otherwise come every few records.
+        linger.nap_end = Some(now + nap);
+        Ok(LingerStep::Spin)
+    }
+
+    /// After a nap that found records: aims the next nap at an eighth of
+    /// the ring, halving it when more arrived, lengthening it (up to
+    /// `latency`) when much less did.
+    fn aim_nap(&mut self) {
+        let min_nap = Duration::from_micros(1).min(self.policy.latency());
+        let filled = self.cursor.producer().wrapping_sub(self.cursor.pos());
+        let target = self.cursor.size() / 8;
+        if filled > target {
+            self.nap = (self.nap / 2).max(min_nap);
+        } else if filled < target / 4 {
+            self.nap = self
+                .nap
+                .saturating_mul(2)
+                .min(self.policy.latency())
+                .max(min_nap);
+        }
+    }
+
+    /// Whether the policy lingers before blocking.
+    pub fn lingers(&self) -> bool {
+        self.policy.lingers()
+    }
+}
+
+/// A linger in progress (see [`Consumer::linger_step`]).
+#[derive(Debug)]
+pub(crate) struct Linger {
+    /// When the linger ends; `None`: never (an idle period too long for the
+    /// clock).
+    until: Option<Instant>,
+    /// When the current spinning nap ends.
+    nap_end: Option<Instant>,
+}
+
+impl Linger {
+    /// The nap [`LingerStep::Sleep`] asked for is over: the next step looks
+    /// at the ring.
+    pub fn napped(&mut self) {
+        self.nap_end = Some(Instant::now());
+    }
+}
+
+/// What [`Consumer::linger_step`] says to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LingerStep {
+    /// A record is ready.
+    Record,
+    /// Stop lingering: publish and block (idle, the deadline, a flush or a
+    /// close).
+    Stop,
+    /// Keep spinning (or yielding), then step again.
+    Spin,
+    /// Sleep this long (publishing first), call [`Linger::napped`], then
+    /// step again.
+    Sleep(Duration),
 }
 
 /// Naps shorter than this wait on the clock instead: Linux's default timer

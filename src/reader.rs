@@ -144,6 +144,20 @@ impl Reader {
         Ok(self.consumer.ready_now()?.is_some())
     }
 
+    /// Whether a record is ready, without publishing anything (the async
+    /// readers' fast path, and their look between two linger steps).
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    pub(crate) fn peek_ready(&mut self) -> Result<bool, ReadError> {
+        Ok(self.consumer.peek()?.is_some())
+    }
+
+    /// The core, for the async readers' linger.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn consumer_mut(&mut self) -> &mut Consumer {
+        &mut self.consumer
+    }
+
     #[inline(always)]
     fn copy(decoded: Decoded<'_>, record: &mut Record) {
         record.sample.clear();

@@ -164,6 +164,21 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         Ok(self.consumer.ready_now()?.is_some())
     }
 
+    /// Whether a record is ready, without publishing anything (the async
+    /// readers' fast path, and their look between two linger steps).
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    pub(crate) fn peek_ready(&mut self) -> Result<bool, ReadError> {
+        self.end_view();
+        Ok(self.consumer.peek()?.is_some())
+    }
+
+    /// The core, for the async readers' linger.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn consumer_mut(&mut self) -> &mut Consumer {
+        &mut self.consumer
+    }
+
     /// Views the next record as a header `H` and the bytes after it: the
     /// tail is exactly what the producer submitted after the header, of any
     /// length (odd ones included). The previous view is released.

@@ -197,6 +197,78 @@ impl Waiter {
     }
 }
 
+/// A one-shot `CLOCK_MONOTONIC` timerfd: the async readers' nap, with the
+/// resolution of `ppoll` (tokio's timers tick every millisecond).
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub(crate) struct Timer {
+    fd: OwnedFd,
+}
+
+#[cfg(feature = "tokio")]
+impl Timer {
+    pub fn new() -> Result<Self, SyscallError> {
+        // SAFETY: plain syscall; the flags are valid for `timerfd_create`.
+        let fd = unsafe {
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(SyscallError::last("timerfd_create"));
+        }
+        // SAFETY: `fd` is a descriptor this call just opened and nothing
+        // else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        Ok(Self { fd })
+    }
+
+    /// The descriptor, readable once the timer fired.
+    pub fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+
+    /// Arms `fd` (a timer's descriptor) to fire once, `duration` from now
+    /// (at least a nanosecond: a zero value would disarm it).
+    pub fn arm(fd: BorrowedFd<'_>, duration: Duration) -> Result<(), SyscallError> {
+        let duration = duration.max(Duration::from_nanos(1));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: duration.as_secs().try_into().unwrap_or(libc::time_t::MAX),
+                // Below 1e9, so it fits `c_long` on every target.
+                tv_nsec: duration.subsec_nanos() as libc::c_long,
+            },
+        };
+        // SAFETY: `fd` is a live timerfd; `spec` is a valid `itimerspec`
+        // read during the call; a null old value is allowed.
+        let ret = unsafe { libc::timerfd_settime(fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
+        if ret < 0 {
+            return Err(SyscallError::last("timerfd_settime"));
+        }
+        Ok(())
+    }
+
+    /// Consumes the expirations of `fd` (a timer's descriptor), so it is
+    /// not readable again until it fires again.
+    pub fn clear(fd: BorrowedFd<'_>) {
+        let mut expirations = 0u64;
+        // SAFETY: reads at most 8 bytes into `expirations` from a live
+        // non-blocking timerfd (EAGAIN when it has not fired).
+        let _ = unsafe {
+            libc::read(
+                fd.as_raw_fd(),
+                (&mut expirations as *mut u64).cast(),
+                size_of::<u64>(),
+            )
+        };
+    }
+}
+
 /// An epoll instance whose registrations are all edge-triggered.
 #[derive(Debug)]
 pub(crate) struct Epoll {

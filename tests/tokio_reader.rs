@@ -308,3 +308,78 @@ fn handles_wake_a_waiting_async_reader() {
         closer.await.unwrap();
     });
 }
+
+/// With a lingering policy that never blocks (`idle` = `Duration::MAX`) and
+/// records read but not yet published, a producer's commit notifies
+/// nobody: the async reader sees the next record only by waking from its
+/// own nap (a timerfd, 200 µs).
+#[test]
+fn a_lingering_async_reader_wakes_from_its_naps() {
+    require_kernel!();
+    let rt = runtime();
+    let producer = Producer::new(4096);
+    let ring = RingBuf::new(producer.ring_fd()).unwrap();
+    // SAFETY: nothing outside this library consumes the ring.
+    let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+    reader.set_publish_policy(PublishPolicy::lazy(
+        0.25,
+        Duration::from_micros(200),
+        Duration::MAX,
+    ));
+    producer.emit(4, 16, 0, 0);
+    rt.block_on(async {
+        let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+        for seq in 0..4 {
+            let record = tokio::time::timeout(STALL, reader.read::<[u8]>())
+                .await
+                .expect("a submitted record is read")
+                .unwrap();
+            assert_eq!(seq_of(record), seq);
+        }
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                producer.emit(1, 16, 4, 0);
+            });
+        });
+        let record = tokio::time::timeout(STALL, reader.read::<[u8]>())
+            .await
+            .expect("a nap ends and finds the record")
+            .unwrap();
+        assert_eq!(seq_of(record), 4);
+    });
+}
+
+/// A flush cuts a long nap short: with naps of a minute, the reader
+/// reports the flush long before its timer would fire.
+#[test]
+fn a_flush_ends_an_async_readers_nap() {
+    require_kernel!();
+    let rt = runtime();
+    let producer = Producer::new(4096);
+    let ring = RingBuf::new(producer.ring_fd()).unwrap();
+    // SAFETY: nothing outside this library consumes the ring.
+    let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+    reader.set_publish_policy(PublishPolicy::lazy(
+        0.25,
+        Duration::from_secs(60),
+        Duration::MAX,
+    ));
+    let handle = reader.handle();
+    producer.emit(1, 16, 0, 0);
+    rt.block_on(async {
+        let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+        let record = reader.read::<[u8]>().await.unwrap();
+        assert_eq!(seq_of(record), 0);
+        let flusher = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            handle.flush();
+        });
+        let err = tokio::time::timeout(STALL, reader.read::<[u8]>())
+            .await
+            .expect("the flush ended the nap")
+            .unwrap_err();
+        assert!(matches!(err, ringview::ReadError::Flushed), "{err:?}");
+        flusher.await.unwrap();
+    });
+}
