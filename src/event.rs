@@ -17,6 +17,21 @@ use crate::error::ReadError;
 /// Immutable`) or, with the `bytemuck` feature, through bytemuck's
 /// `AnyBitPattern`: derive whichever your code already uses.
 ///
+/// # Attributes
+///
+/// On the type, `#[ring_event(...)]` takes `btf = "path"` (the compiled BPF
+/// object, or a raw BTF file, whose C struct the type is checked against;
+/// the path is absolute, `$OUT_DIR/...`, relative to the crate's
+/// `Cargo.toml`, or relative to the calling file, tried in that order),
+/// `name = "c_struct"` (the C struct, union or typedef; the Rust name if
+/// absent) and `size = N`. On fields: `rename = "c_name"` (the C member the
+/// field stands for), `padding` (the field stands for the C bytes it covers,
+/// by no name) and `nested` (the field's type derives `RingEvent`, and the
+/// C member's type is checked through that type's own fields, renames and
+/// padding included, at every depth). On enums of views: `tag = "field:
+/// type"`, and `tag = N` on each variant. The derive's documentation (in
+/// `ringview-derive`) details each check.
+///
 /// # Safety
 ///
 /// `__view` must return `Some` only with a reference to the start of
