@@ -288,7 +288,8 @@ pub(crate) fn plan(
         matched.insert(slot_index);
         for &(group, arm) in &slot.groups {
             match chosen[group] {
-                Some(other) if other != arm && !rust.is_union => errors.at(
+                // From C's names, every arm has its field (`check_layout!`).
+                Some(other) if other != arm && !rust.is_union && !rust.from_c => errors.at(
                     field.span,
                     format!(
                         "`{ident}.{rust_name}` is in another arm of the `{}` than an earlier \

@@ -246,10 +246,11 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
     let self_ty = &rust.self_ty;
     let field_ident = |i: usize| {
         let f = &rust.fields[i];
-        let name = f
-            .ident
-            .as_ref()
-            .map_or_else(|| format_ident!("_{i}"), Clone::clone);
+        let name = match (&f.place, &f.ident) {
+            (Some(place), _) => FieldName::path(place, f.span),
+            (None, Some(ident)) => FieldName::ident(ident.clone()),
+            (None, None) => FieldName::ident(format_ident!("_{i}")),
+        };
         (name, f.span)
     };
     let mut out = Vec::new();
@@ -306,9 +307,10 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                 let size = *size as usize;
                 let measured = match rust.fields[*field].ty {
                     Some(ty) => quote!(::core::mem::size_of::<#ty>()),
-                    None => quote!(__size_of(|v: &#self_ty| &v.#name)),
+                    None => quote!(__size_of(|v: &#self_ty| unsafe { &v.#name })),
                 };
                 out.push(quote_spanned! {span=>
+                    #[allow(unused_unsafe)]
                     const _: () = ::core::assert!(#measured == #size, #message);
                 });
             }
@@ -326,10 +328,11 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                         let projection: TokenStream = format!("&v.{name}{}", "[0]".repeat(*dims))
                             .parse()
                             .unwrap_or_default();
-                        quote!(__size_of(|v: &#self_ty| #projection))
+                        quote!(__size_of(|v: &#self_ty| unsafe { #projection }))
                     }
                 };
                 out.push(quote_spanned! {span=>
+                    #[allow(unused_unsafe)]
                     const _: () = ::core::assert!(#measured == #size, #message);
                 });
             }
@@ -437,7 +440,35 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                         })
                         .collect()
                 };
-                let (ints, floats) = (known(&ints, "Int"), known(&floats, "Float"));
+                // zerocopy's byte-order numbers, however the caller spells
+                // them (`F32<BigEndian>`, `zerocopy::F32<LE>`, an alias).
+                let byte_order = |names: &[&str], kind: &str| -> TokenStream {
+                    let kind = format_ident!("{kind}");
+                    names
+                        .iter()
+                        .map(|n| {
+                            let t = format_ident!("{n}");
+                            let t = quote!(::ringview::__private::byteorder::#t<O>);
+                            quote! {
+                                impl<O> Known for W<#t> { type K = #kind; }
+                                impl<O, const N: usize> Known for W<[#t; N]> { type K = #kind; }
+                                impl<O, const N: usize, const M: usize> Known for W<[[#t; N]; M]> {
+                                    type K = #kind;
+                                }
+                            }
+                        })
+                        .collect()
+                };
+                let (ints, floats) = (
+                    [
+                        known(&ints, "Int"),
+                        byte_order(&["U16", "U32", "U64", "I16", "I32", "I64"], "Int"),
+                    ],
+                    [
+                        known(&floats, "Float"),
+                        byte_order(&["F32", "F64"], "Float"),
+                    ],
+                );
                 let agrees = if *c_float { quote!(Float) } else { quote!(Int) };
                 // Autoref specialization: `(&w).kind()` takes `Known`'s
                 // method when the field's type has an impl (found by value),
@@ -461,8 +492,8 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                             }
                         }
                         impl<F> Unknown for &W<F> {}
-                        #ints
-                        #floats
+                        #(#ints)*
+                        #(#floats)*
                         #[diagnostic::on_unimplemented(message = #message, label = "checked here")]
                         trait Agrees {}
                         impl Agrees for #agrees {}
@@ -581,11 +612,56 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
     }
 }
 
+/// A field as emitted code reaches it from the value: its name, or a path
+/// through the fields that hold anonymous C members (`__anon_1.saddr_v4`).
+#[derive(Clone)]
+struct FieldName {
+    tokens: TokenStream,
+    text: String,
+}
+
+impl FieldName {
+    fn ident(ident: syn::Ident) -> Self {
+        Self {
+            text: ident.to_string(),
+            tokens: ident.into_token_stream(),
+        }
+    }
+
+    /// `place`, a `.`-separated path of identifiers, spanned on the field.
+    fn path(place: &str, span: Span) -> Self {
+        let tokens: TokenStream = place.parse().unwrap_or_default();
+        let tokens = tokens
+            .into_iter()
+            .map(|mut t| {
+                t.set_span(span);
+                t
+            })
+            .collect();
+        Self {
+            tokens,
+            text: place.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl ToTokens for FieldName {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.tokens.clone());
+    }
+}
+
 /// The hint when a nested struct checked by C member names lacks one: its
 /// type may name it otherwise, which `#[ring_event(nested)]` would follow.
 fn name_hint(
     ident: &syn::Ident,
-    name: &syn::Ident,
+    name: &FieldName,
     ty: &syn::Type,
     path: &str,
     describe: &str,

@@ -133,20 +133,39 @@ pub fn derive_ring_event(input: TokenStream) -> TokenStream {
 /// ```
 ///
 /// Arguments: the type's path, `btf = ".."` (resolved as in
-/// [`RingEvent`](derive@RingEvent)), and `name = ".."`, the C struct or
-/// union (the path's last segment if absent).
+/// [`RingEvent`](derive@RingEvent)), `name = ".."`, the C struct or
+/// union (the path's last segment if absent), and, when the C type has
+/// anonymous structs or unions, `anon = [".."]`: the Rust fields holding
+/// them, in C order (an anonymous member inside another right after it).
+///
+/// ```ignore
+/// // `struct conn_event { __u32 pid; __u16 family; __u16 port;
+/// //     union { __u32 saddr_v4; __u8 saddr_v6[16]; };
+/// //     union { __u32 daddr_v4; __u8 daddr_v6[16]; }; };`
+/// ringview::check_layout!(
+///     types::conn_event,
+///     btf = "src/bpf/tool.bpf.o",
+///     anon = ["__anon_1", "__anon_2"],
+/// );
+/// ```
 ///
 /// The macro sees only the path, not the fields, so it checks a field for
-/// each named direct member of the C type, by that name (a field that does
-/// not exist is a compile error naming it). Members inside anonymous structs
-/// and unions, which generators name `__anon_N`, and bitfields are not
-/// checked by name: the offsets of their neighbours and the total size bound
-/// them. Element kinds are checked by the compiler, which sees the field
-/// types the macro cannot: `f32`/`f64` (or arrays of them) where C has an
-/// integer, or a primitive integer (or arrays of it) where C has a float, is
-/// an error; other types, such as zerocopy's byte-order wrappers, pass.
-/// `#[repr(C)]` is not checked: the generators emit it, and the offsets
-/// would show its absence.
+/// each named member of the C type, by that name (a field that does not
+/// exist is a compile error naming it): direct members as fields of the
+/// type, members of anonymous structs and unions through the fields `anon`
+/// names (`__anon_1.saddr_v4`), every union arm at the union's offset, and
+/// nested structs member by member, each at its exact offset and of its
+/// size. The generators' names for anonymous members cannot be derived from
+/// the object (libbpf-cargo numbers them `__anon_N` across the whole
+/// skeleton, bindgen `__bindgen_anon_N` within each type), so a C type with
+/// anonymous members and no `anon` is refused with the line to add.
+/// Bitfields have no Rust field: the offsets of their neighbours and the
+/// total size bound them. Element kinds are checked by the compiler, which
+/// sees the field types the macro cannot: floats (`f32`, `f64`, zerocopy's
+/// `F32`/`F64` however spelled, or arrays of them) where C has an integer,
+/// or integers (primitive, or zerocopy's `U16`..`I64`) where C has a float,
+/// are errors; other types pass. `#[repr(C)]` is not checked: the
+/// generators emit it, and the offsets would show its absence.
 #[proc_macro]
 pub fn check_layout(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as foreign::CheckLayout);
@@ -156,7 +175,8 @@ pub fn check_layout(input: TokenStream) -> TokenStream {
 }
 
 /// Implements `ringview::RingEvent` for a type you cannot put
-/// `#[derive(RingEvent)]` on, after the checks of [`check_layout!`].
+/// `#[derive(RingEvent)]` on, after the checks of [`check_layout!`], with the
+/// same arguments.
 ///
 /// ```ignore
 /// // A libbpf-cargo skeleton's generated type, made readable in place.
