@@ -590,3 +590,168 @@ pub(crate) mod test_events {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::__private::{
+        member, missing_name, nested_member, stray, Arm, Found, Kind, Member, Mismatch, Table,
+    };
+    use super::test_events::Word;
+
+    /// `struct point { __u32 x; __u32 y; }` as a Rust type names it:
+    /// `x` renamed, `y` covered by padding.
+    const POINT: Table = Table {
+        rust_name: "Point",
+        members: &[
+            member::<u32>("x", "left", 0, false),
+            member::<[u8; 4]>("", "_y", 4, true),
+        ],
+    };
+
+    /// `struct seg { struct point from; float len; }`.
+    const SEG: Table = Table {
+        rust_name: "Seg",
+        members: &[
+            Member {
+                table: Some(&POINT),
+                ..member::<[u32; 2]>("from", "start", 0, false)
+            },
+            member::<f32>("len", "len", 8, false),
+        ],
+    };
+
+    /// A field whose type implements `RingEvent` by hand: no table.
+    const HAND: Table = Table {
+        rust_name: "Hand",
+        members: &[member::<Word>("w", "w", 0, false)],
+    };
+
+    const fn arm(c_name: &'static str, size: usize, kind: Kind) -> Arm {
+        Arm {
+            c_name,
+            size,
+            elem_size: size,
+            kind: Some(kind),
+        }
+    }
+
+    #[test]
+    fn members_are_found_by_c_name_through_the_tables() {
+        let x = [arm("x", 4, Kind::Int)];
+        assert!(matches!(
+            nested_member(Some(&SEG), &["from"], 0, 0, 32, &x),
+            Found::Ok
+        ));
+        // `y` has no field, and the padding covers it.
+        let y = [arm("y", 4, Kind::Int)];
+        assert!(matches!(
+            nested_member(Some(&SEG), &["from"], 4, 32, 64, &y),
+            Found::Ok
+        ));
+        // At another offset, the padding does not.
+        assert!(matches!(
+            nested_member(Some(&SEG), &["from"], 6, 48, 80, &y),
+            Found::Missing { rust_name: "Point" }
+        ));
+        // A member on the way that is not there: reported by its own check.
+        assert!(matches!(
+            nested_member(Some(&SEG), &["to"], 0, 0, 32, &x),
+            Found::Skip
+        ));
+        assert!(matches!(
+            nested_member(None, &[], 0, 0, 32, &x),
+            Found::Skip
+        ));
+    }
+
+    #[test]
+    fn mismatches_name_the_field() {
+        let found = nested_member(Some(&SEG), &["from"], 4, 32, 64, &[arm("x", 4, Kind::Int)]);
+        let Found::Mismatch {
+            what,
+            arm: 0,
+            member,
+            rust_name: "Point",
+        } = found
+        else {
+            panic!("{found:?}");
+        };
+        assert_eq!(
+            (what, member.rust_name, member.offset),
+            (Mismatch::Offset, "left", 0)
+        );
+        let found = nested_member(Some(&SEG), &[], 8, 64, 96, &[arm("len", 4, Kind::Int)]);
+        assert!(matches!(
+            found,
+            Found::Mismatch {
+                what: Mismatch::Kind,
+                ..
+            }
+        ));
+        let found = nested_member(Some(&SEG), &[], 8, 64, 128, &[arm("len", 8, Kind::Float)]);
+        assert!(matches!(
+            found,
+            Found::Mismatch {
+                what: Mismatch::Size,
+                ..
+            }
+        ));
+        // A C struct standing for a type without a table.
+        let found = nested_member(Some(&HAND), &[], 0, 0, 64, &[arm("w", 8, Kind::Composite)]);
+        assert!(matches!(
+            found,
+            Found::Mismatch {
+                what: Mismatch::NoTable,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn union_arms_past_the_largest_present_need_padding() {
+        // `union { __u32 x; __u8 raw[8]; }` with only `x`, then with padding
+        // after it.
+        let arms = [
+            arm("x", 4, Kind::Int),
+            Arm {
+                c_name: "raw",
+                size: 8,
+                elem_size: 1,
+                kind: Some(Kind::Int),
+            },
+        ];
+        const ONE_ARM: Table = Table {
+            rust_name: "OneArm",
+            members: &[member::<u32>("x", "x", 0, false)],
+        };
+        assert!(matches!(
+            nested_member(Some(&ONE_ARM), &[], 0, 0, 64, &arms),
+            Found::Uncovered { from: 4, .. }
+        ));
+        const PADDED: Table = Table {
+            rust_name: "Padded",
+            members: &[
+                member::<u32>("x", "x", 0, false),
+                member::<u32>("", "_rest", 4, true),
+            ],
+        };
+        assert!(matches!(
+            nested_member(Some(&PADDED), &[], 0, 0, 64, &arms),
+            Found::Ok
+        ));
+    }
+
+    #[test]
+    fn strays_and_missing_names() {
+        assert_eq!(stray(Some(&SEG), &[], &["from", "len"]), None);
+        assert_eq!(
+            stray(Some(&SEG), &["from"], &["xx", "y"]),
+            Some(("Point", "left", "x"))
+        );
+        // By Rust names: `Point` has no `x`.
+        assert_eq!(missing_name(Some(&SEG), &["start", "x"]), Some("Point"));
+        assert_eq!(missing_name(Some(&SEG), &["start", "left"]), None);
+        // A prefix missing is its own check's to report.
+        assert_eq!(missing_name(Some(&SEG), &["from", "x"]), None);
+    }
+}
