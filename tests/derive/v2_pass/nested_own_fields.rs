@@ -45,6 +45,28 @@ struct PeerEvent {
     ts: u64,
 }
 
+// A Rust union nested for a named C union (`union addr { __u32 v4; __u8
+// v6[16]; }`): every arm it has, checked through its renames.
+#[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+#[repr(C)]
+#[ring_event(size = 16)]
+union Ip {
+    #[ring_event(rename = "v4")]
+    ipv4: u32,
+    v6: [u8; 16],
+}
+
+#[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+#[repr(C)]
+#[ring_event(btf = "../../../tests/derive/btf/tools.bpf.o", name = "addr_event")]
+struct AddrEvent {
+    pid: u32,
+    family: u32,
+    #[ring_event(nested)]
+    saddr: Ip,
+}
+
 fn main() {
     assert_eq!(PeerEvent::SIZE, 104);
+    assert_eq!(AddrEvent::SIZE, 24);
 }
