@@ -247,7 +247,7 @@ pub mod __private {
     }
 
     impl Kind {
-        const fn eq(self, other: Self) -> bool {
+        const fn same(self, other: Self) -> bool {
             self as u8 == other as u8
         }
 
@@ -428,7 +428,7 @@ pub mod __private {
             let c = &arms[arm];
             if let Some(member) = by_c_name(table, c.c_name) {
                 let kind_differs = match c.kind {
-                    Some(kind) => !kind.eq(member.kind),
+                    Some(kind) => !kind.same(member.kind),
                     None => false,
                 };
                 let what = if member.offset != offset {
@@ -439,7 +439,7 @@ pub mod __private {
                     Some(Mismatch::ElemSize)
                 } else if kind_differs {
                     Some(Mismatch::Kind)
-                } else if member.kind.eq(Kind::Composite) && member.table.is_none() {
+                } else if member.kind.same(Kind::Composite) && member.table.is_none() {
                     Some(Mismatch::NoTable)
                 } else {
                     None
