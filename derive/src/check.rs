@@ -85,7 +85,8 @@ pub(crate) enum Check {
         /// The member, or the named arms of the anonymous union; none for
         /// a bitfield, which only padding can stand for.
         arms: Vec<NestedArm>,
-        /// `` `__u32 x` (bytes 0..4 of `struct point`, C path `seg.from.x`) ``
+        /// `` member `__u32 x` (bytes 0..4) of `struct point` (`seg.from` in
+        /// `struct nested_event`) ``, or the anonymous union or bitfield
         describe: String,
     },
     /// Every field of the table reached through `parents` must stand for
@@ -97,7 +98,7 @@ pub(crate) enum Check {
         c_names: Vec<String>,
         c_type: String,
     },
-    /// C byts `start_bits..end_bits` must lie in one of the `paddings`.
+    /// C bits `start_bits..end_bits` must lie in one of the `paddings`.
     Covered {
         start_bits: u64,
         end_bits: u64,
@@ -115,11 +116,9 @@ pub(crate) struct NestedArm {
     /// What its innermost element holds; `None` for C types without a Rust
     /// counterpart.
     pub(crate) kind: Option<NestedKind>,
-    /// `` `__u32 x` `` of `struct point`, C path `seg.from.x`, for messages.
+    /// `` `__u32 x` of `struct point` (`seg.from` in `struct nested_event`) ``,
+    /// for messages.
     pub(crate) describe: String,
-    /// The C spelling of the member: `__u32 x`.
-    pub(crate) c_member: String,
-    pub(crate) offset: u32,
 }
 
 /// The kinds of `ringview::__private::Kind`.
@@ -661,8 +660,6 @@ fn nested_plan(
                     },
                     kind: nested_kind(&m.shape),
                     describe: within(&format!("`{c_member}`")),
-                    c_member,
-                    offset: group.offset,
                 }
             })
             .collect();
