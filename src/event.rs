@@ -17,6 +17,21 @@ use crate::error::ReadError;
 /// Immutable`) or, with the `bytemuck` feature, through bytemuck's
 /// `AnyBitPattern`: derive whichever your code already uses.
 ///
+/// # Attributes
+///
+/// On the type, `#[ring_event(...)]` takes `btf = "path"` (the compiled BPF
+/// object, or a raw BTF file, whose C struct the type is checked against;
+/// the path is absolute, `$OUT_DIR/...`, relative to the crate's
+/// `Cargo.toml`, or relative to the calling file, tried in that order),
+/// `name = "c_struct"` (the C struct, union or typedef; the Rust name if
+/// absent) and `size = N`. On fields: `rename = "c_name"` (the C member the
+/// field stands for), `padding` (the field stands for the C bytes it covers,
+/// by no name) and `nested` (the field's type derives `RingEvent`, and the
+/// C member's type is checked through that type's own fields, renames and
+/// padding included, at every depth). On enums of views: `tag = "field:
+/// type"`, and `tag = N` on each variant. The derive's documentation (in
+/// `ringview-derive`) details each check.
+///
 /// # Safety
 ///
 /// `__view` must return `Some` only with a reference to the start of
@@ -28,6 +43,11 @@ pub unsafe trait RingEvent: Sized {
     const C_NAME: &'static str;
     /// `size_of::<Self>()`, which the derive checked against C when told how.
     const SIZE: usize;
+
+    /// The fields as `#[ring_event(nested)]` checks them in an enclosing
+    /// type: recorded by the derive, absent from other implementations.
+    #[doc(hidden)]
+    const __MEMBERS: Option<&'static __private::Table> = None;
 
     #[doc(hidden)]
     fn __view(bytes: &[u8]) -> Option<&Self>;
@@ -164,31 +184,370 @@ pub mod __private {
         note = "use u8..u64, i8..i64, f32, f64, arrays of them, or a struct deriving RingEvent",
         note = "for a C enum use `u32` or a `#[repr(transparent)]` newtype deriving RingEvent; for `_Bool` use `u8`; for `__int128` use `[u64; 2]`"
     )]
-    pub unsafe trait RingField {}
+    pub unsafe trait RingField {
+        /// What the innermost array element holds.
+        const KIND: Kind;
+        /// The size of the innermost array element.
+        const ELEM_SIZE: usize;
+        /// The innermost element's fields, when its type derives
+        /// `RingEvent`.
+        const TABLE: Option<&'static Table> = None;
+    }
 
     macro_rules! ring_fields {
-        ($($ty:ty),*) => { $(
+        ($kind:ident: $($ty:ty),*) => { $(
             // SAFETY: fixed-size integer or float: same size, alignment
             // (<= 8) and valid values on BPF and on every host Rust targets.
-            unsafe impl RingField for $ty {}
+            unsafe impl RingField for $ty {
+                const KIND: Kind = Kind::$kind;
+                const ELEM_SIZE: usize = size_of::<Self>();
+            }
         )* };
     }
-    ring_fields!(u8, u16, u32, u64, i8, i16, i32, i64, f32, f64);
+    ring_fields!(Int: u8, u16, u32, u64, i8, i16, i32, i64);
+    ring_fields!(Float: f32, f64);
     macro_rules! byte_order_fields {
-        ($($ty:ident),*) => { $(
-            // SAFETY: zerocopy's byte-order integers are byte arrays of a
+        ($kind:ident: $($ty:ident),*) => { $(
+            // SAFETY: zerocopy's byte-order numbers are byte arrays of a
             // fixed size (alignment 1), valid for every bit pattern.
-            unsafe impl<O: zerocopy::byteorder::ByteOrder> RingField for zerocopy::byteorder::$ty<O> {}
+            unsafe impl<O: zerocopy::byteorder::ByteOrder> RingField for zerocopy::byteorder::$ty<O> {
+                const KIND: Kind = Kind::$kind;
+                const ELEM_SIZE: usize = size_of::<Self>();
+            }
         )* };
     }
-    byte_order_fields!(U16, U32, U64, I16, I32, I64);
+    byte_order_fields!(Int: U16, U32, U64, I16, I32, I64);
+    byte_order_fields!(Float: F32, F64);
     // SAFETY: an array of plain fields is plain, with the element's alignment.
-    unsafe impl<T: RingField, const N: usize> RingField for [T; N] {}
+    unsafe impl<T: RingField, const N: usize> RingField for [T; N] {
+        const KIND: Kind = T::KIND;
+        const ELEM_SIZE: usize = T::ELEM_SIZE;
+        const TABLE: Option<&'static Table> = T::TABLE;
+    }
     // SAFETY: a ring event's layout is itself checked by the derive.
-    unsafe impl<T: super::RingEvent> RingField for T {}
+    unsafe impl<T: super::RingEvent> RingField for T {
+        const KIND: Kind = Kind::Composite;
+        const ELEM_SIZE: usize = size_of::<Self>();
+        const TABLE: Option<&'static Table> = T::__MEMBERS;
+    }
 
-    /// Compiles only for plain field types.
-    pub const fn field<T: RingField>() {}
+    /// The casting crate's byte-order types, for the checks of
+    /// `check_layout!`, which name them.
+    pub use zerocopy::byteorder;
+
+    /// What a field holds, as far as the nested checks compare it to C.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Kind {
+        /// Integers of any signedness, zerocopy's byte-order integers.
+        Int,
+        /// `f32`, `f64`, zerocopy's `F32`, `F64`.
+        Float,
+        /// A type deriving `RingEvent`.
+        Composite,
+    }
+
+    impl Kind {
+        const fn same(self, other: Self) -> bool {
+            self as u8 == other as u8
+        }
+
+        /// `integers`, `floats`, `a struct`: for messages.
+        pub const fn holds(self) -> &'static str {
+            match self {
+                Self::Int => "integers",
+                Self::Float => "floats",
+                Self::Composite => "a struct",
+            }
+        }
+    }
+
+    /// The fields of a type deriving `RingEvent`, as the
+    /// `#[ring_event(nested)]` checks of an enclosing type read them.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Table {
+        /// The Rust type's name, for messages.
+        pub rust_name: &'static str,
+        pub members: &'static [Member],
+    }
+
+    /// One field of a [`Table`].
+    #[derive(Debug, Clone, Copy)]
+    pub struct Member {
+        /// The C member it stands for (its `rename`, else its name); empty
+        /// for padding and unnamed fields.
+        pub c_name: &'static str,
+        pub rust_name: &'static str,
+        pub offset: usize,
+        pub size: usize,
+        /// The size of the innermost array element (`size` if no array).
+        pub elem_size: usize,
+        /// What the innermost array element holds.
+        pub kind: Kind,
+        /// `#[ring_event(padding)]`.
+        pub padding: bool,
+        /// The table of the innermost element's type, when it derives
+        /// `RingEvent`.
+        pub table: Option<&'static Table>,
+    }
+
+    /// A C member a nested check looks for in a [`Table`]: the member, or
+    /// one arm of the anonymous union it is in.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Arm {
+        pub c_name: &'static str,
+        pub size: usize,
+        pub elem_size: usize,
+        /// `None` for C types without a Rust counterpart.
+        pub kind: Option<Kind>,
+    }
+
+    /// How a field differs from the C member it stands for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Mismatch {
+        Offset,
+        Size,
+        ElemSize,
+        Kind,
+        /// A C struct whose field's type has no [`Table`].
+        NoTable,
+    }
+
+    /// The outcome of [`nested_member`].
+    #[derive(Debug, Clone, Copy)]
+    pub enum Found {
+        Ok,
+        /// Not checked: a member on the way to it failed, and its own check
+        /// says how.
+        Skip,
+        /// Field `member` of the type `rust_name` stands for arm `arm`, and
+        /// differs from it.
+        Mismatch {
+            what: Mismatch,
+            arm: usize,
+            member: &'static Member,
+            rust_name: &'static str,
+        },
+        /// No field stands for any arm, and no padding field covers them.
+        Missing {
+            rust_name: &'static str,
+        },
+        /// The bytes from byte `from` to the end of the union are past the
+        /// largest arm present and not covered by padding.
+        Uncovered {
+            rust_name: &'static str,
+            from: usize,
+        },
+    }
+
+    const fn str_eq(a: &str, b: &str) -> bool {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        if a.len() != b.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] != b[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+
+    /// The field of `table` standing for C member `c_name`, padding aside.
+    const fn by_c_name(table: &'static Table, c_name: &str) -> Option<&'static Member> {
+        let mut i = 0;
+        while i < table.members.len() {
+            let m = &table.members[i];
+            if !m.padding && !c_name.is_empty() && str_eq(m.c_name, c_name) {
+                return Some(m);
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// The table reached from `root` through the fields standing for the C
+    /// members `parents`, if every one of them has a table.
+    pub const fn table_at(
+        root: Option<&'static Table>,
+        parents: &[&str],
+    ) -> Option<&'static Table> {
+        let Some(mut table) = root else {
+            return None;
+        };
+        let mut i = 0;
+        while i < parents.len() {
+            match by_c_name(table, parents[i]) {
+                Some(Member {
+                    table: Some(inner), ..
+                }) => table = inner,
+                _ => return None,
+            }
+            i += 1;
+        }
+        Some(table)
+    }
+
+    /// Whether a padding field of `table` holds bits `start..end`.
+    const fn covered(table: &Table, start: u64, end: u64) -> bool {
+        let mut i = 0;
+        while i < table.members.len() {
+            let m = &table.members[i];
+            if m.padding
+                && (m.offset as u64) * 8 <= start
+                && end <= ((m.offset + m.size) as u64) * 8
+            {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// Checks the C member (or anonymous union) at byte `offset`, bits
+    /// `start_bits..end_bits`, of the C type reached through `parents`,
+    /// against the fields of the table there: each arm present by C name
+    /// must have the member's offset, size, element size and kind; without
+    /// one, or past the largest one, padding must cover the bytes.
+    pub const fn nested_member(
+        root: Option<&'static Table>,
+        parents: &[&str],
+        offset: usize,
+        start_bits: u64,
+        end_bits: u64,
+        arms: &[Arm],
+    ) -> Found {
+        let Some(table) = table_at(root, parents) else {
+            return Found::Skip;
+        };
+        let rust_name = table.rust_name;
+        let mut end = None;
+        let mut arm = 0;
+        while arm < arms.len() {
+            let c = &arms[arm];
+            if let Some(member) = by_c_name(table, c.c_name) {
+                let kind_differs = match c.kind {
+                    Some(kind) => !kind.same(member.kind),
+                    None => false,
+                };
+                let what = if member.offset != offset {
+                    Some(Mismatch::Offset)
+                } else if member.size != c.size {
+                    Some(Mismatch::Size)
+                } else if member.elem_size != c.elem_size {
+                    Some(Mismatch::ElemSize)
+                } else if kind_differs {
+                    Some(Mismatch::Kind)
+                } else if member.kind.same(Kind::Composite) && member.table.is_none() {
+                    Some(Mismatch::NoTable)
+                } else {
+                    None
+                };
+                if let Some(what) = what {
+                    return Found::Mismatch {
+                        what,
+                        arm,
+                        member,
+                        rust_name,
+                    };
+                }
+                let member_end = (offset + member.size) as u64 * 8;
+                end = match end {
+                    Some(e) if e >= member_end => Some(e),
+                    _ => Some(member_end),
+                };
+            }
+            arm += 1;
+        }
+        match end {
+            None if covered(table, start_bits, end_bits) => Found::Ok,
+            None => Found::Missing { rust_name },
+            Some(e) if e >= end_bits || covered(table, e, end_bits) => Found::Ok,
+            Some(e) => Found::Uncovered {
+                rust_name,
+                from: (e / 8) as usize,
+            },
+        }
+    }
+
+    /// A field of the table reached through `parents` whose C name is none
+    /// of `c_names`: `(type, field, C name)`.
+    pub const fn stray(
+        root: Option<&'static Table>,
+        parents: &[&str],
+        c_names: &[&str],
+    ) -> Option<(&'static str, &'static str, &'static str)> {
+        let Some(table) = table_at(root, parents) else {
+            return None;
+        };
+        let mut i = 0;
+        'members: while i < table.members.len() {
+            let m = &table.members[i];
+            i += 1;
+            if m.padding || m.c_name.is_empty() {
+                continue;
+            }
+            let mut j = 0;
+            while j < c_names.len() {
+                if str_eq(m.c_name, c_names[j]) {
+                    continue 'members;
+                }
+                j += 1;
+            }
+            return Some((table.rust_name, m.rust_name, m.c_name));
+        }
+        None
+    }
+
+    /// For a check by Rust field names (`path`, array steps left out): the
+    /// type that lacks the last one, when the others are there.
+    pub const fn missing_name(root: Option<&'static Table>, path: &[&str]) -> Option<&'static str> {
+        let Some(mut table) = root else {
+            return None;
+        };
+        let mut i = 0;
+        while i < path.len() {
+            let mut found = None;
+            let mut j = 0;
+            while j < table.members.len() {
+                if str_eq(table.members[j].rust_name, path[i]) {
+                    found = Some(&table.members[j]);
+                    break;
+                }
+                j += 1;
+            }
+            match found {
+                None if i + 1 == path.len() => return Some(table.rust_name),
+                Some(Member {
+                    table: Some(inner), ..
+                }) => table = inner,
+                _ => return None,
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// The [`Member`] of a field of type `T`; compiles only for plain field
+    /// types.
+    pub const fn member<T: RingField>(
+        c_name: &'static str,
+        rust_name: &'static str,
+        offset: usize,
+        padding: bool,
+    ) -> Member {
+        Member {
+            c_name,
+            rust_name,
+            offset,
+            size: size_of::<T>(),
+            elem_size: T::ELEM_SIZE,
+            kind: T::KIND,
+            padding,
+            table: T::TABLE,
+        }
+    }
 
     /// The leading tag of a tagged record, native-endian.
     #[inline]
@@ -229,5 +588,170 @@ pub(crate) mod test_events {
         fn __view(bytes: &[u8]) -> Option<&Self> {
             Self::ref_from_prefix(bytes).ok().map(|(view, _)| view)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::__private::{
+        member, missing_name, nested_member, stray, Arm, Found, Kind, Member, Mismatch, Table,
+    };
+    use super::test_events::Word;
+
+    /// `struct point { __u32 x; __u32 y; }` as a Rust type names it:
+    /// `x` renamed, `y` covered by padding.
+    const POINT: Table = Table {
+        rust_name: "Point",
+        members: &[
+            member::<u32>("x", "left", 0, false),
+            member::<[u8; 4]>("", "_y", 4, true),
+        ],
+    };
+
+    /// `struct seg { struct point from; float len; }`.
+    const SEG: Table = Table {
+        rust_name: "Seg",
+        members: &[
+            Member {
+                table: Some(&POINT),
+                ..member::<[u32; 2]>("from", "start", 0, false)
+            },
+            member::<f32>("len", "len", 8, false),
+        ],
+    };
+
+    /// A field whose type implements `RingEvent` by hand: no table.
+    const HAND: Table = Table {
+        rust_name: "Hand",
+        members: &[member::<Word>("w", "w", 0, false)],
+    };
+
+    const fn arm(c_name: &'static str, size: usize, kind: Kind) -> Arm {
+        Arm {
+            c_name,
+            size,
+            elem_size: size,
+            kind: Some(kind),
+        }
+    }
+
+    #[test]
+    fn members_are_found_by_c_name_through_the_tables() {
+        let x = [arm("x", 4, Kind::Int)];
+        assert!(matches!(
+            nested_member(Some(&SEG), &["from"], 0, 0, 32, &x),
+            Found::Ok
+        ));
+        // `y` has no field, and the padding covers it.
+        let y = [arm("y", 4, Kind::Int)];
+        assert!(matches!(
+            nested_member(Some(&SEG), &["from"], 4, 32, 64, &y),
+            Found::Ok
+        ));
+        // At another offset, the padding does not.
+        assert!(matches!(
+            nested_member(Some(&SEG), &["from"], 6, 48, 80, &y),
+            Found::Missing { rust_name: "Point" }
+        ));
+        // A member on the way that is not there: reported by its own check.
+        assert!(matches!(
+            nested_member(Some(&SEG), &["to"], 0, 0, 32, &x),
+            Found::Skip
+        ));
+        assert!(matches!(
+            nested_member(None, &[], 0, 0, 32, &x),
+            Found::Skip
+        ));
+    }
+
+    #[test]
+    fn mismatches_name_the_field() {
+        let found = nested_member(Some(&SEG), &["from"], 4, 32, 64, &[arm("x", 4, Kind::Int)]);
+        let Found::Mismatch {
+            what,
+            arm: 0,
+            member,
+            rust_name: "Point",
+        } = found
+        else {
+            panic!("{found:?}");
+        };
+        assert_eq!(
+            (what, member.rust_name, member.offset),
+            (Mismatch::Offset, "left", 0)
+        );
+        let found = nested_member(Some(&SEG), &[], 8, 64, 96, &[arm("len", 4, Kind::Int)]);
+        assert!(matches!(
+            found,
+            Found::Mismatch {
+                what: Mismatch::Kind,
+                ..
+            }
+        ));
+        let found = nested_member(Some(&SEG), &[], 8, 64, 128, &[arm("len", 8, Kind::Float)]);
+        assert!(matches!(
+            found,
+            Found::Mismatch {
+                what: Mismatch::Size,
+                ..
+            }
+        ));
+        // A C struct standing for a type without a table.
+        let found = nested_member(Some(&HAND), &[], 0, 0, 64, &[arm("w", 8, Kind::Composite)]);
+        assert!(matches!(
+            found,
+            Found::Mismatch {
+                what: Mismatch::NoTable,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn union_arms_past_the_largest_present_need_padding() {
+        // `union { __u32 x; __u8 raw[8]; }` with only `x`, then with padding
+        // after it.
+        let arms = [
+            arm("x", 4, Kind::Int),
+            Arm {
+                c_name: "raw",
+                size: 8,
+                elem_size: 1,
+                kind: Some(Kind::Int),
+            },
+        ];
+        const ONE_ARM: Table = Table {
+            rust_name: "OneArm",
+            members: &[member::<u32>("x", "x", 0, false)],
+        };
+        assert!(matches!(
+            nested_member(Some(&ONE_ARM), &[], 0, 0, 64, &arms),
+            Found::Uncovered { from: 4, .. }
+        ));
+        const PADDED: Table = Table {
+            rust_name: "Padded",
+            members: &[
+                member::<u32>("x", "x", 0, false),
+                member::<u32>("", "_rest", 4, true),
+            ],
+        };
+        assert!(matches!(
+            nested_member(Some(&PADDED), &[], 0, 0, 64, &arms),
+            Found::Ok
+        ));
+    }
+
+    #[test]
+    fn strays_and_missing_names() {
+        assert_eq!(stray(Some(&SEG), &[], &["from", "len"]), None);
+        assert_eq!(
+            stray(Some(&SEG), &["from"], &["xx", "y"]),
+            Some(("Point", "left", "x"))
+        );
+        // By Rust names: `Point` has no `x`.
+        assert_eq!(missing_name(Some(&SEG), &["start", "x"]), Some("Point"));
+        assert_eq!(missing_name(Some(&SEG), &["start", "left"]), None);
+        // A prefix missing is its own check's to report.
+        assert_eq!(missing_name(Some(&SEG), &["from", "x"]), None);
     }
 }

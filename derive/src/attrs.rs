@@ -24,6 +24,10 @@ pub(crate) struct FieldAttrs {
     pub rename: Option<LitStr>,
     /// `padding`: the field stands for C bytes it need not match by name.
     pub padding: bool,
+    /// `nested`: the field's type derives `RingEvent`; its C member's type
+    /// is checked through that type's own fields (their renames and
+    /// padding), not by C names from here.
+    pub nested: Option<Span>,
 }
 
 /// `#[ring_event(tag = N)]` on an enum variant.
@@ -92,9 +96,12 @@ pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
                 out.rename = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("padding") {
                 out.padding = true;
+            } else if meta.path.is_ident("nested") {
+                out.nested = Some(meta.path.span());
             } else {
                 return Err(meta.error(
-                    "unknown ring_event field attribute: expected `rename = \"c_name\"` or `padding`",
+                    "unknown ring_event field attribute: expected `rename = \"c_name\"`, \
+                     `padding` or `nested`",
                 ));
             }
             Ok(())
@@ -102,6 +109,13 @@ pub(crate) fn field(attrs: &[Attribute], errors: &mut Errors) -> FieldAttrs {
         if let Err(e) = result {
             errors.push(e);
         }
+    }
+    if let (Some(span), true) = (out.nested, out.padding) {
+        errors.at(
+            span,
+            "a field is either `nested` (checked through its type's own fields) or `padding` \
+             (matched to no C member), not both",
+        );
     }
     out
 }

@@ -68,13 +68,65 @@ pub(crate) enum Check {
         c_float: bool,
         message: String,
     },
-    /// C byts `start_bits..end_bits` must lie in one of the `paddings`.
+    /// `#[ring_event(nested)]`: the field's type must have a member table
+    /// (derive `RingEvent`).
+    NestedRoot { field: usize, message: String },
+    /// One C member, or anonymous union, of the C type reached from a
+    /// `nested` field through the C members `parents`: looked up by C name
+    /// in the member tables of the Rust types, level by level.
+    NestedMember {
+        field: usize,
+        parents: Vec<String>,
+        /// Byte offset in the C type reached.
+        offset: u32,
+        /// The bits padding must cover when no arm is a field.
+        start_bits: u64,
+        end_bits: u64,
+        /// The member, or the named arms of the anonymous union; none for
+        /// a bitfield, which only padding can stand for.
+        arms: Vec<NestedArm>,
+        /// `` member `__u32 x` (bytes 0..4) of `struct point` (`seg.from` in
+        /// `struct nested_event`) ``, or the anonymous union or bitfield
+        describe: String,
+    },
+    /// Every field of the table reached through `parents` must stand for
+    /// one of `c_names`, the members of `c_type` (`` `struct point` (`seg.from`
+    /// in `struct nested_event`) ``).
+    NestedStrays {
+        field: usize,
+        parents: Vec<String>,
+        c_names: Vec<String>,
+        c_type: String,
+    },
+    /// C bits `start_bits..end_bits` must lie in one of the `paddings`.
     Covered {
         start_bits: u64,
         end_bits: u64,
         paddings: Vec<usize>,
         message: String,
     },
+}
+
+/// A C member a [`Check::NestedMember`] looks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NestedArm {
+    pub(crate) name: String,
+    pub(crate) size: u32,
+    pub(crate) elem_size: u32,
+    /// What its innermost element holds; `None` for C types without a Rust
+    /// counterpart.
+    pub(crate) kind: Option<NestedKind>,
+    /// `` `__u32 x` of `struct point` (`seg.from` in `struct nested_event`) ``,
+    /// for messages.
+    pub(crate) describe: String,
+}
+
+/// The kinds of `ringview::__private::Kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NestedKind {
+    Int,
+    Float,
+    Composite,
 }
 
 /// The plan for one Rust type against one C layout.
@@ -235,7 +287,8 @@ pub(crate) fn plan(
         matched.insert(slot_index);
         for &(group, arm) in &slot.groups {
             match chosen[group] {
-                Some(other) if other != arm && !rust.is_union => errors.at(
+                // From C's names, every arm has its field (`check_layout!`).
+                Some(other) if other != arm && !rust.is_union && !rust.from_c => errors.at(
                     field.span,
                     format!(
                         "`{ident}.{rust_name}` is in another arm of the `{}` than an earlier \
@@ -439,6 +492,31 @@ fn member_checks(
             ),
         });
     }
+    if let Some(span) = field.attrs.nested {
+        let name = format!("{ident}.{rust_name}");
+        match c_elem {
+            Shape::Composite(nested) => {
+                plan.checks.push(Check::NestedRoot {
+                    field: index,
+                    message: format!(
+                        "`{name}` is marked `#[ring_event(nested)]`, but its type records no \
+                         fields to check {c_member} of `{c_desc}` against: derive RingEvent on \
+                         it (`ring_event!` and hand implementations record none)"
+                    ),
+                });
+                let c_path = format!("{}{}", member.name, "[]".repeat(dims(&member.shape)));
+                nested_plan(plan, index, nested, &[], &c_path, c_desc);
+            }
+            _ => errors.at(
+                span,
+                format!(
+                    "`{name}` is marked `#[ring_event(nested)]`, but {c_member} of `{c_desc}` is \
+                     not a struct or union (or an array of them)"
+                ),
+            ),
+        }
+        return;
+    }
     // Nested structs, all the way down.
     if let Shape::Composite(nested) = c_elem {
         if field.kind == RustKind::Opaque {
@@ -469,6 +547,159 @@ fn dims(shape: &Shape) -> usize {
     match shape {
         Shape::Array { dims, .. } => dims.len(),
         _ => 0,
+    }
+}
+
+/// A C member, or an anonymous union, of a type a `nested` field stands for.
+struct NestedGroup<'c> {
+    offset: u32,
+    start_bits: u64,
+    end_bits: u64,
+    arms: Vec<&'c Member>,
+    /// For a group with no arms: what padding must cover.
+    describe: Option<String>,
+}
+
+/// The groups of `members` at `base_bits`: anonymous structs flattened,
+/// each anonymous union one group of its named arms.
+fn nested_groups<'c>(members: &'c [Member], base_bits: u32, out: &mut Vec<NestedGroup<'c>>) {
+    for m in members {
+        let bits = base_bits.saturating_add(m.bit_offset);
+        let start_bits = u64::from(bits);
+        let end_bits = start_bits + m.bitfield_size.map_or(u64::from(m.size) * 8, u64::from);
+        match m.anonymous() {
+            Some(inner) if inner.kind == CompositeKind::Struct => {
+                nested_groups(&inner.members, bits, out);
+            }
+            Some(inner) => out.push(NestedGroup {
+                offset: bits / 8,
+                start_bits,
+                end_bits,
+                arms: inner
+                    .members
+                    .iter()
+                    .filter(|a| !a.name.is_empty() && a.bitfield_size.is_none())
+                    .collect(),
+                describe: Some(m.describe(base_bits)),
+            }),
+            None if m.name.is_empty() || m.bitfield_size.is_some() => out.push(NestedGroup {
+                offset: bits / 8,
+                start_bits,
+                end_bits,
+                arms: Vec::new(),
+                describe: Some(m.describe(base_bits)),
+            }),
+            None => out.push(NestedGroup {
+                offset: bits / 8,
+                start_bits,
+                end_bits,
+                arms: vec![m],
+                describe: None,
+            }),
+        }
+    }
+}
+
+fn nested_kind(shape: &Shape) -> Option<NestedKind> {
+    match shape {
+        Shape::Int => Some(NestedKind::Int),
+        Shape::Float => Some(NestedKind::Float),
+        Shape::Composite(_) => Some(NestedKind::Composite),
+        Shape::Array { elem, .. } => nested_kind(elem),
+        Shape::Other => None,
+    }
+}
+
+/// The checks of a `nested` field against `layout`, the C type reached
+/// through the C members `parents` (`c_path` spells them for messages):
+/// each member looked up in the Rust types' tables, then the members of its
+/// structs, all the way down.
+fn nested_plan(
+    plan: &mut Plan,
+    field: usize,
+    layout: &StructLayout,
+    parents: &[String],
+    c_path: &str,
+    c_desc: &str,
+) {
+    let mut groups = Vec::new();
+    if layout.kind == CompositeKind::Union {
+        groups.push(NestedGroup {
+            offset: 0,
+            start_bits: 0,
+            end_bits: u64::from(layout.size) * 8,
+            arms: layout
+                .members
+                .iter()
+                .filter(|a| !a.name.is_empty() && a.bitfield_size.is_none())
+                .collect(),
+            describe: Some(format!(
+                "`{}` (bytes 0..{})",
+                layout.describe(),
+                layout.size
+            )),
+        });
+    } else {
+        nested_groups(&layout.members, 0, &mut groups);
+    }
+    let c_type = layout.describe();
+    let within = |what: &str| format!("{what} of `{c_type}` (`{c_path}` in `{c_desc}`)");
+    let mut c_names = Vec::new();
+    for group in &groups {
+        let arms: Vec<NestedArm> = group
+            .arms
+            .iter()
+            .map(|m| {
+                let c_member = format!("{} {}", m.type_name, m.name);
+                NestedArm {
+                    name: m.name.clone(),
+                    size: m.size,
+                    elem_size: match &m.shape {
+                        Shape::Array { elem_size, .. } => *elem_size,
+                        _ => m.size,
+                    },
+                    kind: nested_kind(&m.shape),
+                    describe: within(&format!("`{c_member}`")),
+                }
+            })
+            .collect();
+        c_names.extend(arms.iter().map(|a| a.name.clone()));
+        let describe = match (&group.describe, group.arms.as_slice()) {
+            (Some(d), _) => within(d),
+            (None, [m]) => within(&m.describe(0)),
+            (None, _) => within("member"),
+        };
+        plan.checks.push(Check::NestedMember {
+            field,
+            parents: parents.to_vec(),
+            offset: group.offset,
+            start_bits: group.start_bits,
+            end_bits: group.end_bits,
+            arms,
+            describe,
+        });
+    }
+    plan.checks.push(Check::NestedStrays {
+        field,
+        parents: parents.to_vec(),
+        c_names,
+        c_type: format!("`{c_type}` (`{c_path}` in `{c_desc}`)"),
+    });
+    for group in &groups {
+        for m in &group.arms {
+            let (inner, dims) = match &m.shape {
+                Shape::Composite(inner) => (inner, 0),
+                Shape::Array { elem, dims, .. } => match &**elem {
+                    Shape::Composite(inner) => (inner, dims.len()),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let mut path = parents.to_vec();
+            path.push(m.name.clone());
+            let c_path = format!("{c_path}.{}{}", m.name, "[]".repeat(dims));
+            nested_plan(plan, field, inner, &path, &c_path, c_desc);
+        }
     }
 }
 
@@ -758,6 +989,156 @@ pub(crate) mod tests {
                 (2, "[0].items[0]", "[0].items[0].b", 4),
             ]
         );
+    }
+
+    fn nested_layout(name: &str) -> StructLayout {
+        const NESTED: &[u8] = include_bytes!("../../tests/derive/btf/nested.bpf.o");
+        let object = Object::new(PathBuf::from("nested.bpf.o"), NESTED.to_vec());
+        object.struct_layout(name).expect("in nested.bpf.o")
+    }
+
+    #[test]
+    fn nested_fields_are_planned_through_the_member_tables() {
+        let input: syn::DeriveInput = parse_quote! {
+            #[repr(C)]
+            struct PeerEvent {
+                pid: u32,
+                #[ring_event(nested)]
+                local: Endpoint,
+                #[ring_event(nested)]
+                peers: [Addr; 2],
+                ts: u64,
+            }
+        };
+        let mut errors = Errors::default();
+        let rust = parse::derive_input(&input, &mut errors);
+        let plan = plan(
+            &rust,
+            &nested_layout("peer_event"),
+            "nested.bpf.o",
+            &mut errors,
+        );
+        assert!(errors.finish().is_ok());
+        // No checks by C member name for nested fields.
+        assert!(!plan
+            .checks
+            .iter()
+            .any(|c| matches!(c, Check::Nested { .. })));
+        let roots: Vec<usize> = plan
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::NestedRoot { field, .. } => Some(*field),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(roots, [1, 2]);
+        // Each member of each level, by the C names leading to it: the
+        // anonymous union is one group of its arms, the bitfields groups
+        // of none (only padding can stand for them).
+        let members: Vec<_> = plan
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::NestedMember {
+                    field,
+                    parents,
+                    offset,
+                    start_bits,
+                    end_bits,
+                    arms,
+                    ..
+                } => Some((
+                    *field,
+                    parents.join("."),
+                    arms.iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                    *offset,
+                    (*start_bits, *end_bits),
+                )),
+                _ => None,
+            })
+            .collect();
+        let addr = |field, parents: &str| {
+            vec![
+                (field, parents.to_owned(), "family".to_owned(), 0, (0, 16)),
+                (field, parents.to_owned(), "port".to_owned(), 2, (16, 32)),
+                (field, parents.to_owned(), String::new(), 4, (32, 36)),
+                (field, parents.to_owned(), String::new(), 4, (36, 40)),
+                (field, parents.to_owned(), "v4|v6".to_owned(), 8, (64, 192)),
+                (
+                    field,
+                    parents.to_owned(),
+                    "weight".to_owned(),
+                    24,
+                    (192, 224),
+                ),
+            ]
+        };
+        let mut expected = vec![
+            (1, String::new(), "id".to_owned(), 0, (0, 32)),
+            (1, String::new(), "where".to_owned(), 4, (32, 256)),
+        ];
+        expected.extend(addr(1, "where"));
+        expected.extend(addr(2, ""));
+        assert_eq!(members, expected);
+        let arm = plan
+            .checks
+            .iter()
+            .find_map(|c| match c {
+                Check::NestedMember { field: 2, arms, .. } if arms.len() == 2 => {
+                    Some(arms[1].clone())
+                }
+                _ => None,
+            })
+            .expect("the union's group");
+        assert_eq!(
+            (arm.size, arm.elem_size, arm.kind),
+            (16, 1, Some(NestedKind::Int))
+        );
+        assert_eq!(
+            arm.describe,
+            "`__u8[16] v6` of `struct addr` (`peers[]` in `struct peer_event`)"
+        );
+        let strays: Vec<_> = plan
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::NestedStrays {
+                    field,
+                    parents,
+                    c_names,
+                    ..
+                } => Some((*field, parents.join("."), c_names.join(","))),
+                _ => None,
+            })
+            .collect();
+        let names = "family,port,v4,v6,weight".to_owned();
+        assert_eq!(
+            strays,
+            [
+                (1, String::new(), "id,where".to_owned()),
+                (1, "where".to_owned(), names.clone()),
+                (2, String::new(), names),
+            ]
+        );
+    }
+
+    #[test]
+    fn nested_needs_a_struct_in_c() {
+        let input: syn::DeriveInput = parse_quote! {
+            #[repr(C)]
+            struct Point {
+                #[ring_event(nested)]
+                x: u32,
+                y: u32,
+            }
+        };
+        let (_, errors) = plan_of(&input, "point");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("is not a struct or union"), "{errors:?}");
     }
 
     #[test]

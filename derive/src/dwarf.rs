@@ -90,6 +90,10 @@ struct Die {
     ty: Option<usize>,
     member_location: Option<u64>,
     data_bit_offset: Option<u64>,
+    /// DWARF 2/3's `DW_AT_bit_offset` (which clang still emits for BPF):
+    /// the bits before the field's most significant bit in its storage
+    /// unit of `byte_size` bytes at `member_location`.
+    bit_offset_from_msb: Option<u64>,
     bit_size: Option<u64>,
     encoding: Option<u8>,
     count: Option<u64>,
@@ -258,6 +262,7 @@ fn read_unit(
                 dw::DW_AT_byte_size => die.byte_size = attr.udata_value(),
                 dw::DW_AT_data_member_location => die.member_location = attr.udata_value(),
                 dw::DW_AT_data_bit_offset => die.data_bit_offset = attr.udata_value(),
+                dw::DW_AT_bit_offset => die.bit_offset_from_msb = attr.udata_value(),
                 dw::DW_AT_bit_size => die.bit_size = attr.udata_value(),
                 dw::DW_AT_encoding => {
                     if let AttributeValue::Encoding(e) = value {
@@ -347,9 +352,26 @@ impl Unit {
             }
             let ty =
                 m.ty.ok_or_else(|| DwarfError::Malformed("a member without a type".into()))?;
-            let bit_offset = match (m.data_bit_offset, m.member_location) {
+            let location_bits = m.member_location.unwrap_or(0).saturating_mul(8);
+            let bit_offset = match (m.data_bit_offset, m.bit_offset_from_msb) {
                 (Some(bits), _) => bits,
-                (None, location) => location.unwrap_or(0).saturating_mul(8),
+                // Little-endian (the reader's only byte order): the storage
+                // unit's bits count up from its least significant one.
+                (None, Some(from_msb)) => {
+                    let unit_bits = match m.byte_size {
+                        Some(size) => size.saturating_mul(8),
+                        None => u64::from(self.size_of(ty, depth)?) * 8,
+                    };
+                    let width = m.bit_size.unwrap_or(0);
+                    let from_lsb = unit_bits
+                        .checked_sub(from_msb)
+                        .and_then(|b| b.checked_sub(width))
+                        .ok_or_else(|| {
+                            DwarfError::Malformed("a bitfield outside its storage unit".into())
+                        })?;
+                    location_bits.saturating_add(from_lsb)
+                }
+                (None, None) => location_bits,
             };
             let bit_offset = u32::try_from(bit_offset)
                 .map_err(|_| DwarfError::Malformed("a member offset over 4 GiB".into()))?;

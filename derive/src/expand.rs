@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::{Data, DeriveInput, LitStr};
 
 use crate::attrs::Errors;
@@ -61,7 +61,18 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
 pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
     let self_ty = &rust.self_ty;
     let c_name = rust.c_name();
+    let (table, members) = match member_table(rust) {
+        Some(table) => (
+            table,
+            quote! {
+                const __MEMBERS: ::core::option::Option<&'static ::ringview::__private::Table> =
+                    ::core::option::Option::Some(&__TABLE);
+            },
+        ),
+        None => (TokenStream::new(), TokenStream::new()),
+    };
     quote! {
+        #table
         #[automatically_derived]
         // SAFETY: `__view` casts through zerocopy's `FromBytes + KnownLayout
         // + Immutable` or bytemuck's `AnyBitPattern`, which check size and
@@ -69,6 +80,7 @@ pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
         unsafe impl ::ringview::RingEvent for #self_ty {
             const C_NAME: &'static str = #c_name;
             const SIZE: usize = ::core::mem::size_of::<Self>();
+            #members
 
             #[inline(always)]
             fn __view(bytes: &[u8]) -> ::core::option::Option<&Self> {
@@ -80,6 +92,49 @@ pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
     }
 }
 
+/// The fields as the `#[ring_event(nested)]` checks of enclosing types
+/// read them: `const __TABLE`, when the fields are known (not for
+/// `ring_event!`). Building it requires each field's type to be plain BPF
+/// data (`RingField`): that check is this one.
+fn member_table(rust: &RustStruct<'_>) -> Option<TokenStream> {
+    if rust.from_c {
+        return None;
+    }
+    let self_ty = &rust.self_ty;
+    let rust_name = rust.ident.to_string();
+    let members = rust.fields.iter().enumerate().map(|(i, f)| {
+        let ty = f.ty?;
+        let place = match &f.ident {
+            Some(ident) => ident.into_token_stream(),
+            None => syn::Index::from(i).into_token_stream(),
+        };
+        let offset = if rust.is_union {
+            quote!(0)
+        } else {
+            quote!(::core::mem::offset_of!(#self_ty, #place))
+        };
+        let c_name = if f.attrs.padding {
+            String::new()
+        } else {
+            f.c_name().unwrap_or_default()
+        };
+        let field_name = f.rust_name();
+        let padding = f.attrs.padding;
+        // Also the check that the field's type is plain BPF data.
+        Some(quote_spanned! {f.span=>
+            ::ringview::__private::member::<#ty>(#c_name, #field_name, #offset, #padding)
+        })
+    });
+    let members: Option<Vec<TokenStream>> = members.collect();
+    let members = members?;
+    Some(quote! {
+        const __TABLE: ::ringview::__private::Table = ::ringview::__private::Table {
+            rust_name: #rust_name,
+            members: &[#(#members),*],
+        };
+    })
+}
+
 /// Every check on `rust`: field types, alignment, `size`, and the layout
 /// against the BPF object when one is named.
 pub(crate) fn layout_checks(
@@ -88,15 +143,8 @@ pub(crate) fn layout_checks(
 ) -> syn::Result<TokenStream> {
     let ident = rust.ident;
     let self_ty = &rust.self_ty;
-    let mut out = Vec::new();
-    for field in &rust.fields {
-        if let Some(ty) = field.ty {
-            out.push(quote_spanned! {field.span=>
-                const _: () = ::ringview::__private::field::<#ty>();
-            });
-        }
-    }
-    out.push(align_check(self_ty));
+    // Field types are checked by the member table (`ring_event_impl`).
+    let mut out = vec![align_check(self_ty)];
     if let Some(size) = &rust.container.size {
         let message = format!(
             "size of `{ident}` is not the {size} bytes given in `#[ring_event(size = {size})]`"
@@ -198,10 +246,11 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
     let self_ty = &rust.self_ty;
     let field_ident = |i: usize| {
         let f = &rust.fields[i];
-        let name = f
-            .ident
-            .as_ref()
-            .map_or_else(|| format_ident!("_{i}"), Clone::clone);
+        let name = match (&f.place, &f.ident) {
+            (Some(place), _) => FieldName::path(place, f.span),
+            (None, Some(ident)) => FieldName::ident(ident.clone()),
+            (None, None) => FieldName::ident(format_ident!("_{i}")),
+        };
         (name, f.span)
     };
     let mut out = Vec::new();
@@ -258,9 +307,10 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                 let size = *size as usize;
                 let measured = match rust.fields[*field].ty {
                     Some(ty) => quote!(::core::mem::size_of::<#ty>()),
-                    None => quote!(__size_of(|v: &#self_ty| &v.#name)),
+                    None => quote!(__size_of(|v: &#self_ty| unsafe { &v.#name })),
                 };
                 out.push(quote_spanned! {span=>
+                    #[allow(unused_unsafe)]
                     const _: () = ::core::assert!(#measured == #size, #message);
                 });
             }
@@ -278,10 +328,11 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                         let projection: TokenStream = format!("&v.{name}{}", "[0]".repeat(*dims))
                             .parse()
                             .unwrap_or_default();
-                        quote!(__size_of(|v: &#self_ty| #projection))
+                        quote!(__size_of(|v: &#self_ty| unsafe { #projection }))
                     }
                 };
                 out.push(quote_spanned! {span=>
+                    #[allow(unused_unsafe)]
                     const _: () = ::core::assert!(#measured == #size, #message);
                 });
             }
@@ -294,6 +345,9 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                 describe,
             } => {
                 let (name, span) = field_ident(*field);
+                if let Some(ty) = rust.fields[*field].ty {
+                    out.push(name_hint(ident, &name, ty, path, describe, span));
+                }
                 let projection: TokenStream =
                     format!("&v.{name}{path}").parse().unwrap_or_default();
                 let size = *size as usize;
@@ -386,7 +440,35 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                         })
                         .collect()
                 };
-                let (ints, floats) = (known(&ints, "Int"), known(&floats, "Float"));
+                // zerocopy's byte-order numbers, however the caller spells
+                // them (`F32<BigEndian>`, `zerocopy::F32<LE>`, an alias).
+                let byte_order = |names: &[&str], kind: &str| -> TokenStream {
+                    let kind = format_ident!("{kind}");
+                    names
+                        .iter()
+                        .map(|n| {
+                            let t = format_ident!("{n}");
+                            let t = quote!(::ringview::__private::byteorder::#t<O>);
+                            quote! {
+                                impl<O> Known for W<#t> { type K = #kind; }
+                                impl<O, const N: usize> Known for W<[#t; N]> { type K = #kind; }
+                                impl<O, const N: usize, const M: usize> Known for W<[[#t; N]; M]> {
+                                    type K = #kind;
+                                }
+                            }
+                        })
+                        .collect()
+                };
+                let (ints, floats) = (
+                    [
+                        known(&ints, "Int"),
+                        byte_order(&["U16", "U32", "U64", "I16", "I32", "I64"], "Int"),
+                    ],
+                    [
+                        known(&floats, "Float"),
+                        byte_order(&["F32", "F64"], "Float"),
+                    ],
+                );
                 let agrees = if *c_float { quote!(Float) } else { quote!(Int) };
                 // Autoref specialization: `(&w).kind()` takes `Known`'s
                 // method when the field's type has an impl (found by value),
@@ -410,8 +492,8 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                             }
                         }
                         impl<F> Unknown for &W<F> {}
-                        #ints
-                        #floats
+                        #(#ints)*
+                        #(#floats)*
                         #[diagnostic::on_unimplemented(message = #message, label = "checked here")]
                         trait Agrees {}
                         impl Agrees for #agrees {}
@@ -426,6 +508,76 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                         }
                     };
                 });
+            }
+            Check::NestedRoot { field, message } => {
+                let (_, span) = field_ident(*field);
+                if let Some(ty) = rust.fields[*field].ty {
+                    out.push(quote_spanned! {span=>
+                        const _: () = ::core::assert!(
+                            <#ty as ::ringview::__private::RingField>::TABLE.is_some(),
+                            #message
+                        );
+                    });
+                }
+            }
+            Check::NestedMember {
+                field,
+                parents,
+                offset,
+                start_bits,
+                end_bits,
+                arms,
+                describe,
+            } => {
+                let (name, span) = field_ident(*field);
+                if let Some(ty) = rust.fields[*field].ty {
+                    let head = format!("nested `{ident}.{name}`: ");
+                    out.push(nested_member(
+                        ty,
+                        span,
+                        &head,
+                        parents,
+                        *offset,
+                        *start_bits,
+                        *end_bits,
+                        arms,
+                        describe,
+                    ));
+                }
+            }
+            Check::NestedStrays {
+                field,
+                parents,
+                c_names,
+                c_type,
+            } => {
+                let (name, span) = field_ident(*field);
+                if let Some(ty) = rust.fields[*field].ty {
+                    let head = format!("nested `{ident}.{name}`: `");
+                    let members = if c_names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        c_names.join(", ")
+                    };
+                    let has_no = format!("`, but {c_type} has no member `");
+                    let tail = format!(
+                        "` (members: {members}): fix its `#[ring_event(rename = \"..\")]`, or \
+                         mark it `#[ring_event(padding)]`"
+                    );
+                    out.push(quote_spanned! {span=>
+                        const _: () = if let ::core::option::Option::Some((ty, field, c)) =
+                            ::ringview::__private::stray(
+                                <#ty as ::ringview::__private::RingField>::TABLE,
+                                &[#(#parents),*],
+                                &[#(#c_names),*],
+                            )
+                        {
+                            let m = __Message::new().str(#head).str(ty).str(".").str(field)
+                                .str("` stands for C `").str(c).str(#has_no).str(c).str(#tail);
+                            ::core::panic!("{}", m.as_str())
+                        };
+                    });
+                }
             }
             Check::Covered {
                 start_bits,
@@ -460,6 +612,192 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
     }
 }
 
+/// A field as emitted code reaches it from the value: its name, or a path
+/// through the fields that hold anonymous C members (`__anon_1.saddr_v4`).
+#[derive(Clone)]
+struct FieldName {
+    tokens: TokenStream,
+    text: String,
+}
+
+impl FieldName {
+    fn ident(ident: syn::Ident) -> Self {
+        Self {
+            text: ident.to_string(),
+            tokens: ident.into_token_stream(),
+        }
+    }
+
+    /// `place`, a `.`-separated path of identifiers, spanned on the field.
+    fn path(place: &str, span: Span) -> Self {
+        let tokens: TokenStream = place.parse().unwrap_or_default();
+        let tokens = tokens
+            .into_iter()
+            .map(|mut t| {
+                t.set_span(span);
+                t
+            })
+            .collect();
+        Self {
+            tokens,
+            text: place.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl ToTokens for FieldName {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        tokens.extend(self.tokens.clone());
+    }
+}
+
+/// The hint when a nested struct checked by C member names lacks one: its
+/// type may name it otherwise, which `#[ring_event(nested)]` would follow.
+fn name_hint(
+    ident: &syn::Ident,
+    name: &FieldName,
+    ty: &syn::Type,
+    path: &str,
+    describe: &str,
+    span: Span,
+) -> TokenStream {
+    let names: Vec<String> = path
+        .split('.')
+        .map(|s| s.replace("[0]", ""))
+        .filter(|s| !s.is_empty())
+        .collect();
+    let Some(last) = names.last() else {
+        return TokenStream::new();
+    };
+    let middle = format!(
+        "` has no field `{last}` ({describe}): nested types are looked up by C member names \
+         unless marked `#[ring_event(nested)]`; if `"
+    );
+    let tail = format!(
+        "` names the member otherwise (`#[ring_event(rename = \"..\")]`), mark `{ident}.{name}` \
+         `#[ring_event(nested)]` to check it through that type's own fields"
+    );
+    quote_spanned! {span=>
+        const _: () = if let ::core::option::Option::Some(ty) = ::ringview::__private::missing_name(
+            <#ty as ::ringview::__private::RingField>::TABLE,
+            &[#(#names),*],
+        ) {
+            let m = __Message::new().str("`").str(ty).str(#middle).str(ty).str(#tail);
+            ::core::panic!("{}", m.as_str())
+        };
+    }
+}
+
+/// The check of one C member (or anonymous union) of a `nested` field's C
+/// type against the Rust types' member tables.
+#[expect(clippy::too_many_arguments, reason = "one check's parts")]
+fn nested_member(
+    ty: &syn::Type,
+    span: Span,
+    head: &str,
+    parents: &[String],
+    offset: u32,
+    start_bits: u64,
+    end_bits: u64,
+    arms: &[check::NestedArm],
+    describe: &str,
+) -> TokenStream {
+    let offset = offset as usize;
+    let arm_tokens = arms.iter().map(|a| {
+        let (c_name, size, elem_size) = (&a.name, a.size as usize, a.elem_size as usize);
+        let kind = match a.kind {
+            Some(check::NestedKind::Int) => quote!(::core::option::Option::Some(::ringview::__private::Kind::Int)),
+            Some(check::NestedKind::Float) => quote!(::core::option::Option::Some(::ringview::__private::Kind::Float)),
+            Some(check::NestedKind::Composite) => {
+                quote!(::core::option::Option::Some(::ringview::__private::Kind::Composite))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        quote!(::ringview::__private::Arm { c_name: #c_name, size: #size, elem_size: #elem_size, kind: #kind })
+    });
+    let n = arms.len();
+    let describes = arms.iter().map(|a| a.describe.as_str());
+    let c_holds = arms.iter().map(|a| match a.kind {
+        Some(check::NestedKind::Float) => "floats",
+        Some(check::NestedKind::Composite) => "a struct",
+        _ => "integers",
+    });
+    let sizes = arms.iter().map(|a| a.size as usize);
+    let elem_sizes = arms.iter().map(|a| a.elem_size as usize);
+    let end = (end_bits / 8) as usize;
+    let missing = format!(
+        "` has no field for {describe}, and no `#[ring_event(padding)]` field of it covers \
+         those bytes: add the field (or fix its `rename`), or cover them with padding"
+    );
+    let uncovered = format!(
+        "`: the bytes {{from}}..{end} of {describe} past the arm it has are not covered by a \
+         `#[ring_event(padding)]` field"
+    );
+    let (uncovered_head, uncovered_tail) = uncovered
+        .split_once("{from}")
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap_or_default();
+    quote_spanned! {span=>
+        #[allow(unused_variables, unreachable_patterns)]
+        const _: () = {
+            const ARMS: &[::ringview::__private::Arm] = &[#(#arm_tokens),*];
+            const DESCRIBE: [&str; #n] = [#(#describes),*];
+            const C_HOLDS: [&str; #n] = [#(#c_holds),*];
+            const C_SIZE: [usize; #n] = [#(#sizes),*];
+            const C_ELEM: [usize; #n] = [#(#elem_sizes),*];
+            match ::ringview::__private::nested_member(
+                <#ty as ::ringview::__private::RingField>::TABLE,
+                &[#(#parents),*],
+                #offset,
+                #start_bits,
+                #end_bits,
+                ARMS,
+            ) {
+                ::ringview::__private::Found::Ok | ::ringview::__private::Found::Skip => {}
+                ::ringview::__private::Found::Mismatch { what, arm, member, rust_name } => {
+                    let m = __Message::new().str(#head).str("`");
+                    let m = match what {
+                        ::ringview::__private::Mismatch::Offset => m.str(rust_name).str(".").str(member.rust_name)
+                            .str("` is at byte ").num(member.offset).str(", but ")
+                            .str(DESCRIBE[arm]).str(" is at byte offset ").num(#offset),
+                        ::ringview::__private::Mismatch::Size => m.str(rust_name).str(".").str(member.rust_name)
+                            .str("` is ").num(member.size).str(" bytes, but ")
+                            .str(DESCRIBE[arm]).str(" is ").num(C_SIZE[arm]).str(" bytes"),
+                        ::ringview::__private::Mismatch::ElemSize => m.str(rust_name).str(".").str(member.rust_name)
+                            .str("` has elements of ").num(member.elem_size).str(" bytes, but ")
+                            .str(DESCRIBE[arm]).str(" has elements of ").num(C_ELEM[arm])
+                            .str(" bytes"),
+                        ::ringview::__private::Mismatch::Kind => m.str(rust_name).str(".").str(member.rust_name)
+                            .str("` holds ").str(member.kind.holds()).str(", but ")
+                            .str(DESCRIBE[arm]).str(" holds ").str(C_HOLDS[arm])
+                            .str(": the same bytes would mean a different number"),
+                        ::ringview::__private::Mismatch::NoTable => m.str(rust_name).str(".").str(member.rust_name)
+                            .str("` stands for ").str(DESCRIBE[arm])
+                            .str(", but its type records no fields to check it against: derive \
+                                 RingEvent on it"),
+                    };
+                    ::core::panic!("{}", m.as_str())
+                }
+                ::ringview::__private::Found::Missing { rust_name } => {
+                    let m = __Message::new().str(#head).str("`").str(rust_name).str(#missing);
+                    ::core::panic!("{}", m.as_str())
+                }
+                ::ringview::__private::Found::Uncovered { rust_name, from } => {
+                    let m = __Message::new().str(#head).str("`").str(rust_name)
+                        .str(#uncovered_head).num(from).str(#uncovered_tail);
+                    ::core::panic!("{}", m.as_str())
+                }
+            }
+        };
+    }
+}
+
 /// Const helpers the checks share, emitted once per type: messages built at
 /// compile time with the Rust side's numbers in them.
 const SUPPORT: Support = Support;
@@ -470,10 +808,10 @@ impl quote::ToTokens for Support {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         tokens.extend(quote! {
             #[allow(dead_code)]
-            struct __Message { buf: [u8; 1024], len: usize }
+            struct __Message { buf: [u8; 2048], len: usize }
             #[allow(dead_code)]
             impl __Message {
-                const fn new() -> Self { Self { buf: [0; 1024], len: 0 } }
+                const fn new() -> Self { Self { buf: [0; 2048], len: 0 } }
                 const fn str(mut self, s: &str) -> Self {
                     let b = s.as_bytes();
                     let mut i = 0;

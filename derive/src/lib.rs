@@ -49,6 +49,10 @@ use syn::{parse_macro_input, DeriveInput};
 /// - `rename = "c_name"`: the C member this field stands for.
 /// - `padding`: the field matches no C member by name, and covers the C
 ///   bytes it overlaps (members left out, bitfields, unions no field chose).
+/// - `nested`: the field's type (or array element type) derives `RingEvent`
+///   itself, and the C member's struct or union is checked through that
+///   type's own fields: their `rename`s and `padding`, whatever `name` its
+///   own derive was given, and so on at every depth.
 ///
 /// On enums of views: `tag = "field: type"` on the enum, `tag = N` on each
 /// variant.
@@ -57,13 +61,53 @@ use syn::{parse_macro_input, DeriveInput};
 ///
 /// The total size; each field's offset, size and element size by name; float
 /// against integer (`f32` for `__u32` is refused); nested structs and arrays
-/// of structs member by member, at any depth, by their C member names (so a
-/// nested type's fields carry the C names: the outer check does not see the
-/// nested type's own `rename`s, and a renamed nested field is a `no field`
-/// error). The
+/// of structs member by member, at any depth. The
 /// signedness of integers is free: `i32` for `__u32` reads the same bits,
 /// and C code mixes the two freely. zerocopy's byte-order integers
-/// (`U32<BigEndian>` for `__be32`) count as integers of their size.
+/// (`U32<BigEndian>` for `__be32`) count as integers of their size, and its
+/// `F32`/`F64` as floats.
+///
+/// A nested struct is checked in one of two ways:
+///
+/// - By default, by the C member names: the field `seg` for `struct segment
+///   seg` needs a field `from` for `struct point from`, which needs fields
+///   `x` and `y`, each at C's offset and of C's size. The nested type's own
+///   `rename`s and `padding` are not seen from here, so a nested type whose
+///   fields carry other names is refused (`no field`, with a hint).
+/// - With `#[ring_event(nested)]` on the field, through the nested type's
+///   own fields, which every derived type records: each C member of the
+///   member's type must have a field standing for it (by name or `rename`)
+///   at its offset, of its size, element size and kind, or lie in one of
+///   the type's `padding` fields; a field standing for a member C does not
+///   have is refused; an anonymous union needs a field for one of its arms,
+///   or padding. Its members that are structs are checked the same way, all
+///   the way down. Types implementing `RingEvent` through `ring_event!` or
+///   by hand record no fields, and cannot be checked this way.
+///
+/// ```ignore
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// #[ring_event(size = 28)]
+/// struct Addr {
+///     family: u16,
+///     #[ring_event(rename = "port")]
+///     port_be: U16<BigEndian>,
+///     #[ring_event(padding)] // `__u32 scope : 4, level : 4;`
+///     _bits: u32,
+///     #[ring_event(rename = "v6")] // one arm of `union { __u32 v4; __u8 v6[16]; }`
+///     ip: [u8; 16],
+///     weight: f32,
+/// }
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// #[ring_event(btf = "prog.bpf.o", name = "peer_event")]
+/// struct PeerEvent {
+///     pid: u32,
+///     #[ring_event(nested)] // `struct addr peers[2];`
+///     peers: [Addr; 2],
+/// }
+/// ```
 ///
 /// In an anonymous union, a field that matches one arm (by name or `rename`)
 /// stands for the whole union; bytes of the union beyond that arm must be
@@ -89,20 +133,39 @@ pub fn derive_ring_event(input: TokenStream) -> TokenStream {
 /// ```
 ///
 /// Arguments: the type's path, `btf = ".."` (resolved as in
-/// [`RingEvent`](derive@RingEvent)), and `name = ".."`, the C struct or
-/// union (the path's last segment if absent).
+/// [`RingEvent`](derive@RingEvent)), `name = ".."`, the C struct or
+/// union (the path's last segment if absent), and, when the C type has
+/// anonymous structs or unions, `anon = [".."]`: the Rust fields holding
+/// them, in C order (an anonymous member inside another right after it).
+///
+/// ```ignore
+/// // `struct conn_event { __u32 pid; __u16 family; __u16 port;
+/// //     union { __u32 saddr_v4; __u8 saddr_v6[16]; };
+/// //     union { __u32 daddr_v4; __u8 daddr_v6[16]; }; };`
+/// ringview::check_layout!(
+///     types::conn_event,
+///     btf = "src/bpf/tool.bpf.o",
+///     anon = ["__anon_1", "__anon_2"],
+/// );
+/// ```
 ///
 /// The macro sees only the path, not the fields, so it checks a field for
-/// each named direct member of the C type, by that name (a field that does
-/// not exist is a compile error naming it). Members inside anonymous structs
-/// and unions, which generators name `__anon_N`, and bitfields are not
-/// checked by name: the offsets of their neighbours and the total size bound
-/// them. Element kinds are checked by the compiler, which sees the field
-/// types the macro cannot: `f32`/`f64` (or arrays of them) where C has an
-/// integer, or a primitive integer (or arrays of it) where C has a float, is
-/// an error; other types, such as zerocopy's byte-order wrappers, pass.
-/// `#[repr(C)]` is not checked: the generators emit it, and the offsets
-/// would show its absence.
+/// each named member of the C type, by that name (a field that does not
+/// exist is a compile error naming it): direct members as fields of the
+/// type, members of anonymous structs and unions through the fields `anon`
+/// names (`__anon_1.saddr_v4`), every union arm at the union's offset, and
+/// nested structs member by member, each at its exact offset and of its
+/// size. The generators' names for anonymous members cannot be derived from
+/// the object (libbpf-cargo numbers them `__anon_N` across the whole
+/// skeleton, bindgen `__bindgen_anon_N` within each type), so a C type with
+/// anonymous members and no `anon` is refused with the line to add.
+/// Bitfields have no Rust field: the offsets of their neighbours and the
+/// total size bound them. Element kinds are checked by the compiler, which
+/// sees the field types the macro cannot: floats (`f32`, `f64`, zerocopy's
+/// `F32`/`F64` however spelled, or arrays of them) where C has an integer,
+/// or integers (primitive, or zerocopy's `U16`..`I64`) where C has a float,
+/// are errors; other types pass. `#[repr(C)]` is not checked: the
+/// generators emit it, and the offsets would show its absence.
 #[proc_macro]
 pub fn check_layout(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as foreign::CheckLayout);
@@ -112,7 +175,8 @@ pub fn check_layout(input: TokenStream) -> TokenStream {
 }
 
 /// Implements `ringview::RingEvent` for a type you cannot put
-/// `#[derive(RingEvent)]` on, after the checks of [`check_layout!`].
+/// `#[derive(RingEvent)]` on, after the checks of [`check_layout!`], with the
+/// same arguments.
 ///
 /// ```ignore
 /// // A libbpf-cargo skeleton's generated type, made readable in place.

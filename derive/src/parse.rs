@@ -32,6 +32,10 @@ pub(crate) struct RustField<'a> {
     pub(crate) elem: Option<&'a Type>,
     pub(crate) is_array: bool,
     pub(crate) kind: RustKind,
+    /// The path from the value to the field when it is not `ident`
+    /// (`__anon_1.saddr_v4`, through the fields holding anonymous C
+    /// members: `check_layout!`).
+    pub(crate) place: Option<String>,
 }
 
 impl RustField<'_> {
@@ -46,8 +50,11 @@ impl RustField<'_> {
         }
     }
 
-    /// The field's Rust name, for messages.
+    /// The field's Rust name (or path), for messages.
     pub(crate) fn rust_name(&self) -> String {
+        if let Some(place) = &self.place {
+            return place.clone();
+        }
         self.ident
             .as_ref()
             .map_or_else(|| "<unnamed>".to_owned(), ToString::to_string)
@@ -132,6 +139,7 @@ pub(crate) fn field(
         elem,
         is_array,
         kind: elem.map_or(RustKind::Opaque, kind_of),
+        place: None,
     }
 }
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT OR Apache-2.0
 //
-// Arrays of structs below the top level, for the derive's v2 UI tests
-// (tests/derive/v2_pass, tests/derive/v2_fail): an array inside a nested
-// struct, and the same inside each element of an array of structs. Rebuild
-// the committed nested.bpf.o with ../../../build-bpf.sh.
+// Nested structs for the derive's v2 UI tests (tests/derive/v2_pass,
+// tests/derive/v2_fail): arrays of structs below the top level, in a nested
+// struct and inside each element of an array of structs; and nested structs
+// whose Rust types rename members and cover bitfields with padding, checked
+// through their own fields (`#[ring_event(nested)]`). Rebuild the committed
+// nested.bpf.o with ../../../build-bpf.sh.
 
 #include <linux/types.h>
 #include <stddef.h>
@@ -46,6 +48,42 @@ CHECK(struct deep_event, out, 4);
 CHECK(struct deep_event, outs, 40);
 CHECK_SIZE(struct deep_event, 112);
 
+// A member Rust renames (`port`), bitfields only padding can stand for, an
+// anonymous union, a float.
+struct addr {
+	__u16 family;
+	__u16 port;
+	__u32 scope : 4, level : 4;
+	union {
+		__u32 v4;
+		__u8 v6[16];
+	};
+	float weight;
+};
+CHECK(struct addr, v6, 8);
+CHECK(struct addr, weight, 24);
+CHECK_SIZE(struct addr, 28);
+
+// `where`, a Rust keyword, is renamed in Rust: a nested type whose own
+// field is nested.
+struct endpoint {
+	__u32 id;
+	struct addr where;
+};
+CHECK_SIZE(struct endpoint, 32);
+
+// Reserved in the ring and filled through a local pointer.
+struct peer_event {
+	__u32 pid;
+	struct endpoint local;
+	struct addr peers[2];
+	__u64 ts;
+};
+CHECK(struct peer_event, local, 4);
+CHECK(struct peer_event, peers, 36);
+CHECK(struct peer_event, ts, 96);
+CHECK_SIZE(struct peer_event, 104);
+
 SEC("xdp")
 int on_packet(void *ctx)
 {
@@ -53,6 +91,11 @@ int on_packet(void *ctx)
 	if (d) {
 		d->pid = 1;
 		bpf_ringbuf_submit(d, 0);
+	}
+	struct peer_event *p = bpf_ringbuf_reserve(&rb, sizeof(*p), 0);
+	if (p) {
+		p->pid = 2;
+		bpf_ringbuf_submit(p, 0);
 	}
 	return 2;
 }

@@ -35,4 +35,28 @@ ringview::check_layout!(
     name = "nested_event"
 );
 
+// The same with zerocopy's byte-order numbers: an `F32` is a float, a `U32`
+// an integer.
+#[allow(non_camel_case_types)]
+mod byte_order {
+    use zerocopy::byteorder::{BigEndian, F32, U32};
+
+    #[repr(C)]
+    pub struct nested_event {
+        pub kind: u8,
+        pub _pad: [u8; 3],
+        pub seg: super::types::segment,
+        pub pts: [super::types::point; 2],
+        pub ratio: U32<BigEndian>,
+        pub count: F32<BigEndian>,
+        pub name: [u8; 16],
+        pub daddr: u32,
+    }
+}
+
+ringview::check_layout!(
+    byte_order::nested_event,
+    btf = "../../../tests/derive/btf/tools.bpf.o",
+);
+
 fn main() {}

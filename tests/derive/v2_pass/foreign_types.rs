@@ -52,10 +52,52 @@ ringview::check_layout!(
     btf = "../../../tests/derive/btf/tools.bpf.o",
     name = "stack_event"
 );
-// The members in anonymous unions are bounded by `port` and the size.
+// The members in anonymous unions, each arm at its offset and of its size,
+// through the fields holding the unions.
 ringview::check_layout!(
     types::conn_event,
-    btf = "../../../tests/derive/btf/tools.bpf.o"
+    btf = "../../../tests/derive/btf/tools.bpf.o",
+    anon = ["__anon_1", "__anon_2"],
+);
+
+// A union of anonymous structs: each struct member by member.
+#[allow(non_camel_case_types)]
+mod mount_types {
+    #[derive(Copy, Clone)]
+    #[repr(C)]
+    pub struct mount_event {
+        pub op: u32,
+        pub pid: u32,
+        pub __anon_1: __anon_1,
+    }
+
+    #[derive(Copy, Clone)]
+    #[repr(C)]
+    pub union __anon_1 {
+        pub mount: __anon_2,
+        pub umount: __anon_3,
+    }
+
+    #[derive(Copy, Clone)]
+    #[repr(C)]
+    pub struct __anon_2 {
+        pub flags: u64,
+        pub source: [u8; 16],
+        pub target: [u8; 16],
+    }
+
+    #[derive(Copy, Clone)]
+    #[repr(C)]
+    pub struct __anon_3 {
+        pub flags: u64,
+        pub target: [u8; 16],
+    }
+}
+
+ringview::check_layout!(
+    mount_types::mount_event,
+    btf = "../../../tests/derive/btf/tools.bpf.o",
+    anon = ["__anon_1"]
 );
 
 // What an aya `-common` crate keeps: the event types, shared with the BPF
@@ -129,11 +171,31 @@ mod kinds {
         pub name: [i8; 16],
         pub daddr: zerocopy::byteorder::U32<zerocopy::byteorder::BigEndian>,
     }
+
+    // zerocopy's floats where C has a float, however they are spelled.
+    pub type Ratio = zerocopy::F32<zerocopy::LE>;
+
+    #[repr(C)]
+    pub struct nested_event_be {
+        pub kind: u8,
+        pub _pad: [u8; 3],
+        pub seg: segment,
+        pub pts: [point; 2],
+        pub ratio: Ratio,
+        pub count: zerocopy::U32<zerocopy::BigEndian>,
+        pub name: [u8; 16],
+        pub daddr: u32,
+    }
 }
 
 ringview::check_layout!(
     kinds::nested_event,
     btf = "../../../tests/derive/btf/tools.bpf.o"
+);
+ringview::check_layout!(
+    kinds::nested_event_be,
+    btf = "../../../tests/derive/btf/tools.bpf.o",
+    name = "nested_event"
 );
 
 fn main() {
