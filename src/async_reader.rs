@@ -494,12 +494,16 @@ impl AsyncReader {
 /// [`set_publish_policy`](UnsafeReader::set_publish_policy) on the inner
 /// reader works as for the blocking reader, through the same core: the
 /// eager policy publishes every record, the lazy one every `fraction` of
-/// the ring, and both publish everything before the reader awaits
-/// readiness. What an async reader does not do is linger: where a blocking
-/// reader naps for up to `idle` before it sleeps (to keep its thread off
-/// the scheduler's run queue), an async reader hands its thread back to the
-/// runtime at once, and the producer's next commit wakes it through the
-/// ring's descriptor. The same holds for [`AsyncReader`].
+/// the ring, and both publish everything before the reader awaits the
+/// ring's descriptor. The lazy policy lingers as the blocking reader does,
+/// through the same steps: on an empty ring it looks again every `latency`
+/// for up to `idle`. Naps shorter than 50 µs are spun in place (yielding to
+/// the runtime at least every 50 µs); longer ones await a timerfd, with
+/// the runtime free for other tasks, and are cut short by a flush or
+/// close. Unlike the blocking reader, it publishes nothing before such a
+/// nap: the ring's descriptor is in the runtime's epoll, and a caught-up
+/// position would have the producer's next commit wake the runtime in the
+/// middle of the nap. The same holds for [`AsyncReader`].
 ///
 /// Variable-length and tagged records: read `[u8]` from an untyped reader
 /// and split it with the event's [`View::view`] or
