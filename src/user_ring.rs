@@ -220,69 +220,99 @@ impl RawUserRing {
         self.producer().store(pos, Ordering::Release);
     }
 
-    /// The header word `len` at `pos`, and the `pg_off` word after it.
+    /// Writes the header of a record reserved at `pos` with `len` payload
+    /// bytes: `len | BPF_RINGBUF_BUSY_BIT`, and `pg_off` 0. Returns the
+    /// header's `len` word, which [`RecordHeader::commit`] stores again to
+    /// submit or discard the record, and the record's first payload byte.
+    /// The payload of a record of at most `max_record_len(size)` bytes lies
+    /// within the data area (the second copy of the data pages holds the
+    /// part that wraps).
+    ///
+    /// Relaxed: the Release store of `producer_pos` that follows (in
+    /// [`store_producer`](Self::store_producer)) publishes both words, as
+    /// the kernel's Acquire load of `producer_pos` comes before its header
+    /// load.
     #[inline]
-    fn header(&self, pos: usize) -> (&AtomicU32, &AtomicU32) {
+    pub fn write_busy_header(&self, pos: usize, len: usize) -> (RecordHeader, NonNull<u8>) {
+        debug_assert!(len <= DYNPTR_MAX_SIZE);
         let offset = pos & self.mask;
         debug_assert_eq!(offset % 8, 0);
         // SAFETY: `offset <= mask`, so `data + offset` is within the
         // `2 * (mask + 1)` bytes of the data area (struct invariant).
-        let len = unsafe { self.data.add(offset) };
+        let len_word = unsafe { self.data.add(offset) }.cast::<u32>();
         // SAFETY: `offset` is a multiple of 8 below `size`, so `offset + 4`
         // is also inside the data area.
-        let pg_off = unsafe { self.data.add(offset + 4) };
-        // SAFETY: `len` is 8-aligned (`data` is 8-aligned and `offset` a
-        // multiple of 8), valid for atomic accesses of 4 bytes while the
-        // owner lives; the kernel reads header words only atomically
-        // (`smp_load_acquire(hdr)`), and this producer writes them only
-        // through this function.
-        let len = unsafe { AtomicU32::from_ptr(len.cast::<u32>().as_ptr()) };
-        // SAFETY: as for `len`, 4 bytes further (4-aligned).
-        let pg_off = unsafe { AtomicU32::from_ptr(pg_off.cast::<u32>().as_ptr()) };
-        (len, pg_off)
-    }
-
-    /// Writes the header of a record reserved at `pos` with `len` payload
-    /// bytes: `len | BPF_RINGBUF_BUSY_BIT`, and `pg_off` 0.
-    ///
-    /// Relaxed: the Release store of `producer_pos` that follows (in
-    /// [`store_producer`](Self::store_producer)) publishes it, as the
-    /// kernel's Acquire load of `producer_pos` comes before its header load.
-    #[inline]
-    pub fn write_busy_header(&self, pos: usize, len: usize) {
-        debug_assert!(len <= DYNPTR_MAX_SIZE);
-        let (len_word, pg_off) = self.header(pos);
-        len_word.store(len as u32 | BPF_RINGBUF_BUSY_BIT, Ordering::Relaxed);
+        let pg_off = unsafe { self.data.add(offset + 4) }.cast::<u32>();
+        // SAFETY: `offset + 8 <= mask + 8 < 2 * (mask + 1)` (the size is at
+        // least 16), inside the data area.
+        let payload = unsafe { self.data.add(offset + BPF_RINGBUF_HDR_SZ) };
+        // SAFETY: `len_word` is 8-aligned (`data` is 8-aligned and `offset`
+        // a multiple of 8), inside the data area, which stays valid for
+        // atomic accesses while the owner lives (struct invariant) and which
+        // every user of the returned `RecordHeader` borrows.
+        let header = unsafe { RecordHeader::new(len_word) };
+        // SAFETY: as for `len_word`, 4 bytes further (4-aligned); the
+        // kernel reads header words only atomically (`smp_load_acquire(hdr)`)
+        // and this producer writes them only atomically.
+        let pg_off = unsafe { AtomicU32::from_ptr(pg_off.as_ptr()) };
+        header
+            .word()
+            .store(len as u32 | BPF_RINGBUF_BUSY_BIT, Ordering::Relaxed);
         pg_off.store(0, Ordering::Relaxed);
+        (header, payload)
+    }
+}
+
+/// The `len` word of a reserved record's header: what submitting or
+/// discarding the record stores to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordHeader {
+    // INVARIANTS (established by `RecordHeader::new`, upheld by the owner):
+    // `len_word` is 8-aligned, inside a ring's data area, and valid for
+    // atomic loads and stores while the ring's owner lives; the kernel reads
+    // it only atomically (`smp_load_acquire(hdr)`).
+    len_word: NonNull<u32>,
+}
+
+// SAFETY: a `RecordHeader` points at one header word of memory shared with
+// the kernel, accessed only atomically, and only by the guard of the record
+// it heads; moving it to another thread changes none of that.
+unsafe impl Send for RecordHeader {}
+// SAFETY: `&RecordHeader` allows only atomic accesses to the word.
+unsafe impl Sync for RecordHeader {}
+
+impl RecordHeader {
+    /// # Safety
+    ///
+    /// `len_word` must satisfy the invariants on the struct's field for as
+    /// long as the returned value or any copy of it is used.
+    #[inline]
+    unsafe fn new(len_word: NonNull<u32>) -> Self {
+        debug_assert_eq!(len_word.as_ptr() as usize % 8, 0);
+        Self { len_word }
     }
 
-    /// Submits (or, with `discard`, discards) the record at `pos`: stores
-    /// its `len` with BUSY clear (and DISCARD set when discarding).
+    #[inline]
+    fn word(&self) -> &AtomicU32 {
+        // SAFETY: aligned, valid for atomic accesses while the owner lives,
+        // and accessed only atomically (struct invariant).
+        unsafe { AtomicU32::from_ptr(self.len_word.as_ptr()) }
+    }
+
+    /// Submits (or, with `discard`, discards) the record: stores its `len`
+    /// with BUSY clear (and DISCARD set when discarding).
     ///
     /// Release: pairs with `smp_load_acquire(hdr)` in
     /// `__bpf_user_ringbuf_peek`: every write to the payload happens before
     /// the kernel sees the header without BUSY and hands the payload to the
     /// BPF program.
     #[inline]
-    pub fn commit(&self, pos: usize, len: usize, discard: bool) {
+    pub fn commit(self, len: usize, discard: bool) {
         debug_assert!(len <= DYNPTR_MAX_SIZE);
         let mut word = len as u32;
         if discard {
             word |= BPF_RINGBUF_DISCARD_BIT;
         }
-        self.header(pos).0.store(word, Ordering::Release);
-    }
-
-    /// The first payload byte of the record whose header is at `pos`.
-    ///
-    /// The payload of a record of at most `max_record_len(size)` bytes lies
-    /// within the data area (the second copy of the data pages holds the
-    /// part that wraps).
-    #[inline]
-    pub fn payload(&self, pos: usize) -> NonNull<u8> {
-        let offset = (pos & self.mask) + BPF_RINGBUF_HDR_SZ;
-        // SAFETY: `offset <= mask + 8 < 2 * (mask + 1)` (the size is at least
-        // 16), inside the data area (struct invariant).
-        unsafe { self.data.add(offset) }
+        self.word().store(word, Ordering::Release);
     }
 }
