@@ -244,13 +244,17 @@ impl UserRingBuf {
     /// Whether a record of `len` payload bytes fits; returns the ring space
     /// it takes. Loads the consumer position only when the free space last
     /// seen is too small.
+    ///
+    /// Nothing here passes `self` to a function that is not inlined, so in
+    /// a caller's loop the compiler can keep the positions in registers.
     #[inline(always)]
     fn room_for(&mut self, len: usize) -> Result<usize, ReserveError> {
         // Below `DYNPTR_MAX_SIZE`, `stride` cannot overflow; for a typed
         // record the compiler knows the answer. A record longer than the
-        // ring's `max_len` (the ring's size less 8) needs more than the
-        // whole ring, so the space check sends it to `room_slow`, which
-        // refuses it as too large.
+        // ring's `max_len` (its size less 8, or `DYNPTR_MAX_SIZE`) needs more
+        // than the whole ring, so it fails both space checks and
+        // `room_error` refuses it as too large.
+        let size = self.raw.size();
         if len <= DYNPTR_MAX_SIZE {
             let needed = stride(len);
             // `limit - pos` is the free space as last seen (field invariant);
@@ -258,37 +262,20 @@ impl UserRingBuf {
             if needed <= self.limit.wrapping_sub(self.pos) {
                 return Ok(needed);
             }
+            let consumer = self.raw.load_consumer();
+            let used = self.pos.wrapping_sub(consumer);
+            if used <= size {
+                self.limit = consumer.wrapping_add(size);
+                if needed <= size - used {
+                    return Ok(needed);
+                }
+            }
+            return Err(room_error(len, self.max_len, self.pos, consumer, size));
         }
-        self.room_slow(len)
-    }
-
-    /// [`room_for`](Self::room_for) when the free space last seen is too
-    /// small: checks the record's length, then loads the consumer position.
-    #[cold]
-    #[inline(never)]
-    fn room_slow(&mut self, len: usize) -> Result<usize, ReserveError> {
-        if len > self.max_len {
-            return Err(ReserveError::TooLarge {
-                len,
-                max: self.max_len,
-            });
-        }
-        let needed = stride(len);
-        let size = self.raw.size();
-        let consumer = self.raw.load_consumer();
-        let used = self.pos.wrapping_sub(consumer);
-        if used > size {
-            return Err(ReserveError::PositionsInconsistent {
-                producer: self.pos as u64,
-                consumer: consumer as u64,
-            });
-        }
-        self.limit = consumer.wrapping_add(size);
-        let free = size - used;
-        if needed > free {
-            return Err(ReserveError::Full { len, needed, free });
-        }
-        Ok(needed)
+        Err(ReserveError::TooLarge {
+            len,
+            max: self.max_len,
+        })
     }
 
     /// Reserves `len` payload bytes: writes the BUSY header and publishes
@@ -514,6 +501,35 @@ impl UserRingBuf {
             // The in-memory drain signals an eventfd, which reports EPOLLIN.
             Backing::Memory(shared) => EdgeWaiter::new(shared.eventfd(), libc::EPOLLIN),
         }
+    }
+}
+
+/// Why a record of `len` bytes does not fit in a user ring of `size` bytes
+/// with these positions. Out of line and given values, not the producer, so
+/// that the hot path never lets a reference to the producer escape.
+#[cold]
+#[inline(never)]
+fn room_error(
+    len: usize,
+    max_len: usize,
+    pos: usize,
+    consumer: usize,
+    size: usize,
+) -> ReserveError {
+    if len > max_len {
+        return ReserveError::TooLarge { len, max: max_len };
+    }
+    let used = pos.wrapping_sub(consumer);
+    match size.checked_sub(used) {
+        Some(free) => ReserveError::Full {
+            len,
+            needed: stride(len),
+            free,
+        },
+        None => ReserveError::PositionsInconsistent {
+            producer: pos as u64,
+            consumer: consumer as u64,
+        },
     }
 }
 
