@@ -198,7 +198,14 @@ impl RawUserRing {
     /// below the loaded position, so the producer may overwrite it.
     #[inline]
     pub fn load_consumer(&self) -> usize {
-        self.consumer().load(Ordering::Acquire)
+        self.consumer_pos().load()
+    }
+
+    /// The `consumer_pos` word alone, to load out of line without handing
+    /// over the pointers to the rest of the ring.
+    #[inline]
+    pub fn consumer_pos(&self) -> ConsumerPos<'_> {
+        ConsumerPos(self.consumer())
     }
 
     /// Loads `producer_pos` with Acquire, to resume after an earlier
@@ -260,6 +267,20 @@ impl RawUserRing {
             .store(len as u32 | BPF_RINGBUF_BUSY_BIT, Ordering::Relaxed);
         pg_off.store(0, Ordering::Relaxed);
         (header, payload)
+    }
+}
+
+/// A user ring's `consumer_pos` word.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConsumerPos<'a>(&'a AtomicUsize);
+
+impl ConsumerPos<'_> {
+    /// Loads `consumer_pos` with Acquire, as
+    /// [`RawUserRing::load_consumer`] does (and pairing with the same kernel
+    /// stores).
+    #[inline]
+    pub fn load(self) -> usize {
+        self.0.load(Ordering::Acquire)
     }
 }
 

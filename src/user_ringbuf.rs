@@ -18,7 +18,9 @@ use crate::memory_user_ring::UserShared;
 use crate::mmap::UserMapping;
 use crate::sys::{self, MapOrigin};
 use crate::uapi::BPF_MAP_TYPE_USER_RINGBUF;
-use crate::user_ring::{max_record_len, stride, RawUserRing, RecordHeader, DYNPTR_MAX_SIZE};
+use crate::user_ring::{
+    max_record_len, stride, ConsumerPos, RawUserRing, RecordHeader, DYNPTR_MAX_SIZE,
+};
 use crate::user_wait::EdgeWaiter;
 use crate::RingEvent;
 
@@ -252,9 +254,8 @@ impl UserRingBuf {
         // Below `DYNPTR_MAX_SIZE`, `stride` cannot overflow; for a typed
         // record the compiler knows the answer. A record longer than the
         // ring's `max_len` (its size less 8, or `DYNPTR_MAX_SIZE`) needs more
-        // than the whole ring, so it fails both space checks and
-        // `room_error` refuses it as too large.
-        let size = self.raw.size();
+        // than the whole ring, so it fails this check and `reload_limit`
+        // refuses it as too large.
         if len <= DYNPTR_MAX_SIZE {
             let needed = stride(len);
             // `limit - pos` is the free space as last seen (field invariant);
@@ -262,20 +263,15 @@ impl UserRingBuf {
             if needed <= self.limit.wrapping_sub(self.pos) {
                 return Ok(needed);
             }
-            let consumer = self.raw.load_consumer();
-            let used = self.pos.wrapping_sub(consumer);
-            if used <= size {
-                self.limit = consumer.wrapping_add(size);
-                if needed <= size - used {
-                    return Ok(needed);
-                }
-            }
-            return Err(room_error(len, self.max_len, self.pos, consumer, size));
         }
-        Err(ReserveError::TooLarge {
+        self.limit = reload_limit(
+            self.raw.consumer_pos(),
+            self.raw.size(),
+            self.pos,
             len,
-            max: self.max_len,
-        })
+            self.max_len,
+        )?;
+        Ok(stride(len))
     }
 
     /// Reserves `len` payload bytes: writes the BUSY header and publishes
@@ -504,33 +500,38 @@ impl UserRingBuf {
     }
 }
 
-/// Why a record of `len` bytes does not fit in a user ring of `size` bytes
-/// with these positions. Out of line and given values, not the producer, so
-/// that the hot path never lets a reference to the producer escape.
+/// The slow half of [`UserRingBuf::room_for`]: checks the record's length,
+/// loads the consumer position, and returns the new `limit` if a record of
+/// `len` bytes fits at `pos` in a ring of `size` bytes. Out of line and given
+/// values and the consumer word alone, not the producer, so that the hot
+/// path never lets a pointer to the producer escape: the compiler can then
+/// keep the producer's fields in registers across a caller's loop.
 #[cold]
 #[inline(never)]
-fn room_error(
+fn reload_limit(
+    consumer: ConsumerPos<'_>,
+    size: usize,
+    pos: usize,
     len: usize,
     max_len: usize,
-    pos: usize,
-    consumer: usize,
-    size: usize,
-) -> ReserveError {
+) -> Result<usize, ReserveError> {
     if len > max_len {
-        return ReserveError::TooLarge { len, max: max_len };
+        return Err(ReserveError::TooLarge { len, max: max_len });
     }
+    let needed = stride(len);
+    let consumer = consumer.load();
     let used = pos.wrapping_sub(consumer);
-    match size.checked_sub(used) {
-        Some(free) => ReserveError::Full {
-            len,
-            needed: stride(len),
-            free,
-        },
-        None => ReserveError::PositionsInconsistent {
+    if used > size {
+        return Err(ReserveError::PositionsInconsistent {
             producer: pos as u64,
             consumer: consumer as u64,
-        },
+        });
     }
+    let free = size - used;
+    if needed > free {
+        return Err(ReserveError::Full { len, needed, free });
+    }
+    Ok(consumer.wrapping_add(size))
 }
 
 impl AsFd for UserRingBuf {
