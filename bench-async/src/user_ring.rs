@@ -146,6 +146,14 @@ impl Drainer {
         }
     }
 
+    /// The ring's size, from the kernel (`max_entries`).
+    fn size(&self) -> usize {
+        match self.ebpf.map("user_rb").expect("map user_rb") {
+            Map::Unsupported(data) => data.info().expect("map info").max_entries() as usize,
+            other => panic!("user_rb: {other:?}"),
+        }
+    }
+
     /// Empties the ring; returns how many records the kernel drained.
     fn drain(&self) -> u64 {
         let out = run_xdp(&self.ebpf, "drain", &[0; 64]);
@@ -156,18 +164,21 @@ impl Drainer {
 }
 
 /// The protocol by hand over a raw mapping: what a careful producer writes
-/// without a library, with only the space check.
+/// without a library, with only the space check. Like any producer of a map
+/// it learns the ring's size from the kernel when it maps it.
 struct HandRing {
     consumer: NonNull<usize>,
     producer: NonNull<usize>,
     data: NonNull<u8>,
+    size: usize,
     pos: usize,
     cached_consumer: usize,
     mappings: [(NonNull<c_void>, usize); 2],
 }
 
 impl HandRing {
-    fn new(fd: BorrowedFd<'_>) -> Self {
+    fn new(fd: BorrowedFd<'_>, size: usize) -> Self {
+        assert!(size.is_power_of_two());
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
         let map = |len: usize, prot: i32, offset: usize| {
@@ -188,15 +199,16 @@ impl HandRing {
             NonNull::new(ptr).unwrap()
         };
         let consumer = map(page, libc::PROT_READ, 0);
-        let producer_len = page + 2 * RING;
+        let producer_len = page + 2 * size;
         let producer = map(producer_len, libc::PROT_READ | libc::PROT_WRITE, page);
         // SAFETY: the data pages start one page into the producer mapping,
-        // which is `page + 2 * RING` bytes long.
+        // which is `page + 2 * size` bytes long.
         let data = unsafe { producer.cast::<u8>().add(page) };
         let mut ring = Self {
             consumer: consumer.cast(),
             producer: producer.cast(),
             data,
+            size,
             pos: 0,
             cached_consumer: 0,
             mappings: [(consumer, page), (producer, producer_len)],
@@ -221,14 +233,14 @@ impl HandRing {
     fn push<T: Record>(&mut self, template: &T, seq: u64) -> bool {
         let len = size_of::<T>();
         let stride = (len + 8 + 7) & !7;
-        if self.pos + stride - self.cached_consumer > RING {
+        if self.pos + stride - self.cached_consumer > self.size {
             self.cached_consumer = self.load_consumer();
-            if self.pos + stride - self.cached_consumer > RING {
+            if self.pos + stride - self.cached_consumer > self.size {
                 return false;
             }
         }
-        let offset = self.pos & (RING - 1);
-        // SAFETY: `offset < RING`: inside the data area.
+        let offset = self.pos & (self.size - 1);
+        // SAFETY: `offset < size`: inside the data area.
         let header = unsafe { self.data.add(offset) };
         // SAFETY: an 8-aligned header word of the live mapping, which the
         // kernel reads only atomically (`smp_load_acquire(hdr)`).
@@ -358,7 +370,7 @@ impl<T: Record> Producers<T> {
         let drainers = [Drainer::new(), Drainer::new(), Drainer::new()];
         // SAFETY: this is the map's only producer.
         let ringview = unsafe { UserRingBuf::new(drainers[0].fd()) }.expect("UserRingBuf");
-        let hand = HandRing::new(drainers[1].fd());
+        let hand = HandRing::new(drainers[1].fd(), drainers[1].size());
         let libbpf = LibbpfRing::new(drainers[2].fd());
         Self {
             drainers,
