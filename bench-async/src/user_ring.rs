@@ -24,8 +24,8 @@
 //! path alone, under the same conditions for all three: a ring with room,
 //! the consumer position moving only between fills, no syscall.
 //!
-//! One turn of each producer (enough fills of its ring for 100,000 records),
-//! in a rotating order, makes a round; the table
+//! One turn of each producer (4 fills of its ring, or enough for 100,000
+//! records), in a rotating order, makes a round; the table
 //! gives the median over rounds of ns per record and of each round's
 //! ratios, so a slow phase of the machine hits all three alike. The CPU
 //! clock (not the wall clock) leaves out the time other work holds the core.
@@ -51,7 +51,9 @@ const DRAIN_OBJ: &[u8] = include_bytes!("../../benches/bpf/user_drain.bpf.o");
 /// `max_entries` of `user_rb` in `user_drain.bpf.c`.
 const RING: usize = 4 << 20;
 const BPF_RINGBUF_BUSY_BIT: u32 = 1 << 31;
-/// Records a producer writes in one turn of a round (whole fills of its ring).
+/// Fills of its ring a producer makes in one turn of a round, at least.
+const FILLS_PER_TURN: u64 = 4;
+/// Records a producer writes in one turn of a round, at least (whole fills).
 const RECORDS_PER_TURN: u64 = 100_000;
 
 /// libbpf's `struct user_ring_buffer`, opaque.
@@ -432,9 +434,10 @@ fn row<T: Record>(rounds: usize) {
     for producer in Producer::ALL {
         producers.fill(producer);
     }
-    // Each producer's turn in a round is enough fills for `RECORDS_PER_TURN`
-    // records, so that a turn lasts about as long at every size.
-    let fills = RECORDS_PER_TURN.div_ceil((RING / (size_of::<T>() + 8)) as u64);
+    // Each producer's turn in a round is `FILLS_PER_TURN` fills, or more for
+    // at least `RECORDS_PER_TURN` records.
+    let per_fill = (RING / (size_of::<T>() + 8)) as u64;
+    let fills = RECORDS_PER_TURN.div_ceil(per_fill).max(FILLS_PER_TURN);
     let mut ns = [const { Vec::new() }; 3];
     for round in 0..rounds {
         for i in 0..3 {
