@@ -193,12 +193,8 @@ impl RawUserRing {
         unsafe { AtomicUsize::from_ptr(self.producer_pos.as_ptr()) }
     }
 
-    /// Loads `consumer_pos` with Acquire.
-    ///
-    /// Pairs with the kernel's `smp_store_release(&rb->consumer_pos, ...)`
-    /// in `__bpf_user_ringbuf_sample_release` and in the discard branch of
-    /// `__bpf_user_ringbuf_peek`: the BPF program is done with every byte
-    /// below the loaded position, so the producer may overwrite it.
+    /// Loads `consumer_pos` with Acquire ([`ConsumerPos::load`], which
+    /// names the kernel store it pairs with).
     #[inline]
     pub fn load_consumer(&self) -> usize {
         self.consumer_pos().load()
@@ -271,9 +267,12 @@ impl RawUserRing {
 pub(crate) struct ConsumerPos<'a>(&'a AtomicUsize);
 
 impl ConsumerPos<'_> {
-    /// Loads `consumer_pos` with Acquire, as
-    /// [`RawUserRing::load_consumer`] does (and pairing with the same kernel
-    /// stores).
+    /// Loads `consumer_pos` with Acquire.
+    ///
+    /// Pairs with the kernel's `smp_store_release(&rb->consumer_pos, ...)`
+    /// in `__bpf_user_ringbuf_sample_release` and in the discard branch of
+    /// `__bpf_user_ringbuf_peek`: the BPF program is done with every byte
+    /// below the loaded position, so the producer may overwrite it.
     #[inline]
     pub fn load(self) -> usize {
         self.0.load(Ordering::Acquire)
