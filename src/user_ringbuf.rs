@@ -862,6 +862,34 @@ mod tests {
     }
 
     #[test]
+    fn lengths_beyond_any_ring_are_too_large_not_an_overflow() {
+        let ring = MemoryUserRing::new(64).unwrap();
+        let mut producer = ring.user_ring_buf().unwrap();
+        assert!(matches!(
+            producer.reserve_bytes(usize::MAX),
+            Err(ReserveError::TooLarge {
+                len: usize::MAX,
+                max: 56
+            })
+        ));
+        assert!(matches!(
+            producer.reserve_with_tail::<Cmd>(usize::MAX - 3),
+            Err(ReserveError::TooLarge {
+                len: usize::MAX,
+                max: 56
+            })
+        ));
+        assert!(matches!(
+            producer.reserve_bytes(DYNPTR_MAX_SIZE + 1),
+            Err(ReserveError::TooLarge { .. })
+        ));
+        // Nothing was reserved.
+        assert_eq!(ring.producer_pos(), 0);
+        producer.push_bytes(&[7; 56]).unwrap();
+        assert_eq!(drain_all(&ring), vec![vec![7; 56]]);
+    }
+
+    #[test]
     fn one_producer_per_ring() {
         let ring = MemoryUserRing::new(4096).unwrap();
         let producer = ring.user_ring_buf().unwrap();

@@ -6,7 +6,8 @@
 //!   sequence number, `submit()`;
 //! - a hand-written producer loop over a raw mapping of the same kind of
 //!   map: the same protocol (BUSY header, Release store of the producer
-//!   position, copy, Release store of the header) with only the space check;
+//!   position, copy, Release store of the header) with only the space
+//!   check, and the ring's size read from the map as any producer must;
 //! - libbpf's C `user_ring_buffer__reserve` / `user_ring_buffer__submit`
 //!   (`c/libbpf_user_ring.c`, compiled against the system libbpf, one
 //!   function per record size so its copy has a constant size too).
@@ -25,14 +26,16 @@
 //! the consumer position moving only between fills, no syscall.
 //!
 //! One turn of each producer (4 fills of its ring, or enough for 100,000
-//! records), in a rotating order, makes a round; the table
-//! gives the median over rounds of ns per record and of each round's
-//! ratios, so a slow phase of the machine hits all three alike. The CPU
-//! clock (not the wall clock) leaves out the time other work holds the core.
+//! records), in a rotating order, makes a round; the table gives the median
+//! over rounds of ns per record and of each round's ratios, so a slow phase
+//! of the machine hits all three alike. The CPU clock (not the wall clock)
+//! leaves out the time other work holds the core.
 //!
 //! `--callgrind PRODUCER SIZE` (PRODUCER: `ringview`, `hand`, `libbpf`)
 //! fills one ring once and prints the records written, for instruction
-//! counts: `valgrind --tool=callgrind --toggle-collect='*fill_*'`.
+//! counts: `valgrind --tool=callgrind --toggle-collect=PATTERN`, with
+//! PATTERN `*fill_ringview*`, `*fill_hand*` or `libbpf_user_ring_fill_*`
+//! (the one function that runs per record, with what it calls).
 
 use std::ffi::c_void;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
