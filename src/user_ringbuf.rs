@@ -248,7 +248,8 @@ impl UserRingBuf {
     /// seen is too small.
     ///
     /// Nothing here passes `self` to a function that is not inlined, so in
-    /// a caller's loop the compiler can keep the positions in registers.
+    /// a caller's loop the compiler can keep the producer position in a
+    /// register.
     #[inline(always)]
     fn room_for(&mut self, len: usize) -> Result<usize, ReserveError> {
         // Below `DYNPTR_MAX_SIZE`, `stride` cannot overflow; for a typed
@@ -505,7 +506,7 @@ impl UserRingBuf {
 /// `len` bytes fits at `pos` in a ring of `size` bytes. Out of line and given
 /// values and the consumer word alone, not the producer, so that the hot
 /// path never lets a pointer to the producer escape: the compiler can then
-/// keep the producer's fields in registers across a caller's loop.
+/// keep the producer position in a register across a caller's loop.
 #[cold]
 #[inline(never)]
 fn reload_limit(
