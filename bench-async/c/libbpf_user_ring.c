@@ -1,8 +1,8 @@
 // libbpf's producer for the user ring comparison: `user_ring_buffer__reserve`,
 // the record written in place (a copy of the template, then the sequence
 // number in word 0), `user_ring_buffer__submit`, until the ring is full.
-// One function per record size, so the copy has a
-// size known to the compiler, as it is in the Rust writers.
+// One function per record size, so the copy has a size known to the
+// compiler, as it is in the Rust writers.
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdint.h>
