@@ -11,6 +11,10 @@
 //! - `hand_loop`: the same protocol written by hand over a raw mapping of
 //!   the same kind of map (BUSY header, Release producer position, copy,
 //!   Release header), with no checks beyond the space check.
+//!
+//! The README's table, with libbpf's C producer as well, comes from
+//! `bench-async/` (`src/user_ring.rs`, `--user-ring`), which compiles C
+//! against the system libbpf and so stays outside the workspace.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::ptr::NonNull;

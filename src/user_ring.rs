@@ -23,8 +23,11 @@
 //!   payload bytes; the next header is at `round_up(len + 8, 8)`. `len`
 //!   bit 31 is `BPF_RINGBUF_BUSY_BIT` (reserved, not yet written), bit 30
 //!   `BPF_RINGBUF_DISCARD_BIT` (skip). `pg_off` is not read for user rings
-//!   (the kernel finds the ring from the map, not from the record); like
-//!   libbpf we write 0.
+//!   (the kernel finds the ring from the map, not from the record, and
+//!   hands the BPF program the payload alone), so unlike libbpf we do not
+//!   write it: at 16-byte records that store is one in seven, and the
+//!   producer's loop is bound by its stores. It keeps whatever this
+//!   producer last wrote there, or the kernel's zeroes.
 //! - **The producer** (user space, here) reserves by writing `len | BUSY` at
 //!   `producer_pos` and then storing the advanced `producer_pos` with
 //!   Release; it submits by storing the header's `len` without BUSY (with
@@ -190,15 +193,18 @@ impl RawUserRing {
         unsafe { AtomicUsize::from_ptr(self.producer_pos.as_ptr()) }
     }
 
-    /// Loads `consumer_pos` with Acquire.
-    ///
-    /// Pairs with the kernel's `smp_store_release(&rb->consumer_pos, ...)`
-    /// in `__bpf_user_ringbuf_sample_release` and in the discard branch of
-    /// `__bpf_user_ringbuf_peek`: the BPF program is done with every byte
-    /// below the loaded position, so the producer may overwrite it.
+    /// Loads `consumer_pos` with Acquire ([`ConsumerPos::load`], which
+    /// names the kernel store it pairs with).
     #[inline]
     pub fn load_consumer(&self) -> usize {
-        self.consumer().load(Ordering::Acquire)
+        self.consumer_pos().load()
+    }
+
+    /// The `consumer_pos` word alone, to load out of line without handing
+    /// over the pointers to the rest of the ring.
+    #[inline]
+    pub fn consumer_pos(&self) -> ConsumerPos<'_> {
+        ConsumerPos(self.consumer())
     }
 
     /// Loads `producer_pos` with Acquire, to resume after an earlier
@@ -220,69 +226,109 @@ impl RawUserRing {
         self.producer().store(pos, Ordering::Release);
     }
 
-    /// The header word `len` at `pos`, and the `pg_off` word after it.
+    /// Writes the header of a record reserved at `pos` with `len` payload
+    /// bytes: `len | BPF_RINGBUF_BUSY_BIT` (the kernel reads no other
+    /// header word of a user ring's record). Returns the
+    /// header's `len` word, which [`RecordHeader::commit`] stores again to
+    /// submit or discard the record, and the record's first payload byte.
+    /// The payload of a record of at most `max_record_len(size)` bytes lies
+    /// within the data area (the second copy of the data pages holds the
+    /// part that wraps).
+    ///
+    /// Relaxed: the Release store of `producer_pos` that follows (in
+    /// [`store_producer`](Self::store_producer)) publishes it, as
+    /// the kernel's Acquire load of `producer_pos` comes before its header
+    /// load.
     #[inline]
-    fn header(&self, pos: usize) -> (&AtomicU32, &AtomicU32) {
+    pub fn write_busy_header(&self, pos: usize, len: usize) -> (RecordHeader, NonNull<u8>) {
+        debug_assert!(len <= DYNPTR_MAX_SIZE);
         let offset = pos & self.mask;
         debug_assert_eq!(offset % 8, 0);
         // SAFETY: `offset <= mask`, so `data + offset` is within the
         // `2 * (mask + 1)` bytes of the data area (struct invariant).
-        let len = unsafe { self.data.add(offset) };
-        // SAFETY: `offset` is a multiple of 8 below `size`, so `offset + 4`
-        // is also inside the data area.
-        let pg_off = unsafe { self.data.add(offset + 4) };
-        // SAFETY: `len` is 8-aligned (`data` is 8-aligned and `offset` a
-        // multiple of 8), valid for atomic accesses of 4 bytes while the
-        // owner lives; the kernel reads header words only atomically
-        // (`smp_load_acquire(hdr)`), and this producer writes them only
-        // through this function.
-        let len = unsafe { AtomicU32::from_ptr(len.cast::<u32>().as_ptr()) };
-        // SAFETY: as for `len`, 4 bytes further (4-aligned).
-        let pg_off = unsafe { AtomicU32::from_ptr(pg_off.cast::<u32>().as_ptr()) };
-        (len, pg_off)
+        let len_word = unsafe { self.data.add(offset) }.cast::<u32>();
+        // SAFETY: `offset + 8 <= mask + 8 < 2 * (mask + 1)` (the size is at
+        // least 16), inside the data area.
+        let payload = unsafe { self.data.add(offset + BPF_RINGBUF_HDR_SZ) };
+        // SAFETY: `len_word` is 8-aligned (`data` is 8-aligned and `offset`
+        // a multiple of 8), inside the data area, which stays valid for
+        // atomic accesses while the owner lives (struct invariant) and which
+        // every user of the returned `RecordHeader` borrows.
+        let header = unsafe { RecordHeader::new(len_word) };
+        header
+            .word()
+            .store(len as u32 | BPF_RINGBUF_BUSY_BIT, Ordering::Relaxed);
+        (header, payload)
     }
+}
 
-    /// Writes the header of a record reserved at `pos` with `len` payload
-    /// bytes: `len | BPF_RINGBUF_BUSY_BIT`, and `pg_off` 0.
+/// A user ring's `consumer_pos` word.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConsumerPos<'a>(&'a AtomicUsize);
+
+impl ConsumerPos<'_> {
+    /// Loads `consumer_pos` with Acquire.
     ///
-    /// Relaxed: the Release store of `producer_pos` that follows (in
-    /// [`store_producer`](Self::store_producer)) publishes it, as the
-    /// kernel's Acquire load of `producer_pos` comes before its header load.
+    /// Pairs with the kernel's `smp_store_release(&rb->consumer_pos, ...)`
+    /// in `__bpf_user_ringbuf_sample_release` and in the discard branch of
+    /// `__bpf_user_ringbuf_peek`: the BPF program is done with every byte
+    /// below the loaded position, so the producer may overwrite it.
     #[inline]
-    pub fn write_busy_header(&self, pos: usize, len: usize) {
-        debug_assert!(len <= DYNPTR_MAX_SIZE);
-        let (len_word, pg_off) = self.header(pos);
-        len_word.store(len as u32 | BPF_RINGBUF_BUSY_BIT, Ordering::Relaxed);
-        pg_off.store(0, Ordering::Relaxed);
+    pub fn load(self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// The `len` word of a reserved record's header: what submitting or
+/// discarding the record stores to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordHeader {
+    // INVARIANTS (established by `RecordHeader::new`, upheld by the owner):
+    // `len_word` is 8-aligned, inside a ring's data area, and valid for
+    // atomic loads and stores while the ring's owner lives; the kernel reads
+    // it only atomically (`smp_load_acquire(hdr)`).
+    len_word: NonNull<u32>,
+}
+
+// SAFETY: a `RecordHeader` points at one header word of memory shared with
+// the kernel, accessed only atomically, and only by the guard of the record
+// it heads; moving it to another thread changes none of that.
+unsafe impl Send for RecordHeader {}
+// SAFETY: `&RecordHeader` allows only atomic accesses to the word.
+unsafe impl Sync for RecordHeader {}
+
+impl RecordHeader {
+    /// # Safety
+    ///
+    /// `len_word` must satisfy the invariants on the struct's field for as
+    /// long as the returned value or any copy of it is used.
+    #[inline]
+    unsafe fn new(len_word: NonNull<u32>) -> Self {
+        debug_assert_eq!(len_word.as_ptr() as usize % 8, 0);
+        Self { len_word }
     }
 
-    /// Submits (or, with `discard`, discards) the record at `pos`: stores
-    /// its `len` with BUSY clear (and DISCARD set when discarding).
+    #[inline]
+    fn word(&self) -> &AtomicU32 {
+        // SAFETY: aligned, valid for atomic accesses while the owner lives,
+        // and accessed only atomically (struct invariant).
+        unsafe { AtomicU32::from_ptr(self.len_word.as_ptr()) }
+    }
+
+    /// Submits (or, with `discard`, discards) the record: stores its `len`
+    /// with BUSY clear (and DISCARD set when discarding).
     ///
     /// Release: pairs with `smp_load_acquire(hdr)` in
     /// `__bpf_user_ringbuf_peek`: every write to the payload happens before
     /// the kernel sees the header without BUSY and hands the payload to the
     /// BPF program.
     #[inline]
-    pub fn commit(&self, pos: usize, len: usize, discard: bool) {
+    pub fn commit(self, len: usize, discard: bool) {
         debug_assert!(len <= DYNPTR_MAX_SIZE);
         let mut word = len as u32;
         if discard {
             word |= BPF_RINGBUF_DISCARD_BIT;
         }
-        self.header(pos).0.store(word, Ordering::Release);
-    }
-
-    /// The first payload byte of the record whose header is at `pos`.
-    ///
-    /// The payload of a record of at most `max_record_len(size)` bytes lies
-    /// within the data area (the second copy of the data pages holds the
-    /// part that wraps).
-    #[inline]
-    pub fn payload(&self, pos: usize) -> NonNull<u8> {
-        let offset = (pos & self.mask) + BPF_RINGBUF_HDR_SZ;
-        // SAFETY: `offset <= mask + 8 < 2 * (mask + 1)` (the size is at least
-        // 16), inside the data area (struct invariant).
-        unsafe { self.data.add(offset) }
+        self.word().store(word, Ordering::Release);
     }
 }

@@ -6,6 +6,7 @@ use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
+use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,7 +18,9 @@ use crate::memory_user_ring::UserShared;
 use crate::mmap::UserMapping;
 use crate::sys::{self, MapOrigin};
 use crate::uapi::BPF_MAP_TYPE_USER_RINGBUF;
-use crate::user_ring::{max_record_len, stride, RawUserRing};
+use crate::user_ring::{
+    max_record_len, stride, ConsumerPos, RawUserRing, RecordHeader, DYNPTR_MAX_SIZE,
+};
 use crate::user_wait::EdgeWaiter;
 use crate::RingEvent;
 
@@ -65,8 +68,10 @@ pub struct UserRingBuf {
     raw: RawUserRing,
     /// This producer's position: `producer_pos` as last stored.
     pos: usize,
-    /// `consumer_pos` as last loaded.
-    consumer: usize,
+    /// `consumer_pos` as last loaded, plus the ring's size: the end of the
+    /// space this producer may write. INVARIANT: `limit - pos` (wrapping)
+    /// is at most the ring's size, the free space as last seen.
+    limit: usize,
     max_len: usize,
     id: RingId,
     waiter: Option<EdgeWaiter>,
@@ -87,7 +92,7 @@ impl fmt::Debug for UserRingBuf {
             .field("id", &self.id)
             .field("size", &self.raw.size())
             .field("producer_pos", &self.pos)
-            .field("consumer_pos", &self.consumer)
+            .field("consumer_pos", &self.limit.wrapping_sub(self.raw.size()))
             .finish_non_exhaustive()
     }
 }
@@ -199,7 +204,7 @@ impl UserRingBuf {
         Ok(Self {
             raw,
             pos,
-            consumer,
+            limit: consumer.wrapping_add(raw.size()),
             max_len: max_record_len(raw.size()),
             id,
             waiter: None,
@@ -223,10 +228,13 @@ impl UserRingBuf {
     /// Ring bytes free now (a record of `len` bytes takes
     /// `round_up(len + 8, 8)`).
     pub fn free_bytes(&mut self) -> usize {
-        self.consumer = self.raw.load_consumer();
-        self.raw
-            .size()
-            .saturating_sub(self.pos.wrapping_sub(self.consumer))
+        let consumer = self.raw.load_consumer();
+        let size = self.raw.size();
+        let used = self.pos.wrapping_sub(consumer);
+        if used <= size {
+            self.limit = consumer.wrapping_add(size);
+        }
+        size.saturating_sub(used)
     }
 
     /// Which ring this maps: the kernel's map id, or an in-memory ring's
@@ -235,66 +243,69 @@ impl UserRingBuf {
         self.id
     }
 
-    /// Whether a record of `len` payload bytes fits now; reloads the
-    /// consumer position only when the cached one says no.
-    #[inline]
+    /// Whether a record of `len` payload bytes fits; returns the ring space
+    /// it takes. Loads the consumer position only when the free space last
+    /// seen is too small.
+    ///
+    /// Nothing here passes `self` to a function that is not inlined, so in
+    /// a caller's loop the compiler can keep the producer position in a
+    /// register.
+    #[inline(always)]
     fn room_for(&mut self, len: usize) -> Result<usize, ReserveError> {
-        if len > self.max_len {
-            return Err(ReserveError::TooLarge {
-                len,
-                max: self.max_len,
-            });
+        // Below `DYNPTR_MAX_SIZE`, `stride` cannot overflow; for a typed
+        // record the compiler knows the answer. A record longer than the
+        // ring's `max_len` (its size less 8, or `DYNPTR_MAX_SIZE`) needs more
+        // than the whole ring, so it fails this check and `reload_limit`
+        // refuses it as too large.
+        if len <= DYNPTR_MAX_SIZE {
+            let needed = stride(len);
+            // `limit - pos` is the free space as last seen (field invariant);
+            // the consumer only moves forward, so at least that much is free.
+            if needed <= self.limit.wrapping_sub(self.pos) {
+                return Ok(needed);
+            }
         }
-        let needed = stride(len);
-        let size = self.raw.size();
-        let used = self.pos.wrapping_sub(self.consumer);
-        if used <= size && needed <= size - used {
-            return Ok(needed);
-        }
-        self.consumer = self.raw.load_consumer();
-        let used = self.pos.wrapping_sub(self.consumer);
-        if used > size {
-            return Err(ReserveError::PositionsInconsistent {
-                producer: self.pos as u64,
-                consumer: self.consumer as u64,
-            });
-        }
-        let free = size - used;
-        if needed > free {
-            return Err(ReserveError::Full { len, needed, free });
-        }
-        Ok(needed)
+        self.limit = reload_limit(
+            self.raw.consumer_pos(),
+            self.raw.size(),
+            self.pos,
+            len,
+            self.max_len,
+        )?;
+        Ok(stride(len))
     }
 
     /// Reserves `len` payload bytes: writes the BUSY header and publishes
-    /// the producer position. Returns the record's position.
-    #[inline]
-    fn claim_record(&mut self, len: usize) -> Result<usize, ReserveError> {
+    /// the producer position. Returns the record's header and its payload,
+    /// whose padding (up to the next 8-byte boundary) is zeroed, but not
+    /// the payload itself.
+    #[inline(always)]
+    fn claim_record(&mut self, len: usize) -> Result<(RecordHeader, &mut [u8]), ReserveError> {
         let needed = self.room_for(len)?;
         let pos = self.pos;
-        self.raw.write_busy_header(pos, len);
+        let (header, payload) = self.raw.write_busy_header(pos, len);
         self.pos = pos.wrapping_add(needed);
         self.raw.store_producer(self.pos);
-        Ok(pos)
+        Ok((header, self.payload_mut(payload, len)))
     }
 
-    /// The payload bytes of the record just claimed at `pos`. The padding
-    /// after them, up to the next 8-byte boundary, is zeroed here: it never
-    /// reaches BPF, but leaving no stale header bytes in a record also keeps
-    /// every 8-byte slot of the ring written whole (Miri's weak-memory model
-    /// fails on a later atomic header store over a slot written in part).
-    #[inline]
-    fn payload_mut(&mut self, pos: usize, len: usize) -> &mut [u8] {
+    /// The payload bytes of the record just claimed, from its first byte
+    /// `ptr`. The padding after them, up to the next 8-byte boundary, is
+    /// zeroed here: it never reaches BPF, but leaving no stale header bytes
+    /// in a record also keeps every 8-byte slot of the ring written whole
+    /// (Miri's weak-memory model fails on a later atomic header store over
+    /// a slot written in part).
+    #[inline(always)]
+    fn payload_mut(&mut self, ptr: NonNull<u8>, len: usize) -> &mut [u8] {
         debug_assert!(len <= self.max_len);
         let padded = (len + 7) & !7;
-        let ptr = self.raw.payload(pos);
         // SAFETY: the payload of a record of at most `max_len` bytes, with
         // its padding (`stride(len) - 8` bytes), lies within the data area,
         // readable and writable while the mapping (owned by `self`, borrowed
         // for the slice's lifetime) lives, and initialised (the kernel
         // zeroes the pages; the in-memory ring allocates them zeroed;
         // producers write only initialised bytes). Nothing else accesses
-        // these bytes while the slice lives: the header at `pos` is BUSY, so
+        // these bytes while the slice lives: the record's header is BUSY, so
         // the kernel stops there; the record is beyond every other
         // reservation, and `&mut self` keeps this producer from reserving
         // again; no other producer exists (the claim in this process,
@@ -342,22 +353,25 @@ impl UserRingBuf {
             return Err(misaligned);
         }
         let len = size_of::<T>().saturating_add(tail_len);
-        let pos = self.claim_record(len)?;
-        let raw = self.raw;
-        let bytes = self.payload_mut(pos, len);
-        bytes.fill(0);
+        let (header, bytes) = self.claim_record(len)?;
         // The payload is 8-aligned and `len >= size_of::<T>()`, so the cast
         // cannot fail; should it, the record is discarded, never half-made.
         match T::mut_from_prefix(bytes) {
-            Ok((value, tail)) => Ok(Reserved {
-                raw,
-                pos,
-                len,
-                value,
-                tail,
-            }),
+            Ok((value, tail)) => {
+                // Zeroed after the cast, through the `T`: when the caller
+                // then assigns a whole `T`, the compiler can see the zeroes
+                // overwritten before anyone reads them and skip them.
+                value.zero();
+                tail.fill(0);
+                Ok(Reserved {
+                    header,
+                    len,
+                    value,
+                    tail,
+                })
+            }
             Err(_) => {
-                raw.commit(pos, len, true);
+                header.commit(len, true);
                 Err(misaligned)
             }
         }
@@ -370,13 +384,10 @@ impl UserRingBuf {
     /// As [`reserve`](Self::reserve).
     #[inline]
     pub fn reserve_bytes(&mut self, len: usize) -> Result<Reserved<'_, [u8]>, ReserveError> {
-        let pos = self.claim_record(len)?;
-        let raw = self.raw;
-        let bytes = self.payload_mut(pos, len);
+        let (header, bytes) = self.claim_record(len)?;
         bytes.fill(0);
         Ok(Reserved {
-            raw,
-            pos,
+            header,
             len,
             value: bytes,
             tail: &mut [],
@@ -406,9 +417,9 @@ impl UserRingBuf {
     #[inline]
     pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<(), ReserveError> {
         let len = bytes.len();
-        let pos = self.claim_record(len)?;
-        self.payload_mut(pos, len).copy_from_slice(bytes);
-        self.raw.commit(pos, len, false);
+        let (header, payload) = self.claim_record(len)?;
+        payload.copy_from_slice(bytes);
+        header.commit(len, false);
         Ok(())
     }
 
@@ -490,6 +501,40 @@ impl UserRingBuf {
     }
 }
 
+/// The slow half of [`UserRingBuf::room_for`]: checks the record's length,
+/// loads the consumer position, and returns the new `limit` if a record of
+/// `len` bytes fits at `pos` in a ring of `size` bytes. Out of line and given
+/// values and the consumer word alone, not the producer, so that the hot
+/// path never lets a pointer to the producer escape: the compiler can then
+/// keep the producer position in a register across a caller's loop.
+#[cold]
+#[inline(never)]
+fn reload_limit(
+    consumer: ConsumerPos<'_>,
+    size: usize,
+    pos: usize,
+    len: usize,
+    max_len: usize,
+) -> Result<usize, ReserveError> {
+    if len > max_len {
+        return Err(ReserveError::TooLarge { len, max: max_len });
+    }
+    let needed = stride(len);
+    let consumer = consumer.load();
+    let used = pos.wrapping_sub(consumer);
+    if used > size {
+        return Err(ReserveError::PositionsInconsistent {
+            producer: pos as u64,
+            consumer: consumer as u64,
+        });
+    }
+    let free = size - used;
+    if needed > free {
+        return Err(ReserveError::Full { len, needed, free });
+    }
+    Ok(consumer.wrapping_add(size))
+}
+
 impl AsFd for UserRingBuf {
     /// The map's descriptor; for an in-memory ring, the eventfd its drain
     /// signals.
@@ -509,8 +554,7 @@ impl AsFd for UserRingBuf {
 /// discards the record: the kernel skips it.
 #[must_use = "a reserved record is discarded unless submitted"]
 pub struct Reserved<'a, T: ?Sized> {
-    raw: RawUserRing,
-    pos: usize,
+    header: RecordHeader,
     len: usize,
     value: &'a mut T,
     tail: &'a mut [u8],
@@ -521,7 +565,7 @@ impl<T: ?Sized> Reserved<'_, T> {
     #[inline]
     pub fn submit(self) {
         let this = ManuallyDrop::new(self);
-        this.raw.commit(this.pos, this.len, false);
+        this.header.commit(this.len, false);
     }
 
     /// Discards the record, as dropping the guard does.
@@ -577,15 +621,15 @@ impl<T: ?Sized> DerefMut for Reserved<'_, T> {
 }
 
 impl<T: ?Sized> Drop for Reserved<'_, T> {
+    #[inline]
     fn drop(&mut self) {
-        self.raw.commit(self.pos, self.len, true);
+        self.header.commit(self.len, true);
     }
 }
 
 impl<T: ?Sized> fmt::Debug for Reserved<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Reserved")
-            .field("pos", &self.pos)
             .field("len", &self.len)
             .finish_non_exhaustive()
     }
@@ -816,6 +860,34 @@ mod tests {
                 free: 16
             })
         ));
+    }
+
+    #[test]
+    fn lengths_beyond_any_ring_are_too_large_not_an_overflow() {
+        let ring = MemoryUserRing::new(64).unwrap();
+        let mut producer = ring.user_ring_buf().unwrap();
+        assert!(matches!(
+            producer.reserve_bytes(usize::MAX),
+            Err(ReserveError::TooLarge {
+                len: usize::MAX,
+                max: 56
+            })
+        ));
+        assert!(matches!(
+            producer.reserve_with_tail::<Cmd>(usize::MAX - 3),
+            Err(ReserveError::TooLarge {
+                len: usize::MAX,
+                max: 56
+            })
+        ));
+        assert!(matches!(
+            producer.reserve_bytes(DYNPTR_MAX_SIZE + 1),
+            Err(ReserveError::TooLarge { .. })
+        ));
+        // Nothing was reserved.
+        assert_eq!(ring.producer_pos(), 0);
+        producer.push_bytes(&[7; 56]).unwrap();
+        assert_eq!(drain_all(&ring), vec![vec![7; 56]]);
     }
 
     #[test]

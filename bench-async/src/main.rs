@@ -6,7 +6,9 @@
 //! 2. the async readers against the blocking ones at 16 B and 1 KiB with a
 //!    live producer;
 //! 3. the idle CPU of each reader kind (process CPU time over an idle
-//!    period).
+//!    period);
+//! 4. the user ring producers against a hand-written loop and libbpf's C
+//!    (`user_ring.rs`; `--user-ring` runs only that table).
 //!
 //! Run as root: `cargo run --release --manifest-path bench-async/Cargo.toml`
 //! (about a minute; `--quick` for a few seconds). Live-producer figures on
@@ -26,6 +28,7 @@ use ringview::{
 mod common;
 #[path = "../../benches/support/mod.rs"]
 mod support;
+mod user_ring;
 
 use support::{BenchProducer, Feed, Words, HOT_RING};
 
@@ -494,6 +497,10 @@ fn idle_table(idle: Duration) {
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().any(|a| a == "--user-ring" || a == "--callgrind") {
+        user_ring::main(quick);
+        return;
+    }
     let (run, rounds, idle) = if quick {
         (Duration::from_millis(200), 1, Duration::from_millis(500))
     } else {
@@ -516,4 +523,5 @@ fn main() {
     }
 
     idle_table(idle);
+    user_ring::main(quick);
 }
