@@ -22,6 +22,7 @@ use crate::consumer::{Consumer, LingerStep};
 use crate::error::{ReadError, ReaderError, SyscallError};
 use crate::event::{View, ViewAs};
 use crate::reader::{Reader, Record};
+use crate::ring::Ready;
 use crate::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
 use crate::wait::{ReaderHandle, Timer};
 
@@ -72,7 +73,7 @@ impl Coop {
 /// core itself for lingering.
 trait TryReady {
     fn try_ready(&mut self) -> Result<bool, ReadError>;
-    fn peek_ready(&mut self) -> Result<bool, ReadError>;
+    fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError>;
     fn consumer(&mut self) -> &mut Consumer;
 }
 
@@ -83,7 +84,7 @@ impl TryReady for Reader {
     }
 
     #[inline(always)]
-    fn peek_ready(&mut self) -> Result<bool, ReadError> {
+    fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
         Reader::peek_ready(self)
     }
 
@@ -99,7 +100,7 @@ impl<T: ?Sized + View> TryReady for UnsafeReader<T> {
     }
 
     #[inline(always)]
-    fn peek_ready(&mut self) -> Result<bool, ReadError> {
+    fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
         UnsafeReader::peek_ready(self)
     }
 
@@ -202,14 +203,29 @@ impl Readiness {
     /// ready and the cooperative budget is not spent.
     #[inline(always)]
     fn ready_now(&mut self, reader: &mut impl TryReady) -> Result<bool, ReadError> {
-        Ok(self.coop.try_tick() && reader.peek_ready()?)
+        Ok(self.coop.try_tick() && reader.peek_ready()?.is_some())
+    }
+
+    /// [`ready`](Self::ready), handing back the record found, for the
+    /// caller to take at once: one decode per record on the fast path.
+    #[inline(always)]
+    async fn ready_record(&mut self, reader: &mut impl TryReady) -> Result<Ready, ReadError> {
+        if self.coop.try_tick() {
+            if let Some(ready) = reader.peek_ready()? {
+                return Ok(ready);
+            }
+        }
+        self.ready_slow(reader).await?;
+        // `ready_slow` found a record below the cached producer position,
+        // and nothing but another consumer can take it away before this.
+        reader.peek_ready()?.ok_or(ReadError::ReadyRecordGone)
     }
 
     /// [`ready`](Self::ready) when the fast path said no: yields when the
     /// budget is spent, awaits readiness when no record is ready.
     #[cold]
     async fn ready_slow(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
-        if reader.peek_ready()? {
+        if reader.peek_ready()?.is_some() {
             self.coop.tick().await;
             return Ok(());
         }
@@ -407,14 +423,9 @@ impl AsyncReader {
     ///
     /// As [`read`](Self::read).
     pub async fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
-        loop {
-            if !self.readiness.ready_now(&mut self.reader)? {
-                self.readiness.ready_slow(&mut self.reader).await?;
-            }
-            if self.reader.try_read_into(record)? {
-                return Ok(());
-            }
-        }
+        let ready = self.readiness.ready_record(&mut self.reader).await?;
+        self.reader.read_ready_into(ready, record);
+        Ok(())
     }
 
     /// Reads the next record as an owned `T`; see [`Reader::read_as`].
@@ -571,14 +582,8 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     where
         T: ViewAs<U>,
     {
-        if !self.readiness.ready_now(&mut self.reader)? {
-            self.readiness.ready_slow(&mut self.reader).await?;
-        }
-        // `ready` found a record below the cached producer position, and
-        // nothing but another consumer can take it away before this call.
-        // (Returning the view from inside the loop is what the borrow
-        // checker refuses, hence one call after it.)
-        self.reader.try_read()?.ok_or(ReadError::ReadyRecordGone)
+        let ready = self.readiness.ready_record(&mut self.reader).await?;
+        self.reader.view_ready(ready)
     }
 
     /// Waits for at least one record, then calls `f` with a view of each

@@ -437,6 +437,7 @@ impl Consumer {
     }
 
     /// Whether the policy lingers before blocking.
+    #[cfg(feature = "tokio")]
     pub fn lingers(&self) -> bool {
         self.policy.lingers()
     }

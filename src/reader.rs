@@ -9,6 +9,8 @@ use crate::consumer::{Consumer, Positions};
 use crate::error::{ReadError, ReaderError};
 use crate::policy::PublishPolicy;
 use crate::ring::Decoded;
+#[cfg(feature = "tokio")]
+use crate::ring::Ready;
 use crate::wait::ReaderHandle;
 use crate::RingBuf;
 
@@ -148,8 +150,19 @@ impl Reader {
     /// readers' fast path, and their look between two linger steps).
     #[cfg(feature = "tokio")]
     #[inline(always)]
-    pub(crate) fn peek_ready(&mut self) -> Result<bool, ReadError> {
-        Ok(self.consumer.peek()?.is_some())
+    pub(crate) fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
+        self.consumer.peek()
+    }
+
+    /// Copies out the record [`peek_ready`](Self::peek_ready) just found,
+    /// as [`read_into`](Self::read_into) does.
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    pub(crate) fn read_ready_into(&mut self, ready: Ready, record: &mut Record) {
+        let decoded = self.consumer.cursor().take(ready);
+        let end = decoded.end();
+        Self::copy(decoded, record);
+        self.release(end);
     }
 
     /// The core, for the async readers' linger.

@@ -168,9 +168,20 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// readers' fast path, and their look between two linger steps).
     #[cfg(feature = "tokio")]
     #[inline(always)]
-    pub(crate) fn peek_ready(&mut self) -> Result<bool, ReadError> {
+    pub(crate) fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
         self.end_view();
-        Ok(self.consumer.peek()?.is_some())
+        self.consumer.peek()
+    }
+
+    /// Views the record [`peek_ready`](Self::peek_ready) just found, as
+    /// [`read`](Self::read) does (the async readers' one decode per read).
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    pub(crate) fn view_ready<U: ?Sized + View>(&mut self, ready: Ready) -> Result<&U, ReadError>
+    where
+        T: ViewAs<U>,
+    {
+        decode(self.consumer.cursor(), ready, U::view)
     }
 
     /// The core, for the async readers' linger.
