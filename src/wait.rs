@@ -153,13 +153,7 @@ impl Waiter {
             events: libc::POLLIN,
             revents: 0,
         };
-        // A day at most per call: the caller loops, and `tv_sec` is signed.
-        let duration = duration.min(Duration::from_secs(86_400));
-        let timeout = libc::timespec {
-            tv_sec: duration.as_secs() as libc::time_t,
-            // Below 1e9, so it fits `c_long` on every target.
-            tv_nsec: duration.subsec_nanos() as libc::c_long,
-        };
+        let timeout = timespec(duration);
         // SAFETY: `poll` is one valid `pollfd` for a live descriptor,
         // writable for the call; `timeout` is a valid `timespec` read during
         // the call; a null signal mask leaves the mask unchanged.
@@ -194,6 +188,17 @@ impl Waiter {
     /// `deadline`.
     pub fn wait(&self, deadline: Option<Instant>) -> Result<Wake, SyscallError> {
         self.epoll.wait(deadline)
+    }
+}
+
+/// `duration` as a `timespec`, a day at most: the callers nap in a loop
+/// that looks at the ring after each nap, and `tv_sec` is signed.
+fn timespec(duration: Duration) -> libc::timespec {
+    let duration = duration.min(Duration::from_secs(86_400));
+    libc::timespec {
+        tv_sec: duration.as_secs() as libc::time_t,
+        // Below 1e9, so it fits `c_long` on every target.
+        tv_nsec: duration.subsec_nanos() as libc::c_long,
     }
 }
 
@@ -238,11 +243,7 @@ impl Timer {
                 tv_sec: 0,
                 tv_nsec: 0,
             },
-            it_value: libc::timespec {
-                tv_sec: duration.as_secs().try_into().unwrap_or(libc::time_t::MAX),
-                // Below 1e9, so it fits `c_long` on every target.
-                tv_nsec: duration.subsec_nanos() as libc::c_long,
-            },
+            it_value: timespec(duration),
         };
         // SAFETY: `fd` is a live timerfd; `spec` is a valid `itimerspec`
         // read during the call; a null old value is allowed.
