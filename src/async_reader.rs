@@ -258,10 +258,17 @@ impl Readiness {
         let consumer = reader.consumer();
         let mut linger = consumer.start_linger();
         let mut last_yield = Instant::now();
+        // Whether the task gave its thread back to the runtime meanwhile.
+        let mut awaited = false;
         loop {
             match consumer.linger_step(&mut linger)? {
                 LingerStep::Record => {
-                    self.coop.suspended();
+                    // A new streak only if the task gave its thread back:
+                    // short spins alone must not reset the cooperative
+                    // budget.
+                    if awaited {
+                        self.coop.suspended();
+                    }
                     return Ok(true);
                 }
                 LingerStep::Stop => return Ok(false),
@@ -272,6 +279,7 @@ impl Readiness {
                 LingerStep::Spin => {
                     if last_yield.elapsed() >= SPIN_SLICE {
                         yield_once().await;
+                        awaited = true;
                         last_yield = Instant::now();
                     } else {
                         std::hint::spin_loop();
@@ -285,6 +293,7 @@ impl Readiness {
                     // held back stays below the policy's fraction, and a
                     // nap is aimed at an eighth of the ring.
                     self.nap(nap).await?;
+                    awaited = true;
                     linger.napped();
                 }
             }
