@@ -373,10 +373,9 @@ impl Consumer {
     }
 
     /// One step of a linger, never blocking: the blocking readers spin or
-    /// sleep as it says, the async ones yield to their runtime while it
-    /// spins and stop lingering where it would sleep (they publish and
-    /// await the ring's descriptor instead, which a producer's commit
-    /// wakes). Nothing is published here.
+    /// sleep (on `ppoll`) as it says, the async ones spin (yielding to
+    /// their runtime now and then) or sleep on a timerfd. Nothing is
+    /// published here.
     ///
     /// Naps rather than polls: reading right behind a live producer makes
     /// every cache line cross cores while it is being written; letting
@@ -471,8 +470,8 @@ pub(crate) enum LingerStep {
     Stop,
     /// Keep spinning (or yielding), then step again.
     Spin,
-    /// Sleep this long (publishing first), call [`Linger::napped`], then
-    /// step again.
+    /// Sleep this long (the blocking readers publish first), call
+    /// [`Linger::napped`], then step again.
     Sleep(Duration),
 }
 

@@ -8,9 +8,7 @@ use zerocopy::FromBytes;
 use crate::consumer::{Consumer, Positions};
 use crate::error::{ReadError, ReaderError};
 use crate::policy::PublishPolicy;
-use crate::ring::Decoded;
-#[cfg(feature = "tokio")]
-use crate::ring::Ready;
+use crate::ring::{Decoded, Ready};
 use crate::wait::ReaderHandle;
 use crate::RingBuf;
 
@@ -96,10 +94,7 @@ impl Reader {
     #[inline(always)]
     pub fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
         let ready = self.consumer.ready_blocking()?;
-        let decoded = self.consumer.cursor().take(ready);
-        let end = decoded.end();
-        Self::copy(decoded, record);
-        self.release(end);
+        self.read_ready_into(ready, record);
         Ok(())
     }
 
@@ -154,9 +149,9 @@ impl Reader {
         self.consumer.peek()
     }
 
-    /// Copies out the record [`peek_ready`](Self::peek_ready) just found,
-    /// as [`read_into`](Self::read_into) does.
-    #[cfg(feature = "tokio")]
+    /// Copies out and releases the record the consumer just found
+    /// (`ready_blocking`, or [`peek_ready`](Self::peek_ready) for the async
+    /// reader).
     #[inline(always)]
     pub(crate) fn read_ready_into(&mut self, ready: Ready, record: &mut Record) {
         let decoded = self.consumer.cursor().take(ready);

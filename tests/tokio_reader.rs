@@ -309,6 +309,16 @@ fn handles_wake_a_waiting_async_reader() {
     });
 }
 
+/// A reader of `producer`'s ring whose lazy policy naps for `latency` and
+/// never blocks (`idle` = `Duration::MAX`).
+fn never_blocking_reader(producer: &Producer, latency: Duration) -> UnsafeReader<[u8]> {
+    let ring = RingBuf::new(producer.ring_fd()).unwrap();
+    // SAFETY: nothing outside this library consumes the ring.
+    let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+    reader.set_publish_policy(PublishPolicy::lazy(0.25, latency, Duration::MAX));
+    reader
+}
+
 /// With a lingering policy that never blocks (`idle` = `Duration::MAX`) and
 /// records read but not yet published, a producer's commit notifies
 /// nobody: the async reader sees the next record only by waking from its
@@ -318,14 +328,7 @@ fn a_lingering_async_reader_wakes_from_its_naps() {
     require_kernel!();
     let rt = runtime();
     let producer = Producer::new(4096);
-    let ring = RingBuf::new(producer.ring_fd()).unwrap();
-    // SAFETY: nothing outside this library consumes the ring.
-    let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
-    reader.set_publish_policy(PublishPolicy::lazy(
-        0.25,
-        Duration::from_micros(200),
-        Duration::MAX,
-    ));
+    let reader = never_blocking_reader(&producer, Duration::from_micros(200));
     producer.emit(4, 16, 0, 0);
     rt.block_on(async {
         let mut reader = AsyncUnsafeReader::new(reader).unwrap();
@@ -357,14 +360,7 @@ fn a_flush_ends_an_async_readers_nap() {
     require_kernel!();
     let rt = runtime();
     let producer = Producer::new(4096);
-    let ring = RingBuf::new(producer.ring_fd()).unwrap();
-    // SAFETY: nothing outside this library consumes the ring.
-    let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
-    reader.set_publish_policy(PublishPolicy::lazy(
-        0.25,
-        Duration::from_secs(60),
-        Duration::MAX,
-    ));
+    let reader = never_blocking_reader(&producer, Duration::from_secs(60));
     let handle = reader.handle();
     producer.emit(1, 16, 0, 0);
     rt.block_on(async {
