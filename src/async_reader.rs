@@ -27,25 +27,48 @@ use crate::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
 use crate::wait::{ReaderHandle, Timer};
 
 /// Records (or rounds) handed out without suspending before an async
-/// reader yields to the runtime once, so a flooded ring cannot starve the
-/// other tasks of its worker thread.
+/// reader looks at the clock: once [`COOP_SLICE`] has passed since it last
+/// suspended, it yields to the runtime once, so a flooded ring cannot
+/// starve the other tasks of its worker thread.
 pub(crate) const COOP_BUDGET: u32 = 1024;
 
+/// The longest an async reader hands out records (or spins) without giving
+/// its thread back to the runtime, give or take one [`COOP_BUDGET`] of
+/// records: tokio asks a task to reach an await point every 10 µs to
+/// 100 µs.
+pub(crate) const COOP_SLICE: Duration = Duration::from_micros(50);
+
+/// Linux's default timer slack, for a kernel that does not report it.
+const DEFAULT_SLACK: Duration = Duration::from_micros(50);
+
 /// Counts work done without suspending, and yields once the budget is
-/// spent.
-#[derive(Debug, Default)]
+/// spent and the slice is over.
+#[derive(Debug)]
 pub(crate) struct Coop {
     streak: u32,
+    /// When the task last gave its thread back (or the reader was made).
+    since: Instant,
+}
+
+impl Default for Coop {
+    fn default() -> Self {
+        Self {
+            streak: 0,
+            since: Instant::now(),
+        }
+    }
 }
 
 impl Coop {
     /// The task suspended (it awaited readiness): a new streak begins.
     pub(crate) fn suspended(&mut self) {
         self.streak = 0;
+        self.since = Instant::now();
     }
 
     /// Counts one unit of work without suspending, unless it would spend
-    /// the budget: then `false`, and the caller takes the path that yields.
+    /// the budget: then `false`, and the caller takes the path that
+    /// [`tick`](Self::tick)s.
     #[inline(always)]
     pub(crate) fn try_tick(&mut self) -> bool {
         if self.streak + 1 >= COOP_BUDGET {
@@ -55,16 +78,23 @@ impl Coop {
         true
     }
 
-    /// One more unit of work without suspending; yields to the runtime
-    /// every [`COOP_BUDGET`] units. Dropping the future while it yields
-    /// loses nothing: no record is taken.
+    /// One more unit of work without suspending. Every [`COOP_BUDGET`]
+    /// units it looks at the clock, and yields to the runtime if the task
+    /// has kept its thread for [`COOP_SLICE`]: one clock read per budget,
+    /// and a yield (which polls the runtime's reactor) only as often as
+    /// tokio asks. Dropping the future while it yields loses nothing: no
+    /// record is taken.
     pub(crate) async fn tick(&mut self) {
         self.streak += 1;
         if self.streak < COOP_BUDGET {
             return;
         }
         self.streak = 0;
+        if self.since.elapsed() < COOP_SLICE {
+            return;
+        }
         yield_once().await;
+        self.since = Instant::now();
     }
 }
 
@@ -109,9 +139,6 @@ impl<T: ?Sized + View> TryReady for UnsafeReader<T> {
     }
 }
 
-/// The longest an async reader spins without yielding to its runtime.
-const SPIN_SLICE: Duration = Duration::from_micros(50);
-
 /// Returns `Pending` once, asking to be polled again at once: the task
 /// lets the other tasks of its worker thread run.
 async fn yield_once() {
@@ -136,6 +163,9 @@ struct Readiness {
     control: AsyncFd<OwnedFd>,
     /// A timerfd for the linger's naps.
     timer: AsyncFd<OwnedFd>,
+    /// Added to every nap: the timer slack of the thread that made the
+    /// reader (see [`nap`](Self::nap)).
+    slack: Duration,
     handle: ReaderHandle,
     coop: Coop,
 }
@@ -171,6 +201,7 @@ impl Readiness {
             ring: register(duplicate(ring_fd)?)?,
             control: register(duplicate(handle.control_fd())?)?,
             timer: register(Timer::new()?.into_fd())?,
+            slack: Timer::thread_slack().unwrap_or(DEFAULT_SLACK),
             handle,
             coop: Coop::default(),
         })
@@ -274,10 +305,10 @@ impl Readiness {
                 LingerStep::Stop => return Ok(false),
                 // Naps shorter than the timer slack (50 µs) are spun in
                 // place, so a nap costs no more than the blocking reader's,
-                // yielding to the runtime at least every `SPIN_SLICE`
+                // yielding to the runtime at least every `COOP_SLICE`
                 // (short enough between two awaits, as tokio asks).
                 LingerStep::Spin => {
-                    if last_yield.elapsed() >= SPIN_SLICE {
+                    if last_yield.elapsed() >= COOP_SLICE {
                         yield_once().await;
                         awaited = true;
                         last_yield = Instant::now();
@@ -303,15 +334,22 @@ impl Readiness {
     /// Sleeps for `duration` on the timerfd, or until the control eventfd
     /// (a flush or close) is readable. Not woken by the ring: what the
     /// producer commits meanwhile is read after the nap, in bulk.
+    ///
+    /// The timer is armed for `duration` plus the thread's timer slack,
+    /// which the kernel adds to the blocking readers' `ppoll` naps but not
+    /// to a timerfd: so a policy's nap lasts as long on either reader, and
+    /// an async reader wakes no more often than a blocking one.
     async fn nap(&self, duration: Duration) -> Result<(), ReadError> {
         let syscall = |call, io_error| ReadError::Syscall(SyscallError { call, io_error });
-        Timer::arm(self.timer.get_ref().as_fd(), duration).map_err(ReadError::Syscall)?;
+        let timer_fd = self.timer.get_ref().as_fd();
+        Timer::arm(timer_fd, duration.saturating_add(self.slack)).map_err(ReadError::Syscall)?;
         let (timer, control) = (&self.timer, &self.control);
         let wait = poll_fn(|cx| {
             if let Poll::Ready(ready) = timer.poll_read_ready(cx) {
-                let mut guard = ready?;
-                Timer::clear(timer.get_ref().as_fd());
-                guard.clear_ready();
+                // The expiry is not read: the next `arm` clears it. An
+                // edge left over from a nap a flush cut short ends this
+                // one early, which costs one more look at the ring.
+                ready?.clear_ready();
                 return Poll::Ready(Ok(()));
             }
             // A flush or close: the linger's next step sees its flag, and
@@ -520,7 +558,9 @@ impl AsyncReader {
 /// for up to `idle`. Naps shorter than 50 µs are spun in place (yielding to
 /// the runtime at least every 50 µs); longer ones await a timerfd, with
 /// the runtime free for other tasks, and are cut short by a flush or
-/// close. Unlike the blocking reader, it publishes nothing before such a
+/// close. The timerfd is armed for the nap plus the thread's timer slack,
+/// which the kernel adds to the blocking reader's `ppoll` naps but not to
+/// a timerfd, so the same policy wakes either reader equally often. Unlike the blocking reader, it publishes nothing before such a
 /// nap: the ring's descriptor is in the runtime's epoll, and a caught-up
 /// position would have the producer's next commit wake the runtime in the
 /// middle of the nap. The same holds for [`AsyncReader`].

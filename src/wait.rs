@@ -235,7 +235,10 @@ impl Timer {
     }
 
     /// Arms `fd` (a timer's descriptor) to fire once, `duration` from now
-    /// (at least a nanosecond: a zero value would disarm it).
+    /// (at least a nanosecond: a zero value would disarm it). Arming also
+    /// clears the expirations not read yet (`timerfd_settime` resets the
+    /// count), so the descriptor is not readable until the new expiry, and
+    /// an edge-triggered registration sees an edge then.
     pub fn arm(fd: BorrowedFd<'_>, duration: Duration) -> Result<(), SyscallError> {
         let duration = duration.max(Duration::from_nanos(1));
         let spec = libc::itimerspec {
@@ -254,19 +257,16 @@ impl Timer {
         Ok(())
     }
 
-    /// Consumes the expirations of `fd` (a timer's descriptor), so it is
-    /// not readable again until it fires again.
-    pub fn clear(fd: BorrowedFd<'_>) {
-        let mut expirations = 0u64;
-        // SAFETY: reads at most 8 bytes into `expirations` from a live
-        // non-blocking timerfd (EAGAIN when it has not fired).
-        let _ = unsafe {
-            libc::read(
-                fd.as_raw_fd(),
-                (&mut expirations as *mut u64).cast(),
-                size_of::<u64>(),
-            )
-        };
+    /// The calling thread's timer slack: how much later than asked the
+    /// kernel may end a `ppoll` or `nanosleep` of this thread, to batch
+    /// wakeups (50 µs unless set with `prctl(PR_SET_TIMERSLACK)`). A
+    /// timerfd gets no slack. `None` if the kernel does not say.
+    pub fn thread_slack() -> Option<Duration> {
+        // SAFETY: `PR_GET_TIMERSLACK` takes no pointer; the unused
+        // arguments are zero.
+        let slack = unsafe { libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0) };
+        // The slack is returned as the call's value (an `int`).
+        u64::try_from(slack).ok().map(Duration::from_nanos)
     }
 }
 
