@@ -154,10 +154,10 @@ impl Reader {
     /// reader).
     #[inline(always)]
     pub(crate) fn read_ready_into(&mut self, ready: Ready, record: &mut Record) {
-        let decoded = self.consumer.cursor().take(ready);
-        let end = decoded.end();
-        Self::copy(decoded, record);
-        self.release(end);
+        self.consumer
+            .cursor()
+            .take_and_release(ready, |decoded| Self::copy(decoded, record));
+        self.consumer.publish_lazily();
     }
 
     /// The core, for the async readers' linger.
