@@ -639,6 +639,14 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     /// available record, as [`UnsafeReader::read_func`] does (the same
     /// release rules). Returns how many records `f` finished. Cancel-safe.
     ///
+    /// Unlike the blocking `read_func`, it publishes what `f` released as
+    /// the policy says, as [`read`](Self::read) does, rather than when the
+    /// call ends: the eager policy publishes at once, the lazy one once a
+    /// fraction of the ring is released, and both before the reader awaits
+    /// the ring's descriptor. Publishing at every call would have the
+    /// producer's next commit notify the ring's descriptor, which wakes the
+    /// runtime in the middle of a nap.
+    ///
     /// # Errors
     ///
     /// As [`read`](Self::read).
@@ -666,7 +674,7 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
         if !self.readiness.ready_now(&mut self.reader)? {
             self.readiness.ready_slow(&mut self.reader).await?;
         }
-        self.reader.try_read_func_n(max, f)
+        self.reader.try_read_func_n_lazily(max, f)
     }
 
     /// Waits for at least one record, then hands out a [`Batch`] of every

@@ -329,7 +329,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
     {
-        self.consume(true, usize::MAX, f)
+        self.consume(true, usize::MAX, f, Publish::AtEnd)
     }
 
     /// [`read_func`](Self::read_func) for at most `max` records (libbpf's
@@ -343,7 +343,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
     {
-        self.consume(true, max, f)
+        self.consume(true, max, f, Publish::AtEnd)
     }
 
     /// [`read_func`](Self::read_func) without blocking: `Ok(0)` when no
@@ -357,7 +357,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
     {
-        self.consume(false, usize::MAX, f)
+        self.consume(false, usize::MAX, f, Publish::AtEnd)
     }
 
     /// [`try_read_func`](Self::try_read_func) for at most `max` records.
@@ -370,11 +370,35 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
     {
-        self.consume(false, max, f)
+        self.consume(false, max, f, Publish::AtEnd)
+    }
+
+    /// [`try_read_func_n`](Self::try_read_func_n), publishing as the
+    /// policy says rather than when the call ends: for the async reader,
+    /// whose ring descriptor is in the runtime's epoll, so that a position
+    /// published at every call does not have the producer's next commit
+    /// wake the runtime in the middle of a nap.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn try_read_func_n_lazily<F, R>(
+        &mut self,
+        max: usize,
+        f: F,
+    ) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
+    {
+        self.consume(false, max, f, Publish::AsPolicySays)
     }
 
     #[inline(always)]
-    fn consume<F, R>(&mut self, block: bool, max: usize, mut f: F) -> Result<usize, ReadError>
+    fn consume<F, R>(
+        &mut self,
+        block: bool,
+        max: usize,
+        mut f: F,
+        publish: Publish,
+    ) -> Result<usize, ReadError>
     where
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
@@ -420,7 +444,10 @@ impl<T: ?Sized + View> UnsafeReader<T> {
             Ok(_) => Ok(count),
         };
         drop(done);
-        self.consumer.publish();
+        match publish {
+            Publish::AtEnd => self.consumer.publish(),
+            Publish::AsPolicySays => self.consumer.publish_lazily(),
+        }
         result
     }
 
@@ -477,6 +504,16 @@ fn decode<'a, V>(
 ) -> Result<V, ReadError> {
     let record = cursor.take(ready);
     view(record.bytes()).inspect_err(|_| cursor.reject(&record))
+}
+
+/// When a `read_func` call publishes what its callback released.
+#[derive(Debug, Clone, Copy)]
+enum Publish {
+    /// When the call ends (the blocking and non-blocking `read_func`).
+    AtEnd,
+    /// As the policy says, as `read` does (the async `read_func`).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    AsPolicySays,
 }
 
 /// The records a `read_func` callback finished: released when the call

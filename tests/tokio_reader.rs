@@ -422,3 +422,51 @@ fn a_flooded_async_reader_lets_other_tasks_run() {
         other.await.unwrap();
     });
 }
+
+/// The async `read_func` publishes as the policy says: the eager policy at
+/// once, the lazy one not while less than its fraction of the ring is
+/// released, and everything before the reader awaits the ring's
+/// descriptor (publish before sleep).
+#[test]
+fn an_async_read_func_publishes_as_the_policy_says() {
+    require_kernel!();
+    let rt = runtime();
+    // 16-byte records take 24 bytes of the ring.
+    const STRIDE: u64 = 24;
+    for policy in policies() {
+        let producer = Producer::new(1 << 16);
+        let ring = RingBuf::new(producer.ring_fd()).unwrap();
+        // SAFETY: nothing outside this library consumes the ring.
+        let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+        reader.set_publish_policy(policy);
+        producer.emit(4, 16, 0, 0);
+        rt.block_on(async {
+            let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+            let mut seen = Vec::new();
+            let read = reader.read_func(|record: &[u8], _| seen.push(seq_of(record)));
+            assert_eq!(tokio::time::timeout(STALL, read).await.unwrap().unwrap(), 4);
+            let positions = reader.get_ref().positions();
+            assert_eq!(positions.released, 4 * STRIDE);
+            let published = if policy == PublishPolicy::EAGER {
+                4 * STRIDE
+            } else {
+                0
+            };
+            assert_eq!(positions.published, published, "{policy:?}");
+            // The next record comes long after the lazy policy's idle
+            // period (1 ms): by then the reader published everything and
+            // awaits the descriptor.
+            let read = reader.read_func(|record: &[u8], _| seen.push(seq_of(record)));
+            let late = async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let unpublished = RingBuf::new(producer.ring_fd()).unwrap().available_bytes();
+                producer.emit(1, 16, 4, 0);
+                unpublished
+            };
+            let (read, unpublished) = tokio::join!(tokio::time::timeout(STALL, read), late);
+            assert_eq!(unpublished, 0, "{policy:?}: published before awaiting");
+            assert_eq!(read.unwrap().unwrap(), 1);
+            assert_eq!(seen, [0, 1, 2, 3, 4]);
+        });
+    }
+}
