@@ -599,11 +599,8 @@ impl Cursor {
     /// Takes the record `ready` found, hands it to `f`, and once `f`
     /// returns releases it: the cursor moves past the record only then. For
     /// readers done with a record when `f` returns (the copying reader).
-    /// Storing the position after `f` rather than before lets the compiler
-    /// carry it in a register from one record to the next, although `f`
-    /// writes memory it cannot tell apart from the cursor (a copy's
-    /// destination). If `f` panics, the record is neither taken nor
-    /// released.
+    /// If `f` panics (a copy that cannot allocate), the record is neither
+    /// taken nor released, so the next read finds it again.
     ///
     /// # Panics
     ///
