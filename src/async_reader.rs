@@ -10,9 +10,10 @@
 
 use std::future::{poll_fn, Future};
 use std::io;
+use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::pin::pin;
-use std::task::Poll;
+use std::pin::{pin, Pin};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
@@ -104,6 +105,7 @@ impl Coop {
 trait TryReady {
     fn try_ready(&mut self) -> Result<bool, ReadError>;
     fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError>;
+    fn peek_cached(&mut self) -> Option<Ready>;
     fn consumer(&mut self) -> &mut Consumer;
 }
 
@@ -116,6 +118,11 @@ impl TryReady for Reader {
     #[inline(always)]
     fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
         Reader::peek_ready(self)
+    }
+
+    #[inline(always)]
+    fn peek_cached(&mut self) -> Option<Ready> {
+        Reader::peek_cached(self)
     }
 
     fn consumer(&mut self) -> &mut Consumer {
@@ -132,6 +139,11 @@ impl<T: ?Sized + View> TryReady for UnsafeReader<T> {
     #[inline(always)]
     fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
         UnsafeReader::peek_ready(self)
+    }
+
+    #[inline(always)]
+    fn peek_cached(&mut self) -> Option<Ready> {
+        UnsafeReader::peek_cached(self)
     }
 
     fn consumer(&mut self) -> &mut Consumer {
@@ -223,7 +235,7 @@ impl Readiness {
     /// [`ReadError::Flushed`] once per flush with the ring empty; the ring's
     /// faults; [`ReadError::Syscall`] when the reactor fails.
     async fn ready(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
-        if self.ready_now(reader)? {
+        if self.ready_now(reader) {
             return Ok(());
         }
         self.ready_slow(reader).await
@@ -233,8 +245,8 @@ impl Readiness {
     /// readers to make before they await anything: `true` when a record is
     /// ready and the cooperative budget is not spent.
     #[inline(always)]
-    fn ready_now(&mut self, reader: &mut impl TryReady) -> Result<bool, ReadError> {
-        Ok(self.coop.try_tick() && reader.peek_ready()?.is_some())
+    fn ready_now(&mut self, reader: &mut impl TryReady) -> bool {
+        self.coop.try_tick() && reader.peek_cached().is_some()
     }
 
     /// [`ready`](Self::ready), handing back the record found, for the
@@ -242,7 +254,7 @@ impl Readiness {
     #[inline(always)]
     async fn ready_record(&mut self, reader: &mut impl TryReady) -> Result<Ready, ReadError> {
         if self.coop.try_tick() {
-            if let Some(ready) = reader.peek_ready()? {
+            if let Some(ready) = reader.peek_cached() {
                 return Ok(ready);
             }
         }
@@ -482,7 +494,7 @@ impl AsyncReader {
     ///
     /// As [`Reader::read_as`], without the deadline.
     pub async fn read_as<T: FromBytes>(&mut self) -> Result<T, ReadError> {
-        if !self.readiness.ready_now(&mut self.reader)? {
+        if !self.readiness.ready_now(&mut self.reader) {
             self.readiness.ready_slow(&mut self.reader).await?;
         }
         // A ready record stays ready: the copying reader is this ring's only
@@ -627,12 +639,14 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     ///
     /// As [`UnsafeReader::read`], without the deadline (use
     /// `tokio::time::timeout`), plus [`ReadError::ReadyRecordGone`].
-    pub async fn read<'r, U: ?Sized + View + 'r>(&'r mut self) -> Result<&'r U, ReadError>
+    pub fn read<'r, U: ?Sized + View + 'r>(&'r mut self) -> ReadFuture<'r, T, U>
     where
         T: ViewAs<U>,
     {
-        let ready = self.readiness.ready_record(&mut self.reader).await?;
-        self.reader.view_ready(ready)
+        ReadFuture {
+            state: ReadState::Start(self),
+            _view: PhantomData,
+        }
     }
 
     /// Waits for at least one record, then calls `f` with a view of each
@@ -671,7 +685,7 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
         if max == 0 {
             return Ok(0);
         }
-        if !self.readiness.ready_now(&mut self.reader)? {
+        if !self.readiness.ready_now(&mut self.reader) {
             self.readiness.ready_slow(&mut self.reader).await?;
         }
         self.reader.try_read_func_n_lazily(max, f)
@@ -693,7 +707,7 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     ///
     /// As [`read`](Self::read).
     pub async fn batch_n(&mut self, max: usize) -> Result<Batch<'_, T>, ReadError> {
-        if !self.readiness.ready_now(&mut self.reader)? {
+        if !self.readiness.ready_now(&mut self.reader) {
             self.readiness.ready_slow(&mut self.reader).await?;
         }
         self.reader
@@ -731,6 +745,112 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     /// Deregisters from the reactor and returns the blocking reader.
     pub fn into_inner(self) -> UnsafeReader<T> {
         self.reader
+    }
+}
+
+/// The future of [`AsyncUnsafeReader::read`]: a view of the next record.
+///
+/// A named future rather than an `async fn`'s, so that its fast path (a
+/// record is ready) is a small poll the compiler inlines into the caller's
+/// loop, at about the cost of the blocking `read`; the wait for a record
+/// (lingering, awaiting readiness) is boxed when it starts, one allocation
+/// per wait. Dropping it takes nothing, as the type's docs say.
+#[must_use = "futures do nothing unless polled"]
+pub struct ReadFuture<'r, T: ?Sized + View, U: ?Sized> {
+    state: ReadState<'r, T>,
+    _view: PhantomData<fn() -> &'r U>,
+}
+
+/// Where a [`ReadFuture`] is.
+enum ReadState<'r, T: ?Sized + View> {
+    /// Not polled yet.
+    Start(&'r mut AsyncUnsafeReader<T>),
+    /// Waiting for a record; hands the reader back once one is ready.
+    Waiting(Pin<Box<WaitReady<'r, T>>>),
+    /// Returned its output.
+    Done,
+}
+
+/// The wait of a [`ReadFuture`].
+type WaitReady<'r, T> =
+    dyn Future<Output = Result<&'r mut AsyncUnsafeReader<T>, ReadError>> + Send + 'r;
+
+impl<T: ?Sized + View, U: ?Sized> std::fmt::Debug for ReadFuture<'_, T, U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let state = match self.state {
+            ReadState::Start(_) => "start",
+            ReadState::Waiting(_) => "waiting",
+            ReadState::Done => "done",
+        };
+        f.debug_struct("ReadFuture").field("state", &state).finish()
+    }
+}
+
+impl<'r, T, U> Future for ReadFuture<'r, T, U>
+where
+    T: ?Sized + View + ViewAs<U>,
+    U: ?Sized + View + 'r,
+{
+    type Output = Result<&'r U, ReadError>;
+
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let waited = match std::mem::replace(&mut this.state, ReadState::Done) {
+            ReadState::Start(reader) => {
+                if reader.readiness.coop.try_tick() {
+                    if let Some(ready) = reader.reader.peek_cached() {
+                        return Poll::Ready(reader.reader.view_ready(ready));
+                    }
+                }
+                this.wait(cx, Box::pin(Self::wait_ready(reader)))
+            }
+            ReadState::Waiting(wait) => this.wait(cx, wait),
+            ReadState::Done => panic!("a ReadFuture polled after it completed"),
+        };
+        match waited {
+            Poll::Ready(Ok((reader, ready))) => Poll::Ready(reader.reader.view_ready(ready)),
+            Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<'r, T, U> ReadFuture<'r, T, U>
+where
+    T: ?Sized + View + ViewAs<U>,
+    U: ?Sized + View + 'r,
+{
+    /// The wait for a record, when none was ready at the first poll.
+    async fn wait_ready(
+        reader: &'r mut AsyncUnsafeReader<T>,
+    ) -> Result<&'r mut AsyncUnsafeReader<T>, ReadError> {
+        reader.readiness.ready_slow(&mut reader.reader).await?;
+        Ok(reader)
+    }
+
+    /// Polls the wait; once it is over, the record it found, to view.
+    #[cold]
+    #[inline(never)]
+    fn wait(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut wait: Pin<Box<WaitReady<'r, T>>>,
+    ) -> Poll<Result<(&'r mut AsyncUnsafeReader<T>, Ready), ReadError>> {
+        let reader = match wait.as_mut().poll(cx) {
+            Poll::Ready(reader) => reader?,
+            Poll::Pending => {
+                self.state = ReadState::Waiting(wait);
+                return Poll::Pending;
+            }
+        };
+        // The wait found a record below the cached producer position, and
+        // nothing but another consumer can take it away before this.
+        let ready = reader
+            .reader
+            .peek_ready()?
+            .ok_or(ReadError::ReadyRecordGone)?;
+        Poll::Ready(Ok((reader, ready)))
     }
 }
 

@@ -203,6 +203,18 @@ impl Consumer {
         self.peek()
     }
 
+    /// The record at the cursor if one is submitted below the cached
+    /// producer position, not taken: the fast path, which neither refills
+    /// nor reports anything. `None` says only "look with
+    /// [`peek`](Self::peek)".
+    #[inline(always)]
+    pub fn peek_cached(&self) -> Option<Ready> {
+        match self.cursor.find() {
+            Found::Ready(ready) => Some(ready),
+            _ => None,
+        }
+    }
+
     /// The record at the cursor, if one is submitted, not taken.
     #[inline(always)]
     pub fn peek(&self) -> Result<Option<Ready>, ReadError> {

@@ -176,7 +176,7 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 pub use event::__private;
 
 #[cfg(feature = "tokio")]
-pub use async_reader::{AsyncReader, AsyncUnsafeReader};
+pub use async_reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
 pub use async_ring_set::AsyncRingSet;
 pub use claim::RingId;

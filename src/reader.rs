@@ -141,8 +141,18 @@ impl Reader {
         Ok(self.consumer.ready_now()?.is_some())
     }
 
+    /// The async readers' fast path: the record at the cursor if one is
+    /// submitted below the cached producer position; `None` sends them to
+    /// [`peek_ready`](Self::peek_ready).
+    #[cfg(feature = "tokio")]
+    #[inline(always)]
+    pub(crate) fn peek_cached(&mut self) -> Option<Ready> {
+        self.consumer.peek_cached()
+    }
+
     /// Whether a record is ready, without publishing anything (the async
-    /// readers' fast path, and their look between two linger steps).
+    /// readers' look when the fast path found none, and between two linger
+    /// steps).
     #[cfg(feature = "tokio")]
     #[inline(always)]
     pub(crate) fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
