@@ -572,10 +572,11 @@ impl AsyncReader {
 /// the runtime free for other tasks, and are cut short by a flush or
 /// close. The timerfd is armed for the nap plus the thread's timer slack,
 /// which the kernel adds to the blocking reader's `ppoll` naps but not to
-/// a timerfd, so the same policy wakes either reader equally often. Unlike the blocking reader, it publishes nothing before such a
-/// nap: the ring's descriptor is in the runtime's epoll, and a caught-up
-/// position would have the producer's next commit wake the runtime in the
-/// middle of the nap. The same holds for [`AsyncReader`].
+/// a timerfd, so the same policy wakes either reader equally often.
+/// Unlike the blocking reader, it publishes nothing before such a nap: the
+/// ring's descriptor is in the runtime's epoll, and a caught-up position
+/// would have the producer's next commit wake the runtime in the middle of
+/// the nap. The same holds for [`AsyncReader`].
 ///
 /// Variable-length and tagged records: read `[u8]` from an untyped reader
 /// and split it with the event's [`View::view`] or
