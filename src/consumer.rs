@@ -207,6 +207,7 @@ impl Consumer {
     /// producer position, not taken: the fast path, which neither refills
     /// nor reports anything. `None` says only "look with
     /// [`peek`](Self::peek)".
+    #[cfg(feature = "tokio")]
     #[inline(always)]
     pub fn peek_cached(&self) -> Option<Ready> {
         match self.cursor.find() {

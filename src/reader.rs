@@ -21,6 +21,55 @@ pub struct Record {
     pub remaining: usize,
 }
 
+/// Replaces `dst`'s contents with `src`, reusing its buffer. Payloads of
+/// 8 to 32 bytes, the smallest events, are copied with two overlapping
+/// moves of 8 or 16 bytes (the head and the tail), inline; the others with
+/// one `memcpy`. Either way the length is stored once, after the copy.
+#[inline(always)]
+fn copy_payload(src: &[u8], dst: &mut Vec<u8>) {
+    let n = src.len();
+    if dst.capacity() < n {
+        dst.clear();
+        dst.reserve(n);
+    }
+    let at = dst.as_mut_ptr();
+    if (16..=32).contains(&n) {
+        copy_head_and_tail::<16>(src, at);
+    } else if (8..16).contains(&n) {
+        copy_head_and_tail::<8>(src, at);
+    } else {
+        // SAFETY: `dst` has room for `n` bytes from `at` (reserved above),
+        // `src` is `n` readable bytes, and the two cannot overlap: `dst`
+        // is borrowed mutably while `src` is borrowed. `u8` has
+        // alignment 1.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), at, n) };
+    }
+    // SAFETY: `n <= capacity`, and the first `n` bytes were just written.
+    unsafe { dst.set_len(n) };
+}
+
+/// Copies `src`, of `W` to `2 * W` bytes, to `at`, which must have room for
+/// `src.len()` bytes and not overlap `src`: its first `W` bytes and its
+/// last `W` bytes, which overlap unless `src` is exactly `2 * W` long, so
+/// every byte is written.
+#[inline(always)]
+fn copy_head_and_tail<const W: usize>(src: &[u8], at: *mut u8) {
+    let n = src.len();
+    debug_assert!((W..=2 * W).contains(&n));
+    let (Some(head), Some(tail)) = (src.first_chunk::<W>(), src.last_chunk::<W>()) else {
+        unreachable!("the caller passes W to 2 * W bytes");
+    };
+    // SAFETY: `at` has room for `n >= W` bytes (caller's contract);
+    // `[u8; W]` has alignment 1; `head` is a copy already read from `src`.
+    unsafe { at.cast::<[u8; W]>().write_unaligned(*head) };
+    // SAFETY: `n - W <= n`, so `at + n - W` is within (or at the end of)
+    // the room for `n` bytes.
+    let tail_at = unsafe { at.add(n - W) };
+    // SAFETY: `tail_at..tail_at + W` ends at `at + n`, within the room;
+    // alignment 1, as for the head.
+    unsafe { tail_at.cast::<[u8; W]>().write_unaligned(*tail) };
+}
+
 /// Reads records by copying them out of the ring.
 ///
 /// Consumed space is returned to producers in batches, never once per
@@ -178,8 +227,7 @@ impl Reader {
 
     #[inline(always)]
     fn copy(decoded: Decoded<'_>, record: &mut Record) {
-        record.sample.clear();
-        record.sample.extend_from_slice(decoded.bytes());
+        copy_payload(decoded.bytes(), &mut record.sample);
         record.remaining = decoded.remaining();
     }
 
@@ -569,6 +617,35 @@ mod tests {
         reader.set_deadline(Some(Instant::now()));
         assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
         assert_eq!(ring.consumer_pos(), 32, "published before giving up");
+    }
+
+    #[test]
+    fn copies_payloads_of_every_length_exactly() {
+        let src: Vec<u8> = (1..=100).collect();
+        for capacity in [0, 8, 24, 64, 128] {
+            let mut dst = Vec::with_capacity(capacity);
+            dst.extend_from_slice(&[0xAA; 7]);
+            // Growing, then shrinking: every length class (inline head and
+            // tail moves of 8 and 16 bytes, `memcpy`) over a buffer that
+            // held something longer or shorter.
+            for n in (0..=100).chain((0..=100).rev()) {
+                copy_payload(&src[..n], &mut dst);
+                assert_eq!(dst, &src[..n], "{n} bytes over capacity {capacity}");
+            }
+        }
+    }
+
+    #[test]
+    fn read_into_copies_records_of_every_small_length() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        let mut record = Record::default();
+        for n in 1..=40u8 {
+            let payload: Vec<u8> = (n..2 * n).collect();
+            ring.output(&payload, 0).unwrap();
+            reader.read_into(&mut record).unwrap();
+            assert_eq!(record.sample, payload);
+        }
     }
 
     #[test]
