@@ -15,10 +15,10 @@ use crate::RingBuf;
 /// One ring's consumer: its cursor, when it publishes, how it waits.
 #[derive(Debug)]
 pub(crate) struct Consumer {
+    /// Publishes once `policy.max_unpublished` bytes are released but
+    /// unpublished, so producers never see more than that much of the ring
+    /// held back.
     cursor: Cursor,
-    /// Publish once this many bytes are released but unpublished, so
-    /// producers never see more than this much of the ring held back.
-    publish_every: usize,
     policy: PublishPolicy,
     /// How long the next linger naps: `latency` at most, shortened when a
     /// nap lets the ring fill past an eighth, so a fast producer never
@@ -41,12 +41,12 @@ impl Consumer {
         }
         let claim = Claim::new(ring.id(), Role::Consumer)
             .map_err(|ring| ReaderError::AlreadyConsumed { ring })?;
-        let cursor =
+        let mut cursor =
             Cursor::new(ring.raw()).map_err(|pos| ReaderError::MisalignedPosition { pos })?;
         let waiter = Waiter::new(std::os::fd::AsFd::as_fd(&ring))?;
         let policy = PublishPolicy::default();
+        cursor.set_publish_every(policy.max_unpublished(cursor.size()));
         Ok(Self {
-            publish_every: policy.max_unpublished(cursor.size()),
             cursor,
             policy,
             nap: policy.latency(),
@@ -76,7 +76,8 @@ impl Consumer {
     pub fn set_policy(&mut self, policy: PublishPolicy) {
         self.policy = policy;
         self.nap = policy.latency();
-        self.publish_every = policy.max_unpublished(self.cursor.size());
+        let every = policy.max_unpublished(self.cursor.size());
+        self.cursor.set_publish_every(every);
     }
 
     /// Bytes submitted or reserved after the cursor.
@@ -103,7 +104,7 @@ impl Consumer {
     /// Publishes the released position once enough is released.
     #[inline(always)]
     pub fn publish_lazily(&mut self) {
-        self.cursor.publish_at_least(self.publish_every);
+        self.cursor.publish_lazily();
     }
 
     /// Publishes the released position.
@@ -422,7 +423,7 @@ impl Consumer {
         }
         // Shorter than the kernel's timer slack: wait on the clock, the
         // whole nap, so what arrives measures the producer's rate. Keep
-        // what is unpublished (less than `publish_every`): a producer this
+        // what is unpublished (less than the policy's fraction): a producer this
         // fast then never finds the consumer position caught up, so it
         // commits without a notification, which on a small ring would
         // otherwise come every few records.

@@ -541,6 +541,35 @@ mod tests {
     }
 
     #[test]
+    fn publishes_a_quarter_at_a_time_across_the_position_wrap() {
+        // The positions wrap to 0 after the first 256 bytes.
+        let start = usize::MAX - 255;
+        let ring = MemoryRing::from_raw_parts(4096, start, start, &[]).unwrap();
+        let mut reader = Reader::new(ring.ring_buf()).unwrap();
+        let mut record = Record::default();
+        for _ in 0..63 {
+            ring.output(&[0; 8], 0).unwrap();
+            reader.read_into(&mut record).unwrap();
+        }
+        assert_eq!(ring.consumer_pos(), start, "1008 bytes is under a quarter");
+        ring.output(&[0; 8], 0).unwrap();
+        reader.read_into(&mut record).unwrap();
+        assert_eq!(
+            ring.consumer_pos(),
+            start.wrapping_add(1024),
+            "published once a quarter was consumed, past the wrap"
+        );
+        for _ in 0..63 {
+            ring.output(&[0; 8], 0).unwrap();
+            reader.read_into(&mut record).unwrap();
+        }
+        assert_eq!(ring.consumer_pos(), start.wrapping_add(1024));
+        ring.output(&[0; 8], 0).unwrap();
+        reader.read_into(&mut record).unwrap();
+        assert_eq!(ring.consumer_pos(), start.wrapping_add(2048));
+    }
+
+    #[test]
     fn the_eager_policy_publishes_every_record() {
         let ring = MemoryRing::new(4096).unwrap();
         let mut reader = Reader::new(ring.ring_buf()).unwrap();

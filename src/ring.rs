@@ -345,6 +345,12 @@ pub(crate) struct Cursor {
     released: Cell<usize>,
     /// The consumer position as last published.
     published: usize,
+    /// How many released bytes [`publish_lazily`](Self::publish_lazily)
+    /// lets pile up before it publishes.
+    publish_every: usize,
+    /// `published + publish_every`: the released position from which
+    /// `publish_lazily` publishes (one compare per record).
+    publish_at: usize,
     /// The last record rejected by a typed view: `(pos, len)`.
     rejected: Cell<Option<(usize, u32)>>,
 }
@@ -368,6 +374,8 @@ impl Cursor {
             producer: Cell::new(pos),
             released: Cell::new(pos),
             published: pos,
+            publish_every: 0,
+            publish_at: pos,
             rejected: Cell::new(None),
         })
     }
@@ -678,7 +686,10 @@ impl Cursor {
         let to = self.released.get();
         if to != self.published {
             match self.raw.publish_consumer(self.published, to) {
-                Ok(()) => self.published = to,
+                Ok(()) => {
+                    self.published = to;
+                    self.publish_at = to.wrapping_add(self.publish_every);
+                }
                 Err(_) => {
                     // Make the next `peek` refill, so it sees the move.
                     self.producer.set(self.pos.get());
@@ -687,11 +698,25 @@ impl Cursor {
         }
     }
 
-    /// Publishes the released position if at least `threshold` bytes are
-    /// released but unpublished.
+    /// Sets how many released bytes [`publish_lazily`](Self::publish_lazily)
+    /// lets pile up: at most half the ring.
+    pub fn set_publish_every(&mut self, bytes: usize) {
+        debug_assert!(bytes <= self.size() / 2);
+        self.publish_every = bytes;
+        self.publish_at = self.published.wrapping_add(bytes);
+    }
+
+    /// Publishes the released position if at least `publish_every` bytes
+    /// are released but unpublished.
+    ///
+    /// In wrapping order, `released - published` is at most a ring and
+    /// `publish_every` at most half of one, so the difference
+    /// `released - publish_at` is negative exactly when fewer bytes are
+    /// unpublished: a sign test against a position kept ready, instead of a
+    /// subtraction and a compare against the threshold.
     #[inline(always)]
-    pub fn publish_at_least(&mut self, threshold: usize) {
-        if self.released.get().wrapping_sub(self.published) >= threshold {
+    pub fn publish_lazily(&mut self) {
+        if self.released.get().wrapping_sub(self.publish_at) as isize >= 0 {
             self.publish();
         }
     }
