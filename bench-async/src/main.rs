@@ -11,7 +11,7 @@
 //!    (`user_ring.rs`; `--user-ring` runs only that table).
 //!
 //! Run as root: `cargo run --release --manifest-path bench-async/Cargo.toml`
-//! (about a minute; `--quick` for a few seconds). Live-producer figures on
+//! (about two minutes; `--quick` for a few seconds). Live-producer figures on
 //! these VMs swing by up to 3x between runs: compare within one run.
 
 use std::os::fd::{AsFd, AsRawFd};
@@ -504,7 +504,7 @@ fn main() {
     let (run, rounds, idle) = if quick {
         (Duration::from_millis(200), 1, Duration::from_millis(500))
     } else {
-        (Duration::from_secs(1), 3, Duration::from_secs(2))
+        (Duration::from_secs(1), 5, Duration::from_secs(2))
     };
     println!("# ringview: ring set, async readers, idle CPU ({rounds} alternating rounds of {run:?} each)");
     if !std::env::args().any(|a| a == "--async-only") {
