@@ -755,7 +755,8 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
 /// record is ready) is a small poll the compiler inlines into the caller's
 /// loop, at about the cost of the blocking `read`; the wait for a record
 /// (lingering, awaiting readiness) is boxed when it starts, one allocation
-/// per wait. Dropping it takes nothing, as the type's docs say.
+/// per wait. Dropping it takes nothing (see [`AsyncUnsafeReader`] on
+/// cancellation).
 #[must_use = "futures do nothing unless polled"]
 pub struct ReadFuture<'r, T: ?Sized + View, U: ?Sized> {
     state: ReadState<'r, T>,

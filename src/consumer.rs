@@ -15,9 +15,9 @@ use crate::RingBuf;
 /// One ring's consumer: its cursor, when it publishes, how it waits.
 #[derive(Debug)]
 pub(crate) struct Consumer {
-    /// Publishes once `policy.max_unpublished` bytes are released but
-    /// unpublished, so producers never see more than that much of the ring
-    /// held back.
+    /// The cursor. Its lazy publish goes once the policy's share of the
+    /// ring is released but unpublished, so producers never see more than
+    /// that held back.
     cursor: Cursor,
     policy: PublishPolicy,
     /// How long the next linger naps: `latency` at most, shortened when a
@@ -423,9 +423,9 @@ impl Consumer {
         }
         // Shorter than the kernel's timer slack: wait on the clock, the
         // whole nap, so what arrives measures the producer's rate. Keep
-        // what is unpublished (less than the policy's fraction): a producer this
-        // fast then never finds the consumer position caught up, so it
-        // commits without a notification, which on a small ring would
+        // what is unpublished (less than the policy's share): a producer
+        // this fast then never finds the consumer position caught up, so
+        // it commits without a notification, which on a small ring would
         // otherwise come every few records.
         linger.nap_end = Some(now + nap);
         Ok(LingerStep::Spin)
