@@ -175,7 +175,8 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     }
 
     /// Whether a record is ready, without publishing anything (the async
-    /// readers' fast path, and their look between two linger steps).
+    /// readers' look when the fast path found none, and between two linger
+    /// steps).
     #[cfg(feature = "tokio")]
     #[inline(always)]
     pub(crate) fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
