@@ -249,21 +249,6 @@ impl Readiness {
         self.coop.try_tick() && reader.peek_cached().is_some()
     }
 
-    /// [`ready`](Self::ready), handing back the record found, for the
-    /// caller to take at once: one decode per record on the fast path.
-    #[inline(always)]
-    async fn ready_record(&mut self, reader: &mut impl TryReady) -> Result<Ready, ReadError> {
-        if self.coop.try_tick() {
-            if let Some(ready) = reader.peek_cached() {
-                return Ok(ready);
-            }
-        }
-        self.ready_slow(reader).await?;
-        // `ready_slow` found a record below the cached producer position,
-        // and nothing but another consumer can take it away before this.
-        reader.peek_ready()?.ok_or(ReadError::ReadyRecordGone)
-    }
-
     /// [`ready`](Self::ready) when the fast path said no: yields when the
     /// budget is spent, awaits readiness when no record is ready.
     #[cold]
@@ -481,10 +466,16 @@ impl AsyncReader {
     /// # Errors
     ///
     /// As [`read`](Self::read).
-    pub async fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
-        let ready = self.readiness.ready_record(&mut self.reader).await?;
-        self.reader.read_ready_into(ready, record);
-        Ok(())
+    pub fn read_into<'r>(
+        &'r mut self,
+        record: &'r mut Record,
+    ) -> impl Future<Output = Result<(), ReadError>> + Send + 'r {
+        // As `AsyncUnsafeReader::read`: a poll that inlines into the
+        // caller's loop while records are ready.
+        ReadInto {
+            next: NextRecord::new(self),
+            record,
+        }
     }
 
     /// Reads the next record as an owned `T`; see [`Reader::read_as`].
@@ -645,7 +636,7 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
         T: ViewAs<U>,
     {
         ReadFuture {
-            state: ReadState::Start(self),
+            next: NextRecord::new(self),
             _view: PhantomData,
         }
     }
@@ -759,32 +750,15 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
 /// cancellation).
 #[must_use = "futures do nothing unless polled"]
 pub struct ReadFuture<'r, T: ?Sized + View, U: ?Sized> {
-    state: ReadState<'r, T>,
+    next: NextRecord<'r, AsyncUnsafeReader<T>>,
     _view: PhantomData<fn() -> &'r U>,
 }
 
-/// Where a [`ReadFuture`] is.
-enum ReadState<'r, T: ?Sized + View> {
-    /// Not polled yet.
-    Start(&'r mut AsyncUnsafeReader<T>),
-    /// Waiting for a record; hands the reader back once one is ready.
-    Waiting(Pin<Box<WaitReady<'r, T>>>),
-    /// Returned its output.
-    Done,
-}
-
-/// The wait of a [`ReadFuture`].
-type WaitReady<'r, T> =
-    dyn Future<Output = Result<&'r mut AsyncUnsafeReader<T>, ReadError>> + Send + 'r;
-
 impl<T: ?Sized + View, U: ?Sized> std::fmt::Debug for ReadFuture<'_, T, U> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let state = match self.state {
-            ReadState::Start(_) => "start",
-            ReadState::Waiting(_) => "waiting",
-            ReadState::Done => "done",
-        };
-        f.debug_struct("ReadFuture").field("state", &state).finish()
+        f.debug_struct("ReadFuture")
+            .field("state", &self.next.state_name())
+            .finish()
     }
 }
 
@@ -797,59 +771,148 @@ where
 
     #[inline(always)]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.next
+            .poll_with(cx, |reader, ready| reader.reader.view_ready(ready))
+    }
+}
+
+/// The future of [`AsyncReader::read_into`]: the next record copied into
+/// `record`, as [`ReadFuture`] views one.
+struct ReadInto<'r> {
+    next: NextRecord<'r, AsyncReader>,
+    record: &'r mut Record,
+}
+
+impl Future for ReadInto<'_> {
+    type Output = Result<(), ReadError>;
+
+    #[inline(always)]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let waited = match std::mem::replace(&mut this.state, ReadState::Done) {
-            ReadState::Start(reader) => {
-                if reader.readiness.coop.try_tick() {
-                    if let Some(ready) = reader.reader.peek_cached() {
-                        return Poll::Ready(reader.reader.view_ready(ready));
+        let record = &mut *this.record;
+        this.next.poll_with(cx, |reader, ready| {
+            reader.reader.read_ready_into(ready, record);
+            Ok(())
+        })
+    }
+}
+
+/// An async reader, split into what its futures need.
+trait AsyncParts: Send {
+    type Reader: TryReady + Send;
+    fn parts(&mut self) -> (&mut Readiness, &mut Self::Reader);
+}
+
+impl AsyncParts for AsyncReader {
+    type Reader = Reader;
+
+    #[inline(always)]
+    fn parts(&mut self) -> (&mut Readiness, &mut Reader) {
+        (&mut self.readiness, &mut self.reader)
+    }
+}
+
+impl<T: ?Sized + View> AsyncParts for AsyncUnsafeReader<T> {
+    type Reader = UnsafeReader<T>;
+
+    #[inline(always)]
+    fn parts(&mut self) -> (&mut Readiness, &mut UnsafeReader<T>) {
+        (&mut self.readiness, &mut self.reader)
+    }
+}
+
+/// The next record of an async reader, found but not taken: the core of
+/// the readers' futures. Its poll is small enough to inline into the
+/// caller's loop; the wait for a record is boxed when one starts.
+struct NextRecord<'r, A> {
+    state: NextState<'r, A>,
+}
+
+/// Where a [`NextRecord`] is.
+enum NextState<'r, A> {
+    /// Not polled yet.
+    Start(&'r mut A),
+    /// Waiting for a record; hands the reader back once one is ready.
+    Waiting(Pin<Box<WaitReady<'r, A>>>),
+    /// Returned its output.
+    Done,
+}
+
+/// The wait of a [`NextRecord`].
+type WaitReady<'r, A> = dyn Future<Output = Result<&'r mut A, ReadError>> + Send + 'r;
+
+impl<'r, A: AsyncParts> NextRecord<'r, A> {
+    fn new(reader: &'r mut A) -> Self {
+        Self {
+            state: NextState::Start(reader),
+        }
+    }
+
+    fn state_name(&self) -> &'static str {
+        match self.state {
+            NextState::Start(_) => "start",
+            NextState::Waiting(_) => "waiting",
+            NextState::Done => "done",
+        }
+    }
+
+    /// Once a record is ready, `finish` with the reader and the record
+    /// found. `finish` appears twice, on the fast path and after the wait,
+    /// so that the fast path returns its output directly rather than
+    /// through the wait's.
+    #[inline(always)]
+    fn poll_with<O>(
+        &mut self,
+        cx: &mut Context<'_>,
+        finish: impl FnOnce(&'r mut A, Ready) -> Result<O, ReadError>,
+    ) -> Poll<Result<O, ReadError>> {
+        let waited = match std::mem::replace(&mut self.state, NextState::Done) {
+            NextState::Start(reader) => {
+                let (readiness, inner) = reader.parts();
+                if readiness.coop.try_tick() {
+                    if let Some(ready) = inner.peek_cached() {
+                        return Poll::Ready(finish(reader, ready));
                     }
                 }
-                this.wait(cx, Box::pin(Self::wait_ready(reader)))
+                self.wait(cx, Box::pin(Self::wait_ready(reader)))
             }
-            ReadState::Waiting(wait) => this.wait(cx, wait),
-            ReadState::Done => panic!("a ReadFuture polled after it completed"),
+            NextState::Waiting(wait) => self.wait(cx, wait),
+            NextState::Done => panic!("a read future polled after it completed"),
         };
         match waited {
-            Poll::Ready(Ok((reader, ready))) => Poll::Ready(reader.reader.view_ready(ready)),
+            Poll::Ready(Ok((reader, ready))) => Poll::Ready(finish(reader, ready)),
             Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
             Poll::Pending => Poll::Pending,
         }
     }
-}
 
-impl<'r, T, U> ReadFuture<'r, T, U>
-where
-    T: ?Sized + View + ViewAs<U>,
-    U: ?Sized + View + 'r,
-{
     /// The wait for a record, when none was ready at the first poll.
-    async fn wait_ready(
-        reader: &'r mut AsyncUnsafeReader<T>,
-    ) -> Result<&'r mut AsyncUnsafeReader<T>, ReadError> {
-        reader.readiness.ready_slow(&mut reader.reader).await?;
+    async fn wait_ready(reader: &'r mut A) -> Result<&'r mut A, ReadError> {
+        let (readiness, inner) = reader.parts();
+        readiness.ready_slow(inner).await?;
         Ok(reader)
     }
 
-    /// Polls the wait; once it is over, the record it found, to view.
+    /// Polls the wait; once it is over, the record it found.
     #[cold]
     #[inline(never)]
     fn wait(
         &mut self,
         cx: &mut Context<'_>,
-        mut wait: Pin<Box<WaitReady<'r, T>>>,
-    ) -> Poll<Result<(&'r mut AsyncUnsafeReader<T>, Ready), ReadError>> {
+        mut wait: Pin<Box<WaitReady<'r, A>>>,
+    ) -> Poll<Result<(&'r mut A, Ready), ReadError>> {
         let reader = match wait.as_mut().poll(cx) {
             Poll::Ready(reader) => reader?,
             Poll::Pending => {
-                self.state = ReadState::Waiting(wait);
+                self.state = NextState::Waiting(wait);
                 return Poll::Pending;
             }
         };
         // The wait found a record below the cached producer position, and
         // nothing but another consumer can take it away before this.
         let ready = reader
-            .reader
+            .parts()
+            .1
             .peek_ready()?
             .ok_or(ReadError::ReadyRecordGone)?;
         Poll::Ready(Ok((reader, ready)))
