@@ -39,9 +39,6 @@ pub(crate) const COOP_BUDGET: u32 = 1024;
 /// 100 µs.
 pub(crate) const COOP_SLICE: Duration = Duration::from_micros(50);
 
-/// Linux's default timer slack, for a kernel that does not report it.
-const DEFAULT_SLACK: Duration = Duration::from_micros(50);
-
 /// Counts work done without suspending, and yields once the budget is
 /// spent and the slice is over.
 #[derive(Debug)]
@@ -213,7 +210,7 @@ impl Readiness {
             ring: register(duplicate(ring_fd)?)?,
             control: register(duplicate(handle.control_fd())?)?,
             timer: register(Timer::new()?.into_fd())?,
-            slack: Timer::thread_slack().unwrap_or(DEFAULT_SLACK),
+            slack: Timer::thread_slack(),
             handle,
             coop: Coop::default(),
         })

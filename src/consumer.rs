@@ -9,7 +9,7 @@ use crate::error::{ReadError, ReaderError};
 use crate::policy::PublishPolicy;
 use crate::ring::{Cursor, Decoded, Fault, Found, Ready, Step, Stop};
 use crate::uapi::BPF_F_RB_OVERWRITE;
-use crate::wait::{ReaderHandle, Waiter, Wake};
+use crate::wait::{ReaderHandle, Waiter, Wake, DEFAULT_TIMER_SLACK};
 use crate::RingBuf;
 
 /// One ring's consumer: its cursor, when it publishes, how it waits.
@@ -490,8 +490,8 @@ pub(crate) enum LingerStep {
 }
 
 /// Naps shorter than this wait on the clock instead: Linux's default timer
-/// slack (50 µs) would stretch them.
-const MIN_SLEEP: Duration = Duration::from_micros(50);
+/// slack would stretch them.
+const MIN_SLEEP: Duration = DEFAULT_TIMER_SLACK;
 
 impl Drop for Consumer {
     fn drop(&mut self) {

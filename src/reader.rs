@@ -34,9 +34,13 @@ fn copy_payload(src: &[u8], dst: &mut Vec<u8>) {
     }
     let at = dst.as_mut_ptr();
     if (16..=32).contains(&n) {
-        copy_head_and_tail::<16>(src, at);
+        // SAFETY: `16 <= n <= 32`; `dst` has room for `n` bytes from `at`
+        // (reserved above), and its buffer cannot overlap `src` (`dst` is
+        // borrowed mutably while `src` is borrowed).
+        unsafe { copy_head_and_tail::<16>(src, at) };
     } else if (8..16).contains(&n) {
-        copy_head_and_tail::<8>(src, at);
+        // SAFETY: `8 <= n < 16`; room and no overlap as above.
+        unsafe { copy_head_and_tail::<8>(src, at) };
     } else {
         // SAFETY: `dst` has room for `n` bytes from `at` (reserved above),
         // `src` is `n` readable bytes, and the two cannot overlap: `dst`
@@ -48,18 +52,21 @@ fn copy_payload(src: &[u8], dst: &mut Vec<u8>) {
     unsafe { dst.set_len(n) };
 }
 
-/// Copies `src`, of `W` to `2 * W` bytes, to `at`, which must have room for
-/// `src.len()` bytes and not overlap `src`: its first `W` bytes and its
-/// last `W` bytes, which overlap unless `src` is exactly `2 * W` long, so
-/// every byte is written.
+/// Copies `src` to `at`: its first `W` bytes and its last `W` bytes, which
+/// overlap unless `src` is exactly `2 * W` long, so every byte is written.
+///
+/// # Safety
+///
+/// `src` is `W` to `2 * W` bytes long, and `at` is valid for writes of
+/// `src.len()` bytes that do not overlap `src`.
 #[inline(always)]
-fn copy_head_and_tail<const W: usize>(src: &[u8], at: *mut u8) {
+unsafe fn copy_head_and_tail<const W: usize>(src: &[u8], at: *mut u8) {
     let n = src.len();
     debug_assert!((W..=2 * W).contains(&n));
     let (Some(head), Some(tail)) = (src.first_chunk::<W>(), src.last_chunk::<W>()) else {
         unreachable!("the caller passes W to 2 * W bytes");
     };
-    // SAFETY: `at` has room for `n >= W` bytes (caller's contract);
+    // SAFETY: `at` is valid for `n >= W` bytes of writes (the contract);
     // `[u8; W]` has alignment 1; `head` is a copy already read from `src`.
     unsafe { at.cast::<[u8; W]>().write_unaligned(*head) };
     // SAFETY: `n - W <= n`, so `at + n - W` is within (or at the end of)

@@ -594,14 +594,9 @@ impl Cursor {
     /// never a property of the ring's contents).
     #[inline(always)]
     pub fn take(&self, ready: Ready) -> Decoded<'_> {
-        let Ready { pos, len, end, at } = ready;
-        assert_eq!(pos, self.pos.get(), "a record is taken where it was found");
-        self.pos.set(end);
-        Decoded {
-            bytes: self.payload_at(at, len),
-            end,
-            remaining: self.producer.get().wrapping_sub(end),
-        }
+        let record = self.decoded(ready);
+        self.pos.set(record.end);
+        record
     }
 
     /// Takes the record `ready` found, hands it to `f`, and once `f`
@@ -615,16 +610,28 @@ impl Cursor {
     /// As [`take`](Self::take).
     #[inline(always)]
     pub fn take_and_release<R>(&self, ready: Ready, f: impl FnOnce(Decoded<'_>) -> R) -> R {
-        let Ready { pos, len, end, at } = ready;
-        assert_eq!(pos, self.pos.get(), "a record is taken where it was found");
-        let result = f(Decoded {
-            bytes: self.payload_at(at, len),
-            end,
-            remaining: self.producer.get().wrapping_sub(end),
-        });
+        let record = self.decoded(ready);
+        let end = record.end;
+        let result = f(record);
         self.pos.set(end);
         self.release(end);
         result
+    }
+
+    /// The record `ready` found, without moving the cursor.
+    ///
+    /// # Panics
+    ///
+    /// As [`take`](Self::take).
+    #[inline(always)]
+    fn decoded(&self, ready: Ready) -> Decoded<'_> {
+        let Ready { pos, len, end, at } = ready;
+        assert_eq!(pos, self.pos.get(), "a record is taken where it was found");
+        Decoded {
+            bytes: self.payload_at(at, len),
+            end,
+            remaining: self.producer.get().wrapping_sub(end),
+        }
     }
 
     /// Marks everything before `end` as released (a decoded record's end,

@@ -202,6 +202,10 @@ fn timespec(duration: Duration) -> libc::timespec {
     }
 }
 
+/// Linux's default timer slack: how much later than asked a thread's
+/// `ppoll` may end, unless the thread set its own.
+pub(crate) const DEFAULT_TIMER_SLACK: Duration = Duration::from_micros(50);
+
 /// A one-shot `CLOCK_MONOTONIC` timerfd: the async readers' nap, with the
 /// resolution of `ppoll` (tokio's timers tick every millisecond).
 #[cfg(feature = "tokio")]
@@ -259,14 +263,16 @@ impl Timer {
 
     /// The calling thread's timer slack: how much later than asked the
     /// kernel may end a `ppoll` or `nanosleep` of this thread, to batch
-    /// wakeups (50 µs unless set with `prctl(PR_SET_TIMERSLACK)`). A
-    /// timerfd gets no slack. `None` if the kernel does not say.
-    pub fn thread_slack() -> Option<Duration> {
+    /// wakeups ([`DEFAULT_TIMER_SLACK`] unless set with
+    /// `prctl(PR_SET_TIMERSLACK)`, and assumed when the kernel does not
+    /// say). A timerfd gets no slack.
+    pub fn thread_slack() -> Duration {
         // SAFETY: `PR_GET_TIMERSLACK` takes no pointer; the unused
         // arguments are zero.
         let slack = unsafe { libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0) };
-        // The slack is returned as the call's value (an `int`).
-        u64::try_from(slack).ok().map(Duration::from_nanos)
+        // The slack is returned as the call's value (an `int`); negative
+        // is an error.
+        u64::try_from(slack).map_or(DEFAULT_TIMER_SLACK, Duration::from_nanos)
     }
 }
 
