@@ -44,22 +44,57 @@ struct Row {
     gbps: f64,
 }
 
-/// Every consumer in turn drains one prefilled ring, `rounds` times; each
-/// consumer's fastest round counts. One ring (the same pages) for all, and
-/// turns that spread this VM's slow and fast phases over all consumers
-/// alike, so the ratios within one size compare like with like. Returns
-/// ns/record in `Consumer::ALL` order.
-fn cold<E: RingEvent + Words>(work: Work, rounds: u32) -> Vec<f64> {
-    let mut cold = Cold::<E>::new(COLD_RING, Consumer::ALL[0]);
-    let n = cold.capacity();
-    let mut best = vec![f64::INFINITY; Consumer::ALL.len()];
-    for _ in 0..rounds {
-        for (consumer, best) in Consumer::ALL.into_iter().zip(&mut best) {
-            cold.switch_to(consumer);
-            *best = best.min(cold.drain(work, n).as_nanos() as f64 / n as f64);
+/// One size's cold measurement: every consumer's ns/record in every round,
+/// in `Consumer::ALL` order.
+struct ColdRounds(Vec<[f64; Consumer::ALL.len()]>);
+
+impl ColdRounds {
+    /// A consumer's fastest round.
+    fn best(&self, consumer: usize) -> f64 {
+        self.0
+            .iter()
+            .map(|r| r[consumer])
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    /// The median over rounds of `a`'s time over `b`'s in the same round:
+    /// each ratio compares two drains a few milliseconds apart, so the
+    /// machine's slow and fast phases cancel out of it.
+    fn ratio(&self, a: Consumer, b: Consumer) -> f64 {
+        let index = |c| Consumer::ALL.iter().position(|&x| x == c).unwrap();
+        let (a, b) = (index(a), index(b));
+        let mut ratios: Vec<f64> = self.0.iter().map(|r| r[a] / r[b]).collect();
+        ratios.sort_by(f64::total_cmp);
+        let mid = ratios.len() / 2;
+        if ratios.len() % 2 == 1 {
+            ratios[mid]
+        } else {
+            (ratios[mid - 1] + ratios[mid]) / 2.0
         }
     }
-    best
+}
+
+/// Every consumer in turn drains one prefilled ring, `rounds` times, in
+/// `Consumer::ALL` order in even rounds and the reverse in odd ones. One
+/// ring (the same pages) for all, and turns that spread this VM's slow and
+/// fast phases over all consumers alike.
+fn cold<E: RingEvent + Words>(work: Work, rounds: u32) -> ColdRounds {
+    let mut cold = Cold::<E>::new(COLD_RING, Consumer::ALL[0]);
+    let n = cold.capacity();
+    let mut times = Vec::new();
+    for round in 0..rounds {
+        let mut ns = [0.0; Consumer::ALL.len()];
+        let mut order: Vec<usize> = (0..Consumer::ALL.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            cold.switch_to(Consumer::ALL[i]);
+            ns[i] = cold.drain(work, n).as_nanos() as f64 / n as f64;
+        }
+        times.push(ns);
+    }
+    ColdRounds(times)
 }
 
 /// One hot-regime measurement, or the sum of several.
@@ -271,7 +306,7 @@ fn main() {
         .unwrap_or_else(|| "unknown CPU".into());
     println!("# ringview benchmark report\n");
     println!(
-        "CPU: {cpu}, {} cores; cold ring {} MiB (prefilled, then drained by each consumer in turn; best of {rounds}); \
+        "CPU: {cpu}, {} cores; cold ring {} MiB (prefilled, then drained by each consumer in turn, {rounds} rounds); \
          hot ring {} KiB.\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         COLD_RING >> 20,
@@ -280,9 +315,11 @@ fn main() {
 
     let mut rows = Vec::new();
     for work in Work::ALL.into_iter().filter(|_| !hot_only) {
+        let mut measured = Vec::new();
         for &size in sizes {
             let times = with_event!(size, E => cold::<E>(work, rounds));
-            for (consumer, ns) in Consumer::ALL.into_iter().zip(times) {
+            for (i, consumer) in Consumer::ALL.into_iter().enumerate() {
+                let ns = times.best(i);
                 eprintln!(
                     "cold {} {size} B {}: {ns:.2} ns",
                     work.name(),
@@ -297,8 +334,9 @@ fn main() {
                     gbps: size as f64 / ns,
                 });
             }
+            measured.push((size, times));
         }
-        print_table(&rows, work, sizes);
+        print_table(&rows, work, &measured);
     }
 
     if cold_only {
@@ -422,7 +460,7 @@ fn ns_of(rows: &[Row], work: Work, size: usize, consumer: &str) -> f64 {
         .map_or(f64::NAN, |r| r.ns)
 }
 
-fn print_table(rows: &[Row], work: Work, sizes: &[usize]) {
+fn print_table(rows: &[Row], work: Work, measured: &[(usize, ColdRounds)]) {
     println!("## Cold regime, `{}` work: ns/record (GB/s)\n", work.name());
     let mut header = String::from("| size |");
     let mut rule = String::from("|---:|");
@@ -430,30 +468,56 @@ fn print_table(rows: &[Row], work: Work, sizes: &[usize]) {
         let _ = write!(header, " {} |", c.name());
         rule.push_str("---:|");
     }
-    header.push_str(" zero-copy/copy | zero-copy/aya | zero-copy/hand | read_into/hand_copy |");
-    rule.push_str("---:|---:|---:|---:|");
+    // (name, numerator, denominator, shown as "how many times faster")
+    let ratios = [
+        ("zero-copy/copy", Consumer::Copy, Consumer::ZeroCopy, true),
+        ("zero-copy/aya", Consumer::Aya, Consumer::ZeroCopy, true),
+        (
+            "zero-copy/hand",
+            Consumer::ZeroCopy,
+            Consumer::HandLoop,
+            false,
+        ),
+        ("batch/hand", Consumer::Batch, Consumer::HandLoop, false),
+        (
+            "read_func/hand",
+            Consumer::ReadFunc,
+            Consumer::HandLoop,
+            false,
+        ),
+        (
+            "read_into/hand_copy",
+            Consumer::Copy,
+            Consumer::HandCopy,
+            false,
+        ),
+    ];
+    for (name, ..) in ratios {
+        let _ = write!(header, " {name} |");
+        rule.push_str("---:|");
+    }
     println!("{header}\n{rule}");
-    for &size in sizes {
+    for (size, times) in measured {
         let mut line = format!("| {size} |");
         for c in Consumer::ALL {
-            let ns = ns_of(rows, work, size, c.name());
-            let _ = write!(line, " {ns:.2} ({:.1}) |", size as f64 / ns);
+            let ns = ns_of(rows, work, *size, c.name());
+            let _ = write!(line, " {ns:.2} ({:.1}) |", *size as f64 / ns);
         }
-        let zero = ns_of(rows, work, size, "zero_copy");
-        let _ = write!(
-            line,
-            " {:.2}x | {:.2}x | {:.2} | {:.2} |",
-            ns_of(rows, work, size, "read_into") / zero,
-            ns_of(rows, work, size, "aya") / zero,
-            zero / ns_of(rows, work, size, "hand_loop"),
-            ns_of(rows, work, size, "read_into") / ns_of(rows, work, size, "hand_copy"),
-        );
+        for (_, a, b, times_faster) in ratios {
+            let ratio = times.ratio(a, b);
+            if times_faster {
+                let _ = write!(line, " {ratio:.2}x |");
+            } else {
+                let _ = write!(line, " {ratio:.2} |");
+            }
+        }
         println!("{line}");
     }
     println!(
-        "\nzero-copy/copy and zero-copy/aya: how many times faster `UnsafeReader::read` is; \
-         zero-copy/hand and read_into/hand_copy: time relative to the hand-written reference \
-         (1.00 = as fast).\n"
+        "\nns/record: each consumer's fastest round. Ratios: the median over rounds of the two \
+         consumers' times in the same round. zero-copy/copy and zero-copy/aya: how many times \
+         faster `UnsafeReader::read` is; the others: time relative to the hand-written \
+         reference (1.00 = as fast).\n"
     );
 }
 

@@ -269,7 +269,8 @@ pub enum Consumer {
     /// aya's `RingBuf::next`.
     Aya,
     /// A minimal hand-written zero-copy loop: Acquire loads, one Release
-    /// store at the end.
+    /// store at the end; each record's words are handed to the work with
+    /// the struct's length, as a typed view would be.
     HandLoop,
 }
 
@@ -326,6 +327,17 @@ impl<E: RingEvent + Words> State<E> {
     /// expected sequence number. Blocking consumers block; the others poll.
     #[inline(never)]
     pub fn drain(&mut self, consumer: Consumer, work: Work, n: u64, seq: &mut u64) {
+        // One loop per work for every consumer, so none tests the work per
+        // record.
+        match work {
+            Work::Fields => self.drain_doing::<false>(consumer, n, seq),
+            Work::Payload => self.drain_doing::<true>(consumer, n, seq),
+        }
+    }
+
+    #[inline(always)]
+    fn drain_doing<const PAYLOAD: bool>(&mut self, consumer: Consumer, n: u64, seq: &mut u64) {
+        let work = if PAYLOAD { Work::Payload } else { Work::Fields };
         let end = *seq + n;
         match self {
             State::Copy(reader, record) => {
@@ -390,6 +402,12 @@ impl<E: RingEvent + Words> State<E> {
             State::Hand(ring) => {
                 while *seq < end {
                     ring.drain(end - *seq, |words| {
+                        // What a hand-written typed consumer does: check the
+                        // length, then view the struct's words, so the work
+                        // reads at the same fixed offsets as through `&E`.
+                        let Some(words) = words.get(..E::SIZE / 8) else {
+                            mismatch(*seq, words.first().copied());
+                        };
                         work.on_words(words, *seq);
                         *seq += 1;
                     });
