@@ -373,20 +373,48 @@ fn async_vs_blocking<E: RingEvent + Words>(
     use ReadKind::*;
     let kinds = [BlockingRead, AsyncRead, BlockingFunc, AsyncFunc];
     let mut sums = [Run::default(); 4];
-    for _ in 0..rounds {
-        for (i, kind) in kinds.into_iter().enumerate() {
-            sums[i].add(one_read_run::<E>(size, kind, policy, run));
+    // Each round's async/blocking CPU ratio for `read` and `read_func`.
+    let mut ratios = [Vec::new(), Vec::new()];
+    for round in 0..rounds {
+        let mut runs = [Run::default(); 4];
+        // Odd rounds run the async form first.
+        let order: [usize; 4] = if round % 2 == 0 {
+            [0, 1, 2, 3]
+        } else {
+            [1, 0, 3, 2]
+        };
+        for i in order {
+            runs[i] = one_read_run::<E>(size, kinds[i], policy, run);
+            sums[i].add(runs[i]);
         }
+        ratios[0].push(runs[1].cpu_ns() / runs[0].cpu_ns());
+        ratios[1].push(runs[3].cpu_ns() / runs[2].cpu_ns());
     }
-    for (name, blocking, sync) in [("read", sums[0], sums[1]), ("read_func", sums[2], sums[3])] {
+    let [read_ratios, func_ratios] = &mut ratios;
+    for (name, blocking, sync, ratios) in [
+        ("read", sums[0], sums[1], read_ratios),
+        ("read_func", sums[2], sums[3], func_ratios),
+    ] {
         println!(
-            "| {size} B | {policy_name} | `{name}` | {:.2} M | {:.2} M | {:.1} | {:.1} | {:.2}x |",
+            "| {size} B | {policy_name} | `{name}` | {:.2} M | {:.2} M | {:.1} | {:.1} | {:.2}x | {:.2}x |",
             blocking.per_sec() / 1e6,
             sync.per_sec() / 1e6,
             blocking.cpu_ns(),
             sync.cpu_ns(),
             sync.cpu_ns() / blocking.cpu_ns(),
+            median(ratios),
         );
+    }
+}
+
+/// The median of `values` (sorted in place).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
     }
 }
 
@@ -504,7 +532,7 @@ fn main() {
     let (run, rounds, idle) = if quick {
         (Duration::from_millis(200), 1, Duration::from_millis(500))
     } else {
-        (Duration::from_secs(1), 5, Duration::from_secs(2))
+        (Duration::from_secs(1), 7, Duration::from_secs(2))
     };
     println!("# ringview: ring set, async readers, idle CPU ({rounds} alternating rounds of {run:?} each)");
     if !std::env::args().any(|a| a == "--async-only") {
@@ -512,8 +540,8 @@ fn main() {
     }
 
     println!("\n## Async against blocking: one ring, live producer flat out, typed views\n");
-    println!("| size | policy | call | blocking records/s | async records/s | blocking CPU ns/record | async CPU ns/record | async/blocking CPU |");
-    println!("|---:|---|---|---:|---:|---:|---:|---:|");
+    println!("| size | policy | call | blocking records/s | async records/s | blocking CPU ns/record | async CPU ns/record | async/blocking CPU, all rounds | async/blocking CPU, median of rounds |");
+    println!("|---:|---|---|---:|---:|---:|---:|---:|---:|");
     for (policy, name) in [
         (PublishPolicy::default(), "lazy (default)"),
         (PublishPolicy::EAGER, "eager"),
