@@ -156,6 +156,7 @@ fn hot<E: RingEvent + Words>(
         flags: 0,
         stamp: true,
         pace_ns,
+        cpu: None,
     };
     let mut delays = Vec::with_capacity(4 << 20);
     let notifications = irq_work_interrupts();
@@ -220,6 +221,7 @@ fn producer_alone(size: usize, flags: u64, run: Duration) -> (f64, f64) {
         flags,
         stamp: true,
         pace_ns: 0,
+        cpu: None,
     };
     let notifications = irq_work_interrupts();
     let start = Instant::now();

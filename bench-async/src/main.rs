@@ -293,16 +293,38 @@ fn one_read_run<E: RingEvent + Words>(
     // SAFETY: the ring's only consumer.
     let mut reader = unsafe { UnsafeReader::<E>::new(producer.ring()) }.unwrap();
     reader.set_publish_policy(policy);
+    // The consumer on CPU 0 and the producer on CPU 1, for every kind: a
+    // run where the scheduler put both threads on one CPU, or moved them,
+    // was a different experiment (here, 2x the CPU per record at 1 KiB).
+    let pinned = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
     let feed = Feed {
         flags: 0,
         stamp: true,
         pace_ns: 0,
+        cpu: pinned.then_some(1),
     };
+    let affinity = support::affinity();
+    if pinned {
+        support::set_affinity(&support::cpu_set(0));
+    }
+    let run = one_pinned_run(&producer, reader, kind, feed, run);
+    support::set_affinity(&affinity);
+    run
+}
+
+/// [`one_read_run`] on the threads it pinned.
+fn one_pinned_run<E: RingEvent + Words>(
+    producer: &BenchProducer,
+    mut reader: UnsafeReader<E>,
+    kind: ReadKind,
+    feed: Feed,
+    run: Duration,
+) -> Run {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (result, _) = support::while_producing(&producer, BATCH, feed, || {
+    let (result, _) = support::while_producing(producer, BATCH, feed, || {
         let start = Instant::now();
         let cpu = thread_cpu();
         let mut seq = 0u64;

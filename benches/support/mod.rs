@@ -112,6 +112,9 @@ pub struct Feed {
     pub stamp: bool,
     /// At least this many nanoseconds between records (0: flat out).
     pub pace_ns: u64,
+    /// The CPU the producer thread runs on (`None`: wherever the scheduler
+    /// puts it).
+    pub cpu: Option<usize>,
 }
 
 /// Word access shared by the typed events of every size.
@@ -629,13 +632,56 @@ pub fn while_producing<R>(
     }
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| {
-        let producer_thread = s.spawn(|| produce_until(producer, &stop, batch, feed));
+        let producer_thread = s.spawn(|| {
+            if let Some(cpu) = feed.cpu {
+                set_affinity(&cpu_set(cpu));
+            }
+            produce_until(producer, &stop, batch, feed)
+        });
         let result = {
             let _stop = StopOnDrop(&stop);
             f()
         };
         (result, producer_thread.join().unwrap())
     })
+}
+
+/// The set of one CPU.
+pub fn cpu_set(cpu: usize) -> libc::cpu_set_t {
+    // SAFETY: `cpu_set_t` is a bit mask, for which all zeroes is valid (the
+    // empty set).
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    assert!(cpu < libc::CPU_SETSIZE as usize, "no CPU {cpu} in a cpu_set_t");
+    // SAFETY: `set` is a valid `cpu_set_t` and `cpu` is below
+    // `CPU_SETSIZE`, so the bit it sets is inside it.
+    unsafe { libc::CPU_SET(cpu, &mut set) };
+    set
+}
+
+/// The CPUs this thread may run on.
+pub fn affinity() -> libc::cpu_set_t {
+    let mut set = cpu_set(0);
+    // SAFETY: `set` is a valid, writable `cpu_set_t` of the size passed.
+    let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
+    assert_eq!(
+        rc,
+        0,
+        "sched_getaffinity: {}",
+        std::io::Error::last_os_error()
+    );
+    set
+}
+
+/// Lets this thread run only on the CPUs of `set`.
+pub fn set_affinity(set: &libc::cpu_set_t) {
+    // SAFETY: `set` is a valid `cpu_set_t` of the size passed.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(set), set) };
+    assert_eq!(
+        rc,
+        0,
+        "sched_setaffinity: {}",
+        std::io::Error::last_os_error()
+    );
 }
 
 /// Keeps producing until `stop`; returns (emitted, failed reserves).
