@@ -64,13 +64,7 @@ impl ColdRounds {
         let index = |c| Consumer::ALL.iter().position(|&x| x == c).unwrap();
         let (a, b) = (index(a), index(b));
         let mut ratios: Vec<f64> = self.0.iter().map(|r| r[a] / r[b]).collect();
-        ratios.sort_by(f64::total_cmp);
-        let mid = ratios.len() / 2;
-        if ratios.len() % 2 == 1 {
-            ratios[mid]
-        } else {
-            (ratios[mid - 1] + ratios[mid]) / 2.0
-        }
+        support::median(&mut ratios)
     }
 }
 

@@ -30,7 +30,7 @@ mod common;
 mod support;
 mod user_ring;
 
-use support::{BenchProducer, Feed, Words, HOT_RING};
+use support::{median, BenchProducer, Feed, Words, HOT_RING};
 
 extern "C" {
     /// `c/libbpf_poll.c`.
@@ -426,17 +426,6 @@ fn async_vs_blocking<E: RingEvent + Words>(
             sync.cpu_ns() / blocking.cpu_ns(),
             median(ratios),
         );
-    }
-}
-
-/// The median of `values` (sorted in place).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
     }
 }
 

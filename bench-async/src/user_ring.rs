@@ -46,6 +46,8 @@ use std::time::Duration;
 use aya::maps::Map;
 use aya::{Ebpf, EbpfLoader};
 use ringview::{ReserveError, RingEvent, UserRingBuf};
+
+use crate::support::median;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::common::{load_xdp, run_xdp};
@@ -418,16 +420,6 @@ fn thread_cpu() -> Duration {
     let ret = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut now) };
     assert_eq!(ret, 0, "clock_gettime");
     Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[mid]
-    } else {
-        (values[mid - 1] + values[mid]) / 2.0
-    }
 }
 
 /// One table row: `rounds` alternating rounds of one fill per producer.

@@ -651,7 +651,10 @@ pub fn cpu_set(cpu: usize) -> libc::cpu_set_t {
     // SAFETY: `cpu_set_t` is a bit mask, for which all zeroes is valid (the
     // empty set).
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    assert!(cpu < libc::CPU_SETSIZE as usize, "no CPU {cpu} in a cpu_set_t");
+    assert!(
+        cpu < libc::CPU_SETSIZE as usize,
+        "no CPU {cpu} in a cpu_set_t"
+    );
     // SAFETY: `set` is a valid `cpu_set_t` and `cpu` is below
     // `CPU_SETSIZE`, so the bit it sets is inside it.
     unsafe { libc::CPU_SET(cpu, &mut set) };
@@ -701,6 +704,17 @@ fn produce_until(
         }
     }
     (emitted, failed)
+}
+
+/// The median of `values` (sorted in place).
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    if values.len() % 2 == 1 {
+        values[mid]
+    } else {
+        (values[mid - 1] + values[mid]) / 2.0
+    }
 }
 
 /// `ns` per record and GB/s for `n` records of `size` bytes in `elapsed`.
