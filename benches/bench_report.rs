@@ -58,8 +58,8 @@ impl ColdRounds {
     }
 
     /// The median over rounds of `a`'s time over `b`'s in the same round:
-    /// each ratio compares two drains a few milliseconds apart, so the
-    /// machine's slow and fast phases cancel out of it.
+    /// each ratio compares two drains of one round, within a second of each
+    /// other, so the machine's slow and fast phases mostly cancel out of it.
     fn ratio(&self, a: Consumer, b: Consumer) -> f64 {
         let index = |c| Consumer::ALL.iter().position(|&x| x == c).unwrap();
         let (a, b) = (index(a), index(b));
