@@ -46,11 +46,10 @@ use std::time::Duration;
 use aya::maps::Map;
 use aya::{Ebpf, EbpfLoader};
 use ringview::{ReserveError, RingEvent, UserRingBuf};
-
-use crate::support::median;
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::common::{load_xdp, run_xdp};
+use crate::support::median;
 
 const DRAIN_OBJ: &[u8] = include_bytes!("../../benches/bpf/user_drain.bpf.o");
 /// `max_entries` of `user_rb` in `user_drain.bpf.c`.

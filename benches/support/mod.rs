@@ -646,11 +646,16 @@ pub fn while_producing<R>(
     })
 }
 
-/// The set of one CPU.
-pub fn cpu_set(cpu: usize) -> libc::cpu_set_t {
+/// The empty set of CPUs.
+fn no_cpus() -> libc::cpu_set_t {
     // SAFETY: `cpu_set_t` is a bit mask, for which all zeroes is valid (the
     // empty set).
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    unsafe { std::mem::zeroed() }
+}
+
+/// The set of one CPU.
+pub fn cpu_set(cpu: usize) -> libc::cpu_set_t {
+    let mut set = no_cpus();
     assert!(
         cpu < libc::CPU_SETSIZE as usize,
         "no CPU {cpu} in a cpu_set_t"
@@ -663,7 +668,7 @@ pub fn cpu_set(cpu: usize) -> libc::cpu_set_t {
 
 /// The CPUs this thread may run on.
 pub fn affinity() -> libc::cpu_set_t {
-    let mut set = cpu_set(0);
+    let mut set = no_cpus();
     // SAFETY: `set` is a valid, writable `cpu_set_t` of the size passed.
     let rc = unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&set), &mut set) };
     assert_eq!(
