@@ -9,17 +9,16 @@
 //! ring logic.
 
 use std::future::{poll_fn, Future};
-use std::io;
 use std::marker::PhantomData;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::unix::AsyncFd;
 use zerocopy::FromBytes;
 
-use crate::consumer::{Consumer, LingerStep};
+use crate::consumer::{Consumer, Linger, LingerStep};
 use crate::error::{ReadError, ReaderError, SyscallError};
 use crate::event::{View, ViewAs};
 use crate::reader::{Reader, Record};
@@ -27,20 +26,27 @@ use crate::ring::Ready;
 use crate::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
 use crate::wait::{ReaderHandle, Timer};
 
-/// Records (or rounds) handed out without suspending before an async
-/// reader looks at the clock: once [`COOP_SLICE`] has passed since it last
-/// suspended, it yields to the runtime once, so a flooded ring cannot
-/// starve the other tasks of its worker thread.
+/// Rounds a ring set hands out without suspending before it looks at the
+/// clock: once [`COOP_SLICE`] has passed since it last suspended, it
+/// yields to the runtime once, so a flooded ring cannot starve the other
+/// tasks of its worker thread.
 pub(crate) const COOP_BUDGET: u32 = 1024;
 
+/// Bytes an async reader releases between two looks at the clock (the
+/// core's checkpoints): a reader that has kept its thread for
+/// [`COOP_SLICE`] then yields once. 64 KiB is about 2,700 records of 16
+/// bytes (some 30 µs of reading here) or 60 of 1 KiB, so the clock is read
+/// rarely enough to cost nothing and often enough for tokio.
+const CHECKPOINT_BYTES: usize = 64 << 10;
+
 /// The longest an async reader hands out records (or spins) without giving
-/// its thread back to the runtime, give or take one [`COOP_BUDGET`] of
-/// records: tokio asks a task to reach an await point every 10 µs to
-/// 100 µs.
+/// its thread back to the runtime, give or take one checkpoint (or, for a
+/// ring set, one [`COOP_BUDGET`] of rounds): tokio asks a task to reach an
+/// await point every 10 µs to 100 µs.
 pub(crate) const COOP_SLICE: Duration = Duration::from_micros(50);
 
-/// Counts work done without suspending, and yields once the budget is
-/// spent and the slice is over.
+/// When the task last gave its thread back, and (for a ring set) the work
+/// done since.
 #[derive(Debug)]
 pub(crate) struct Coop {
     streak: u32,
@@ -64,31 +70,24 @@ impl Coop {
         self.since = Instant::now();
     }
 
-    /// Counts one unit of work without suspending, unless it would spend
-    /// the budget: then `false`, and the caller takes the path that
-    /// [`tick`](Self::tick)s.
-    #[inline(always)]
-    pub(crate) fn try_tick(&mut self) -> bool {
-        if self.streak + 1 >= COOP_BUDGET {
-            return false;
-        }
-        self.streak += 1;
-        true
+    /// Whether the task has kept its thread for [`COOP_SLICE`].
+    fn slice_over(&self) -> bool {
+        self.since.elapsed() >= COOP_SLICE
     }
 
-    /// One more unit of work without suspending. Every [`COOP_BUDGET`]
-    /// units it looks at the clock, and yields to the runtime if the task
-    /// has kept its thread for [`COOP_SLICE`]: one clock read per budget,
-    /// and a yield (which polls the runtime's reactor) only as often as
-    /// tokio asks. Dropping the future while it yields loses nothing: no
-    /// record is taken.
+    /// One more round of a ring set without suspending. Every
+    /// [`COOP_BUDGET`] rounds it looks at the clock, and yields to the
+    /// runtime if the task has kept its thread for [`COOP_SLICE`]: one
+    /// clock read per budget, and a yield (which polls the runtime's
+    /// reactor) only as often as tokio asks. Dropping the future while it
+    /// yields loses nothing: no record is taken.
     pub(crate) async fn tick(&mut self) {
         self.streak += 1;
         if self.streak < COOP_BUDGET {
             return;
         }
         self.streak = 0;
-        if self.since.elapsed() < COOP_SLICE {
+        if !self.slice_over() {
             return;
         }
         yield_once().await;
@@ -177,6 +176,36 @@ struct Readiness {
     slack: Duration,
     handle: ReaderHandle,
     coop: Coop,
+    /// The wait for a record in progress: kept here, between two polls,
+    /// so the readers' futures hold nothing that needs dropping.
+    wait: Wait,
+}
+
+/// Where a wait for a record is (see [`Readiness::poll_wait`]).
+#[derive(Debug)]
+enum Wait {
+    /// Looks at the ring first.
+    Start,
+    /// Gave the thread back at a checkpoint, with a record ready.
+    Yielded,
+    /// Looks at the ring again every nap, as the policy says.
+    Linger(Lingering),
+    /// Publishes, fences and looks, before it awaits the descriptors.
+    Block,
+    /// Awaits an edge on the ring or the control eventfd.
+    Readable,
+}
+
+/// A linger in progress, between two polls.
+#[derive(Debug)]
+struct Lingering {
+    linger: Linger,
+    /// When a spinning linger last gave the thread back.
+    last_yield: Instant,
+    /// Whether the task gave its thread back meanwhile.
+    awaited: bool,
+    /// Whether a nap on the timerfd is under way.
+    napping: bool,
 }
 
 impl Readiness {
@@ -213,185 +242,223 @@ impl Readiness {
             slack: Timer::thread_slack(),
             handle,
             coop: Coop::default(),
+            wait: Wait::Start,
         })
     }
 
-    /// Returns once `reader` has a record ready. With a lingering policy
-    /// (the default), an empty ring is first looked at again as the
-    /// blocking readers do, every `latency` for up to `idle`, yielding to
-    /// the runtime in between, without publishing: a producer that keeps
-    /// committing then never wakes the reader. Before each await of the
-    /// descriptor, the core's `try_ready` has published everything
-    /// released and fenced, so a producer that commits afterwards notifies
-    /// it (the publish-before-sleep rule). Dropping the future takes
-    /// nothing.
+    /// Returns once `reader` has a record ready: [`poll_wait`]
+    /// (Self::poll_wait) unless one is ready at once. Dropping the future
+    /// takes nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll_wait`](Self::poll_wait).
+    async fn ready(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
+        if reader.peek_cached().is_some() {
+            return Ok(());
+        }
+        self.wait = Wait::Start;
+        poll_fn(|cx| self.poll_wait(reader, cx)).await
+    }
+
+    /// Waits for `reader` to have a record ready, from where the last poll
+    /// left off ([`Wait::Start`] for a new wait). A record found at once is
+    /// returned at once, unless the core passed a checkpoint and the task
+    /// has kept its thread for [`COOP_SLICE`]: then it yields once first.
+    /// With a lingering policy (the default), an empty ring is looked at
+    /// again as the blocking readers do, every `latency` for up to `idle`,
+    /// yielding to the runtime in between, without publishing: a producer
+    /// that keeps committing then never wakes the reader. Before each
+    /// await of the descriptor, the core's `try_ready` has published
+    /// everything released and fenced, so a producer that commits
+    /// afterwards notifies it (the publish-before-sleep rule). Once it
+    /// returns `Ready`, the next wait starts afresh.
     ///
     /// # Errors
     ///
     /// [`ReadError::Closed`] once the reader's handle closed it;
     /// [`ReadError::Flushed`] once per flush with the ring empty; the ring's
     /// faults; [`ReadError::Syscall`] when the reactor fails.
-    async fn ready(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
-        if self.ready_now(reader) {
-            return Ok(());
+    fn poll_wait(
+        &mut self,
+        reader: &mut impl TryReady,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ReadError>> {
+        let polled = self.step(reader, cx);
+        if polled.is_ready() {
+            self.wait = Wait::Start;
         }
-        self.ready_slow(reader).await
+        polled
     }
 
-    /// The fast path of [`ready`](Self::ready), a plain call for the
-    /// readers to make before they await anything: `true` when a record is
-    /// ready and the cooperative budget is not spent.
-    #[inline(always)]
-    fn ready_now(&mut self, reader: &mut impl TryReady) -> bool {
-        self.coop.try_tick() && reader.peek_cached().is_some()
-    }
-
-    /// [`ready`](Self::ready) when the fast path said no: yields when the
-    /// budget is spent, awaits readiness when no record is ready.
-    #[cold]
-    async fn ready_slow(&mut self, reader: &mut impl TryReady) -> Result<(), ReadError> {
-        if reader.peek_ready()?.is_some() {
-            self.coop.tick().await;
-            return Ok(());
-        }
-        if reader.consumer().lingers() && self.linger(reader).await? {
-            return Ok(());
-        }
-        if reader.try_ready()? {
-            return Ok(());
-        }
+    /// [`poll_wait`](Self::poll_wait)'s steps.
+    fn step(
+        &mut self,
+        reader: &mut impl TryReady,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), ReadError>> {
         loop {
-            if self.handle.is_closed() {
-                return Err(ReadError::Closed);
-            }
-            if self.handle.take_flush() {
-                return Err(ReadError::Flushed);
-            }
-            self.readable().await?;
-            self.coop.suspended();
-            if reader.try_ready()? {
-                return Ok(());
-            }
-        }
-    }
-
-    /// The core's linger (see `Consumer::linger_step`), as the blocking
-    /// readers run it, except that its sleeps await a timerfd (or a flush
-    /// or close) instead of blocking the thread, without publishing first.
-    /// Returns whether a record arrived.
-    async fn linger(&mut self, reader: &mut impl TryReady) -> Result<bool, ReadError> {
-        let consumer = reader.consumer();
-        let mut linger = consumer.start_linger();
-        let mut last_yield = Instant::now();
-        // Whether the task gave its thread back to the runtime meanwhile.
-        let mut awaited = false;
-        loop {
-            match consumer.linger_step(&mut linger)? {
-                LingerStep::Record => {
-                    // A new streak only if the task gave its thread back:
-                    // short spins alone must not reset the cooperative
-                    // budget.
-                    if awaited {
-                        self.coop.suspended();
+            match &mut self.wait {
+                Wait::Start => {
+                    if reader.peek_ready()?.is_some() {
+                        if reader.consumer().take_checkpoint() && self.coop.slice_over() {
+                            self.wait = Wait::Yielded;
+                            cx.waker().wake_by_ref();
+                            return Poll::Pending;
+                        }
+                        return Poll::Ready(Ok(()));
                     }
-                    return Ok(true);
-                }
-                LingerStep::Stop => return Ok(false),
-                // Naps shorter than the timer slack (50 µs) are spun in
-                // place, so a nap costs no more than the blocking reader's,
-                // yielding to the runtime at least every `COOP_SLICE`
-                // (short enough between two awaits, as tokio asks).
-                LingerStep::Spin => {
-                    if last_yield.elapsed() >= COOP_SLICE {
-                        yield_once().await;
-                        awaited = true;
-                        last_yield = Instant::now();
+                    let consumer = reader.consumer();
+                    self.wait = if consumer.lingers() {
+                        Wait::Linger(Lingering {
+                            linger: consumer.start_linger(),
+                            last_yield: Instant::now(),
+                            awaited: false,
+                            napping: false,
+                        })
                     } else {
-                        std::hint::spin_loop();
+                        Wait::Block
+                    };
+                }
+                // Nothing else consumes the ring meanwhile: the record is
+                // still there.
+                Wait::Yielded => {
+                    self.coop.suspended();
+                    return Poll::Ready(Ok(()));
+                }
+                Wait::Linger(lingering) => {
+                    if lingering.napping {
+                        ready!(poll_nap(&self.timer, &self.control, cx))?;
+                        lingering.napping = false;
+                        lingering.awaited = true;
+                        lingering.linger.napped();
+                    }
+                    match reader.consumer().linger_step(&mut lingering.linger)? {
+                        LingerStep::Record => {
+                            // A new streak only if the task gave its thread
+                            // back: short spins alone must not reset it.
+                            if lingering.awaited {
+                                self.coop.suspended();
+                            }
+                            return Poll::Ready(Ok(()));
+                        }
+                        LingerStep::Stop => self.wait = Wait::Block,
+                        // Naps shorter than the timer slack (50 µs) are
+                        // spun in place, so a nap costs no more than the
+                        // blocking reader's, yielding to the runtime at
+                        // least every `COOP_SLICE` (short enough between
+                        // two awaits, as tokio asks).
+                        LingerStep::Spin => {
+                            if lingering.last_yield.elapsed() >= COOP_SLICE {
+                                lingering.last_yield = Instant::now();
+                                lingering.awaited = true;
+                                cx.waker().wake_by_ref();
+                                return Poll::Pending;
+                            }
+                            std::hint::spin_loop();
+                        }
+                        // Unlike the blocking linger, publish nothing
+                        // first: the ring's descriptor is in the runtime's
+                        // epoll, so the notification a caught-up position
+                        // invites would wake the runtime in the middle of
+                        // every nap. What is held back stays below the
+                        // policy's fraction, and a nap is aimed at an
+                        // eighth of the ring.
+                        LingerStep::Sleep(nap) => {
+                            // The timer slack, which the kernel adds to the
+                            // blocking readers' `ppoll` naps but not to a
+                            // timerfd: so a policy's nap lasts as long on
+                            // either reader, and an async reader wakes no
+                            // more often than a blocking one.
+                            let timer = self.timer.get_ref().as_fd();
+                            Timer::arm(timer, nap.saturating_add(self.slack))
+                                .map_err(ReadError::Syscall)?;
+                            lingering.napping = true;
+                        }
                     }
                 }
-                LingerStep::Sleep(nap) => {
-                    // Unlike the blocking linger, publish nothing first:
-                    // the ring's descriptor is in the runtime's epoll, so
-                    // the notification a caught-up position invites would
-                    // wake the runtime in the middle of every nap. What is
-                    // held back stays below the policy's fraction, and a
-                    // nap is aimed at an eighth of the ring.
-                    self.nap(nap).await?;
-                    awaited = true;
-                    linger.napped();
+                Wait::Block => {
+                    if reader.try_ready()? {
+                        return Poll::Ready(Ok(()));
+                    }
+                    self.wait = Wait::Readable;
+                }
+                Wait::Readable => {
+                    if self.handle.is_closed() {
+                        return Poll::Ready(Err(ReadError::Closed));
+                    }
+                    if self.handle.take_flush() {
+                        return Poll::Ready(Err(ReadError::Flushed));
+                    }
+                    ready!(poll_readable(&self.ring, &self.control, cx))?;
+                    self.coop.suspended();
+                    if reader.try_ready()? {
+                        return Poll::Ready(Ok(()));
+                    }
                 }
             }
         }
     }
+}
 
-    /// Sleeps for `duration` on the timerfd, or until the control eventfd
-    /// (a flush or close) is readable. Not woken by the ring: what the
-    /// producer commits meanwhile is read after the nap, in bulk.
-    ///
-    /// The timer is armed for `duration` plus the thread's timer slack,
-    /// which the kernel adds to the blocking readers' `ppoll` naps but not
-    /// to a timerfd: so a policy's nap lasts as long on either reader, and
-    /// an async reader wakes no more often than a blocking one.
-    async fn nap(&self, duration: Duration) -> Result<(), ReadError> {
-        let syscall = |call, io_error| ReadError::Syscall(SyscallError { call, io_error });
-        let timer_fd = self.timer.get_ref().as_fd();
-        Timer::arm(timer_fd, duration.saturating_add(self.slack)).map_err(ReadError::Syscall)?;
-        let (timer, control) = (&self.timer, &self.control);
-        let wait = poll_fn(|cx| {
-            if let Poll::Ready(ready) = timer.poll_read_ready(cx) {
-                // The expiry is not read: the next `arm` clears it. An
-                // edge left over from a nap a flush cut short ends this
-                // one early, which costs one more look at the ring.
-                ready?.clear_ready();
-                return Poll::Ready(Ok(()));
-            }
-            // A flush or close: the linger's next step sees its flag, and
-            // the wait after the linger looks at the flags before it awaits
-            // anything, so clearing the edge here loses nothing.
-            match control.poll_read_ready(cx) {
-                Poll::Ready(ready) => {
-                    ready?.clear_ready();
-                    Poll::Ready(Ok(()))
-                }
-                Poll::Pending => Poll::Pending,
-            }
-        });
-        pin!(wait)
-            .await
-            .map_err(|io_error: io::Error| syscall("epoll_wait (tokio reactor)", io_error))
-    }
-
-    /// Awaits an edge on the ring or the control eventfd, and clears it.
-    /// The caller looks at the ring again afterwards: an edge that comes
-    /// after the clear sets readiness anew (tokio clears only the readiness
-    /// it reported).
-    async fn readable(&self) -> Result<(), ReadError> {
-        let (ring, control) = (&self.ring, &self.control);
-        let wait = poll_fn(|cx| {
-            let mut any = false;
-            for fd in [ring, control] {
-                match fd.poll_read_ready(cx) {
-                    Poll::Ready(Ok(mut guard)) => {
-                        guard.clear_ready();
-                        any = true;
-                    }
-                    Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
-                    Poll::Pending => {}
-                }
-            }
-            if any {
-                Poll::Ready(Ok(()))
-            } else {
-                Poll::Pending
-            }
-        });
-        pin!(wait).await.map_err(|io_error: io::Error| {
-            ReadError::Syscall(SyscallError {
-                call: "epoll_wait (tokio reactor)",
-                io_error,
-            })
+/// Polls a nap: ready once the timerfd expired, or the control eventfd
+/// (a flush or close) is readable. Not woken by the ring: what the
+/// producer commits meanwhile is read after the nap, in bulk.
+fn poll_nap(
+    timer: &AsyncFd<OwnedFd>,
+    control: &AsyncFd<OwnedFd>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), ReadError>> {
+    let reactor = |io_error| {
+        ReadError::Syscall(SyscallError {
+            call: "epoll_wait (tokio reactor)",
+            io_error,
         })
+    };
+    if let Poll::Ready(ready) = timer.poll_read_ready(cx) {
+        // The expiry is not read: the next `arm` clears it. An edge left
+        // over from a nap cut short (by a flush, or a dropped read) ends
+        // the next one early, which costs one more look at the ring.
+        ready.map_err(reactor)?.clear_ready();
+        return Poll::Ready(Ok(()));
+    }
+    // A flush or close: the linger's next step sees its flag, and the wait
+    // after the linger looks at the flags before it awaits anything, so
+    // clearing the edge here loses nothing.
+    let ready = ready!(control.poll_read_ready(cx));
+    ready.map_err(reactor)?.clear_ready();
+    Poll::Ready(Ok(()))
+}
+
+/// Polls for an edge on the ring or the control eventfd, and clears it.
+/// The caller looks at the ring again afterwards: an edge that comes after
+/// the clear sets readiness anew (tokio clears only the readiness it
+/// reported).
+fn poll_readable(
+    ring: &AsyncFd<OwnedFd>,
+    control: &AsyncFd<OwnedFd>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), ReadError>> {
+    let mut any = false;
+    for fd in [ring, control] {
+        match fd.poll_read_ready(cx) {
+            Poll::Ready(Ok(mut guard)) => {
+                guard.clear_ready();
+                any = true;
+            }
+            Poll::Ready(Err(io_error)) => {
+                return Poll::Ready(Err(ReadError::Syscall(SyscallError {
+                    call: "epoll_wait (tokio reactor)",
+                    io_error,
+                })))
+            }
+            Poll::Pending => {}
+        }
+    }
+    if any {
+        Poll::Ready(Ok(()))
+    } else {
+        Poll::Pending
     }
 }
 
@@ -437,11 +504,10 @@ impl AsyncReader {
     /// # Panics
     ///
     /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
-    pub fn new(reader: Reader) -> Result<Self, ReaderError> {
-        Ok(Self {
-            readiness: Readiness::new(reader.as_fd(), reader.handle())?,
-            reader,
-        })
+    pub fn new(mut reader: Reader) -> Result<Self, ReaderError> {
+        let readiness = Readiness::new(reader.as_fd(), reader.handle())?;
+        reader.consumer_mut().set_checkpoint_every(CHECKPOINT_BYTES);
+        Ok(Self { readiness, reader })
     }
 
     /// Reads the next record into a new [`Record`], waiting until one is
@@ -482,9 +548,7 @@ impl AsyncReader {
     ///
     /// As [`Reader::read_as`], without the deadline.
     pub async fn read_as<T: FromBytes>(&mut self) -> Result<T, ReadError> {
-        if !self.readiness.ready_now(&mut self.reader) {
-            self.readiness.ready_slow(&mut self.reader).await?;
-        }
+        self.readiness.ready(&mut self.reader).await?;
         // A ready record stays ready: the copying reader is this ring's only
         // consumer in this process.
         let mut record = Record::default();
@@ -521,7 +585,8 @@ impl AsyncReader {
     }
 
     /// Deregisters from the reactor and returns the blocking reader.
-    pub fn into_inner(self) -> Reader {
+    pub fn into_inner(mut self) -> Reader {
+        self.reader.consumer_mut().set_checkpoint_every(0);
         self.reader
     }
 }
@@ -614,11 +679,10 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     /// # Panics
     ///
     /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
-    pub fn new(reader: UnsafeReader<T>) -> Result<Self, ReaderError> {
-        Ok(Self {
-            readiness: Readiness::new(reader.as_fd(), reader.handle())?,
-            reader,
-        })
+    pub fn new(mut reader: UnsafeReader<T>) -> Result<Self, ReaderError> {
+        let readiness = Readiness::new(reader.as_fd(), reader.handle())?;
+        reader.consumer_mut().set_checkpoint_every(CHECKPOINT_BYTES);
+        Ok(Self { readiness, reader })
     }
 
     /// Views the next record, waiting until one is submitted; the previous
@@ -674,9 +738,7 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
         if max == 0 {
             return Ok(0);
         }
-        if !self.readiness.ready_now(&mut self.reader) {
-            self.readiness.ready_slow(&mut self.reader).await?;
-        }
+        self.readiness.ready(&mut self.reader).await?;
         self.reader.try_read_func_n_lazily(max, f)
     }
 
@@ -696,9 +758,7 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     ///
     /// As [`read`](Self::read).
     pub async fn batch_n(&mut self, max: usize) -> Result<Batch<'_, T>, ReadError> {
-        if !self.readiness.ready_now(&mut self.reader) {
-            self.readiness.ready_slow(&mut self.reader).await?;
-        }
+        self.readiness.ready(&mut self.reader).await?;
         self.reader
             .try_batch_n(max)?
             .ok_or(ReadError::ReadyRecordGone)
@@ -732,7 +792,8 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     }
 
     /// Deregisters from the reactor and returns the blocking reader.
-    pub fn into_inner(self) -> UnsafeReader<T> {
+    pub fn into_inner(mut self) -> UnsafeReader<T> {
+        self.reader.consumer_mut().set_checkpoint_every(0);
         self.reader
     }
 }
@@ -742,9 +803,9 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
 /// A named future rather than an `async fn`'s, so that its fast path (a
 /// record is ready) is a small poll the compiler inlines into the caller's
 /// loop, at about the cost of the blocking `read`; the wait for a record
-/// (lingering, awaiting readiness) is boxed when it starts, one allocation
-/// per wait. Dropping it takes nothing (see [`AsyncUnsafeReader`] on
-/// cancellation).
+/// (lingering, awaiting readiness) is kept in the reader between polls, so
+/// the future allocates nothing and has nothing to drop. Dropping it takes
+/// nothing (see [`AsyncUnsafeReader`] on cancellation).
 #[must_use = "futures do nothing unless polled"]
 pub struct ReadFuture<'r, T: ?Sized + View, U: ?Sized> {
     next: NextRecord<'r, AsyncUnsafeReader<T>>,
@@ -820,36 +881,30 @@ impl<T: ?Sized + View> AsyncParts for AsyncUnsafeReader<T> {
 
 /// The next record of an async reader, found but not taken: the core of
 /// the readers' futures. Its poll is small enough to inline into the
-/// caller's loop; the wait for a record is boxed when one starts.
+/// caller's loop. It owns nothing that needs dropping (the wait for a
+/// record, when there is one, is kept in the reader's [`Readiness`]), so
+/// once it completed the caller drops it without a look.
 struct NextRecord<'r, A> {
-    state: NextState<'r, A>,
+    /// `None` once the future completed.
+    reader: Option<&'r mut A>,
+    /// Whether a wait started: the first poll tries the fast path, later
+    /// ones go on with the wait.
+    waiting: bool,
 }
-
-/// Where a [`NextRecord`] is.
-enum NextState<'r, A> {
-    /// Not polled yet.
-    Start(&'r mut A),
-    /// Waiting for a record; hands the reader back once one is ready.
-    Waiting(Pin<Box<WaitReady<'r, A>>>),
-    /// Returned its output.
-    Done,
-}
-
-/// The wait of a [`NextRecord`].
-type WaitReady<'r, A> = dyn Future<Output = Result<&'r mut A, ReadError>> + Send + 'r;
 
 impl<'r, A: AsyncParts> NextRecord<'r, A> {
     fn new(reader: &'r mut A) -> Self {
         Self {
-            state: NextState::Start(reader),
+            reader: Some(reader),
+            waiting: false,
         }
     }
 
     fn state_name(&self) -> &'static str {
-        match self.state {
-            NextState::Start(_) => "start",
-            NextState::Waiting(_) => "waiting",
-            NextState::Done => "done",
+        match (&self.reader, self.waiting) {
+            (None, _) => "done",
+            (Some(_), false) => "start",
+            (Some(_), true) => "waiting",
         }
     }
 
@@ -863,57 +918,52 @@ impl<'r, A: AsyncParts> NextRecord<'r, A> {
         cx: &mut Context<'_>,
         finish: impl FnOnce(&'r mut A, Ready) -> Result<O, ReadError>,
     ) -> Poll<Result<O, ReadError>> {
-        let waited = match std::mem::replace(&mut self.state, NextState::Done) {
-            NextState::Start(reader) => {
-                let (readiness, inner) = reader.parts();
-                if readiness.coop.try_tick() {
-                    if let Some(ready) = inner.peek_cached() {
-                        return Poll::Ready(finish(reader, ready));
-                    }
-                }
-                self.wait(cx, Box::pin(Self::wait_ready(reader)))
-            }
-            NextState::Waiting(wait) => self.wait(cx, wait),
-            NextState::Done => panic!("a read future polled after it completed"),
+        let Some(reader) = self.reader.take() else {
+            polled_after_completion()
         };
-        match waited {
-            Poll::Ready(Ok((reader, ready))) => Poll::Ready(finish(reader, ready)),
+        let (readiness, inner) = reader.parts();
+        if !self.waiting {
+            if let Some(ready) = inner.peek_cached() {
+                return Poll::Ready(finish(reader, ready));
+            }
+        }
+        match Self::wait(readiness, inner, cx, !self.waiting) {
+            Poll::Ready(Ok(ready)) => Poll::Ready(finish(reader, ready)),
             Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
-            Poll::Pending => Poll::Pending,
+            Poll::Pending => {
+                self.reader = Some(reader);
+                self.waiting = true;
+                Poll::Pending
+            }
         }
     }
 
-    /// The wait for a record, when none was ready at the first poll.
-    async fn wait_ready(reader: &'r mut A) -> Result<&'r mut A, ReadError> {
-        let (readiness, inner) = reader.parts();
-        readiness.ready_slow(inner).await?;
-        Ok(reader)
-    }
-
-    /// Polls the wait; once it is over, the record it found.
+    /// Polls the wait for a record (starting it on the first poll); once
+    /// it is over, the record it found.
     #[cold]
     #[inline(never)]
     fn wait(
-        &mut self,
+        readiness: &mut Readiness,
+        inner: &mut A::Reader,
         cx: &mut Context<'_>,
-        mut wait: Pin<Box<WaitReady<'r, A>>>,
-    ) -> Poll<Result<(&'r mut A, Ready), ReadError>> {
-        let reader = match wait.as_mut().poll(cx) {
-            Poll::Ready(reader) => reader?,
-            Poll::Pending => {
-                self.state = NextState::Waiting(wait);
-                return Poll::Pending;
-            }
-        };
+        start: bool,
+    ) -> Poll<Result<Ready, ReadError>> {
+        if start {
+            readiness.wait = Wait::Start;
+        }
+        ready!(readiness.poll_wait(inner, cx))?;
         // The wait found a record below the cached producer position, and
         // nothing but another consumer can take it away before this.
-        let ready = reader
-            .parts()
-            .1
-            .peek_ready()?
-            .ok_or(ReadError::ReadyRecordGone)?;
-        Poll::Ready(Ok((reader, ready)))
+        Poll::Ready(inner.peek_ready()?.ok_or(ReadError::ReadyRecordGone))
     }
+}
+
+/// Polling a read future again after it returned its output: a bug in the
+/// caller (a future must not be polled after it completed).
+#[cold]
+#[inline(never)]
+fn polled_after_completion() -> ! {
+    panic!("a read future polled after it completed")
 }
 
 /// Makes sure the futures stay `Send` (so `tokio::spawn` takes them).

@@ -80,6 +80,19 @@ impl Consumer {
         self.cursor.set_publish_every(every);
     }
 
+    /// Passes a checkpoint every `bytes` released (0 for none); see
+    /// `Cursor::set_checkpoint_every`.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub fn set_checkpoint_every(&mut self, bytes: usize) {
+        self.cursor.set_checkpoint_every(bytes);
+    }
+
+    /// Whether a checkpoint passed since the last call.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub fn take_checkpoint(&mut self) -> bool {
+        self.cursor.take_checkpoint()
+    }
+
     /// Bytes submitted or reserved after the cursor.
     pub fn unread_bytes(&self) -> usize {
         self.cursor.live_producer().wrapping_sub(self.cursor.pos())

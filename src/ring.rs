@@ -349,8 +349,21 @@ pub(crate) struct Cursor {
     /// lets pile up before it publishes.
     publish_every: usize,
     /// `published + publish_every`: the released position from which
-    /// `publish_lazily` publishes (one compare per record).
+    /// `publish_lazily` publishes.
     publish_at: usize,
+    /// How many released bytes pass between two checkpoints of a reader
+    /// that hands its thread back now and then (the async ones, see
+    /// [`set_checkpoint_every`](Self::set_checkpoint_every)); 0 for none.
+    checkpoint_every: usize,
+    /// The released position from which the next checkpoint is due.
+    checkpoint_at: usize,
+    /// A checkpoint passed since [`take_checkpoint`](Self::take_checkpoint)
+    /// last looked.
+    checkpoint_passed: bool,
+    /// The earlier of `publish_at` and (with checkpoints) `checkpoint_at`:
+    /// the released position from which `publish_lazily` leaves its fast
+    /// path (one compare per record).
+    check_at: usize,
     /// The last record rejected by a typed view: `(pos, len)`.
     rejected: Cell<Option<(usize, u32)>>,
 }
@@ -376,6 +389,10 @@ impl Cursor {
             published: pos,
             publish_every: 0,
             publish_at: pos,
+            checkpoint_every: 0,
+            checkpoint_at: pos,
+            checkpoint_passed: false,
+            check_at: pos,
             rejected: Cell::new(None),
         })
     }
@@ -696,6 +713,7 @@ impl Cursor {
                 Ok(()) => {
                     self.published = to;
                     self.publish_at = to.wrapping_add(self.publish_every);
+                    self.update_check_at();
                 }
                 Err(_) => {
                     // Make the next `peek` refill, so it sees the move.
@@ -711,6 +729,68 @@ impl Cursor {
         debug_assert!(bytes <= self.size() / 2);
         self.publish_every = bytes;
         self.publish_at = self.published.wrapping_add(bytes);
+        self.update_check_at();
+    }
+
+    /// Sets how many released bytes pass between two checkpoints (0 for
+    /// none, the default). At a checkpoint, [`publish_lazily`] empties the
+    /// cached producer position, so the reader's next look takes its slow
+    /// path (which refills it), and [`take_checkpoint`] says so once: how
+    /// the async readers look at the clock every so many bytes without a
+    /// counter on their fast path.
+    ///
+    /// [`publish_lazily`]: Self::publish_lazily
+    /// [`take_checkpoint`]: Self::take_checkpoint
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub fn set_checkpoint_every(&mut self, bytes: usize) {
+        self.checkpoint_every = bytes;
+        self.checkpoint_at = self.released.get().wrapping_add(bytes);
+        self.checkpoint_passed = false;
+        self.update_check_at();
+    }
+
+    /// Whether a checkpoint passed since the last call.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub fn take_checkpoint(&mut self) -> bool {
+        std::mem::take(&mut self.checkpoint_passed)
+    }
+
+    /// Passes a checkpoint if one is due, then sets `check_at` to the
+    /// nearer of `publish_at` and `checkpoint_at`, measured from the
+    /// released position (the released position itself when a publish is
+    /// due, so the next `publish_lazily` tries again). Called whenever one
+    /// of them moves, so a publish by any path (a batch's commit included)
+    /// passes a due checkpoint.
+    fn update_check_at(&mut self) {
+        if self.checkpoint_every == 0 {
+            self.check_at = self.publish_at;
+            return;
+        }
+        let released = self.released.get();
+        if released.wrapping_sub(self.checkpoint_at) as isize >= 0 {
+            self.checkpoint_at = released.wrapping_add(self.checkpoint_every);
+            self.checkpoint_passed = true;
+            // The cached producer position, emptied: the next `find` says
+            // `Refill`, and nothing is lost (a refill reloads it, and the
+            // invariant `pos <= producer` holds).
+            self.producer.set(self.pos.get());
+        }
+        let to_publish = self.publish_at.wrapping_sub(released) as isize;
+        let to_checkpoint = self.checkpoint_at.wrapping_sub(released) as isize;
+        self.check_at = released.wrapping_add(to_publish.min(to_checkpoint).max(0) as usize);
+    }
+
+    /// What [`publish_lazily`](Self::publish_lazily) does, with
+    /// checkpoints, once the released position reaches `check_at`:
+    /// publishes if `publish_at` is reached, and passes a checkpoint if one
+    /// is due.
+    #[cold]
+    #[inline(never)]
+    fn checkpoint(&mut self) {
+        if self.released.get().wrapping_sub(self.publish_at) as isize >= 0 {
+            self.publish();
+        }
+        self.update_check_at();
     }
 
     /// Publishes the released position if at least `publish_every` bytes
@@ -723,8 +803,12 @@ impl Cursor {
     /// subtraction and a compare against the threshold.
     #[inline(always)]
     pub fn publish_lazily(&mut self) {
-        if self.released.get().wrapping_sub(self.publish_at) as isize >= 0 {
-            self.publish();
+        if self.released.get().wrapping_sub(self.check_at) as isize >= 0 {
+            if self.checkpoint_every == 0 {
+                self.publish();
+            } else {
+                self.checkpoint();
+            }
         }
     }
 

@@ -652,6 +652,7 @@ impl<T: ?Sized + View> Drop for Batch<'_, T> {
 mod tests {
     use super::*;
     use crate::event::test_events::Word;
+    use crate::ring::Found;
     use crate::testing::MemoryRing;
 
     fn reader<T: ?Sized + View>(ring: &MemoryRing) -> UnsafeReader<T> {
@@ -668,6 +669,88 @@ mod tests {
             ring.output(&data, 0).unwrap();
             assert_eq!(reader.read::<[u8]>().unwrap(), &data[..]);
             reader.commit();
+        }
+    }
+
+    /// The async readers' checkpoints: every `every` bytes released, the
+    /// cached producer position is emptied once (so the next look takes
+    /// the slow path) and `take_checkpoint` says so once; nothing is lost,
+    /// and the publish policy is unchanged.
+    #[test]
+    fn checkpoints_pass_every_so_many_bytes_and_lose_nothing() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = reader::<Word>(&ring);
+        // A quarter of the ring (1024 bytes) published at a time; a
+        // checkpoint every 64 bytes, 4 records of 16 bytes.
+        reader.set_publish_policy(PublishPolicy::default());
+        reader.consumer.set_checkpoint_every(64);
+        for i in 0..200u64 {
+            ring.output(&i.to_le_bytes(), 0).unwrap();
+        }
+        let mut passed = Vec::new();
+        for i in 0..200u64 {
+            // Releasing the previous view passes a due checkpoint: the
+            // cursor then finds nothing cached.
+            reader.end_view();
+            let cached = matches!(reader.consumer.cursor().find(), Found::Ready(_));
+            if reader.consumer.take_checkpoint() {
+                assert!(!cached, "a checkpoint empties the cache");
+                passed.push(i);
+            } else if i > 0 {
+                // (The first look finds nothing cached: nothing was loaded.)
+                assert!(cached, "the cache stays full between checkpoints");
+            }
+            assert!(!reader.consumer.take_checkpoint(), "said once");
+            assert_eq!(reader.read().unwrap().0, i, "nothing lost or repeated");
+            let released = reader.consumer.cursor().released();
+            assert_eq!(
+                ring.consumer_pos(),
+                released / 1024 * 1024,
+                "published as the policy says, at record {i}"
+            );
+        }
+        let expected: Vec<u64> = (1..50).map(|n| n * 4).collect();
+        assert_eq!(passed, expected, "one checkpoint per 64 bytes");
+        // Without checkpoints, the cache is never emptied.
+        reader.consumer.set_checkpoint_every(0);
+        for i in 0..100u64 {
+            ring.output(&i.to_le_bytes(), 0).unwrap();
+        }
+        assert_eq!(reader.read().unwrap().0, 0);
+        for i in 1..100u64 {
+            reader.end_view();
+            assert!(matches!(reader.consumer.cursor().find(), Found::Ready(_)));
+            assert!(!reader.consumer.take_checkpoint());
+            assert_eq!(reader.read().unwrap().0, i);
+        }
+    }
+
+    /// A publish by another path than the per-record one (a batch's
+    /// commit, the eager policy) also passes a due checkpoint.
+    #[test]
+    fn a_commit_passes_a_due_checkpoint() {
+        for policy in [PublishPolicy::default(), PublishPolicy::EAGER] {
+            let ring = MemoryRing::new(4096).unwrap();
+            let mut reader = reader::<Word>(&ring);
+            reader.set_publish_policy(policy);
+            reader.consumer.set_checkpoint_every(64);
+            for i in 0..10u64 {
+                ring.output(&i.to_le_bytes(), 0).unwrap();
+            }
+            let batch = reader.try_batch_n(5).unwrap().unwrap();
+            for i in 0..5u64 {
+                assert_eq!(batch.next::<Word>().unwrap().unwrap().0, i);
+            }
+            batch.commit();
+            assert_eq!(ring.consumer_pos(), 80, "{policy:?}");
+            assert!(reader.consumer.take_checkpoint(), "{policy:?}");
+            assert!(
+                matches!(reader.consumer.cursor().find(), Found::Refill),
+                "{policy:?}"
+            );
+            for i in 5..10u64 {
+                assert_eq!(reader.read().unwrap().0, i, "{policy:?}");
+            }
         }
     }
 

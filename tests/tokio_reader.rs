@@ -382,45 +382,76 @@ fn a_flush_ends_an_async_readers_nap() {
 
 /// A ring that never runs dry does not keep the other tasks of the reader's
 /// thread from running: the reader gives its thread back once it has kept
-/// it for a slice (about 50 µs), long before it has read everything.
+/// it for a slice (about 50 µs), long before it has read everything. So do
+/// bounded `read_func_n` and `batch_n` calls.
 #[test]
 fn a_flooded_async_reader_lets_other_tasks_run() {
     require_kernel!();
     const FLOOD: u64 = 100_000;
+    // Records a bounded call takes at most.
+    const CALL: usize = 100;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    // 100,000 records of 16 bytes take 2.4 MB of the 4 MiB ring.
-    let producer = Producer::new(4 << 20);
-    write_all(&producer, FLOOD, 16);
-    let ring = RingBuf::new(producer.ring_fd()).unwrap();
-    // SAFETY: nothing outside this library consumes the ring.
-    let reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
-    rt.block_on(async {
-        let ran = Arc::new(AtomicBool::new(false));
-        // On a current-thread runtime this task runs only when the reader
-        // yields.
-        let other = tokio::spawn({
-            let ran = ran.clone();
-            async move { ran.store(true, Ordering::SeqCst) }
-        });
-        let mut reader = AsyncUnsafeReader::new(reader).unwrap();
-        let mut ran_at = None;
-        for seq in 0..FLOOD {
-            let record = reader.read::<[u8]>().await.unwrap();
-            assert_eq!(seq_of(record), seq);
-            if ran_at.is_none() && ran.load(Ordering::SeqCst) {
-                ran_at = Some(seq);
+    for way in ["read", "read_func_n", "batch_n"] {
+        // 100,000 records of 16 bytes take 2.4 MB of the 4 MiB ring.
+        let producer = Producer::new(4 << 20);
+        write_all(&producer, FLOOD, 16);
+        let ring = RingBuf::new(producer.ring_fd()).unwrap();
+        // SAFETY: nothing outside this library consumes the ring.
+        let reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+        rt.block_on(async {
+            let ran = Arc::new(AtomicBool::new(false));
+            // On a current-thread runtime this task runs only when the
+            // reader yields.
+            let other = tokio::spawn({
+                let ran = ran.clone();
+                async move { ran.store(true, Ordering::SeqCst) }
+            });
+            let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+            let mut ran_at = None;
+            let mut seq = 0;
+            while seq < FLOOD {
+                match way {
+                    "read" => {
+                        let record = reader.read::<[u8]>().await.unwrap();
+                        assert_eq!(seq_of(record), seq);
+                        seq += 1;
+                    }
+                    "read_func_n" => {
+                        let n = reader
+                            .read_func_n(CALL, |record, _| {
+                                assert_eq!(seq_of(record), seq);
+                                seq += 1;
+                            })
+                            .await
+                            .unwrap();
+                        assert!((1..=CALL).contains(&n), "{n}");
+                    }
+                    _ => {
+                        let batch = reader.batch_n(CALL).await.unwrap();
+                        while let Some(record) = batch.next::<[u8]>().unwrap() {
+                            assert_eq!(seq_of(record), seq);
+                            seq += 1;
+                        }
+                        batch.commit();
+                    }
+                }
+                if ran_at.is_none() && ran.load(Ordering::SeqCst) {
+                    ran_at = Some(seq);
+                }
             }
-        }
-        let ran_at = ran_at.expect("the other task ran while the ring was flooded");
-        assert!(
-            ran_at < FLOOD / 2,
-            "the other task waited for {ran_at} records"
-        );
-        other.await.unwrap();
-    });
+            assert_eq!(seq, FLOOD, "{way}");
+            let ran_at = ran_at
+                .unwrap_or_else(|| panic!("{way}: the other task never ran during the flood"));
+            assert!(
+                ran_at < FLOOD / 2,
+                "{way}: the other task waited for {ran_at} records"
+            );
+            other.await.unwrap();
+        });
+    }
 }
 
 /// The async `read_func` publishes as the policy says: the eager policy at
