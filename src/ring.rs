@@ -733,18 +733,21 @@ impl Cursor {
     }
 
     /// Sets how many released bytes pass between two checkpoints (0 for
-    /// none, the default). At a checkpoint, [`publish_lazily`] empties the
-    /// cached producer position, so the reader's next look takes its slow
-    /// path (which refills it), and [`take_checkpoint`] says so once: how
-    /// the async readers look at the clock every so many bytes without a
-    /// counter on their fast path.
+    /// none, the default). A checkpoint passes at the first
+    /// [`publish_lazily`] or publish after that many more bytes are
+    /// released: it empties the cached producer position, so the reader's
+    /// next look takes its slow path (which refills it), and
+    /// [`take_checkpoint`] says so once. That is how the async readers look
+    /// at the clock every so many bytes without a counter on their fast
+    /// path.
     ///
     /// [`publish_lazily`]: Self::publish_lazily
     /// [`take_checkpoint`]: Self::take_checkpoint
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub fn set_checkpoint_every(&mut self, bytes: usize) {
-        self.checkpoint_every = bytes;
-        self.checkpoint_at = self.released.get().wrapping_add(bytes);
+        // At most `isize::MAX`, so a checkpoint just passed is never due.
+        self.checkpoint_every = bytes.min(isize::MAX as usize);
+        self.checkpoint_at = self.released.get().wrapping_add(self.checkpoint_every);
         self.checkpoint_passed = false;
         self.update_check_at();
     }
@@ -755,41 +758,42 @@ impl Cursor {
         std::mem::take(&mut self.checkpoint_passed)
     }
 
-    /// Passes a checkpoint if one is due, then sets `check_at` to the
-    /// nearer of `publish_at` and `checkpoint_at`, measured from the
-    /// released position (the released position itself when a publish is
-    /// due, so the next `publish_lazily` tries again). Called whenever one
-    /// of them moves, so a publish by any path (a batch's commit included)
-    /// passes a due checkpoint.
+    /// Sets `check_at` after `publish_at` or `checkpoint_at` moved: the
+    /// nearer of the two, measured from the released position, after
+    /// passing a checkpoint that is due. Called whenever one of them moves,
+    /// so a publish by any path (a batch's commit included) passes a due
+    /// checkpoint.
+    #[inline(always)]
     fn update_check_at(&mut self) {
         if self.checkpoint_every == 0 {
             self.check_at = self.publish_at;
             return;
         }
         let released = self.released.get();
-        if released.wrapping_sub(self.checkpoint_at) as isize >= 0 {
-            self.checkpoint_at = released.wrapping_add(self.checkpoint_every);
-            self.checkpoint_passed = true;
-            // The cached producer position, emptied: the next `find` says
-            // `Refill`, and nothing is lost (a refill reloads it, and the
-            // invariant `pos <= producer` holds).
-            self.producer.set(self.pos.get());
+        let to_checkpoint = self.checkpoint_at.wrapping_sub(released);
+        if to_checkpoint as isize <= 0 {
+            self.pass_checkpoint();
+            return;
         }
-        let to_publish = self.publish_at.wrapping_sub(released) as isize;
-        let to_checkpoint = self.checkpoint_at.wrapping_sub(released) as isize;
-        self.check_at = released.wrapping_add(to_publish.min(to_checkpoint).max(0) as usize);
+        // Unsigned: a publish that failed (another consumer moved the
+        // position) leaves `publish_at` behind, and the next checkpoint
+        // tries again; the refill it forced reports the move meanwhile.
+        let to_publish = self.publish_at.wrapping_sub(released);
+        self.check_at = released.wrapping_add(to_publish.min(to_checkpoint));
     }
 
-    /// What [`publish_lazily`](Self::publish_lazily) does, with
-    /// checkpoints, once the released position reaches `check_at`:
-    /// publishes if `publish_at` is reached, and passes a checkpoint if one
-    /// is due.
+    /// Passes a due checkpoint: empties the cached producer position, so
+    /// the reader's next look takes its slow path, and says so to
+    /// [`take_checkpoint`](Self::take_checkpoint).
     #[cold]
     #[inline(never)]
-    fn checkpoint(&mut self) {
-        if self.released.get().wrapping_sub(self.publish_at) as isize >= 0 {
-            self.publish();
-        }
+    fn pass_checkpoint(&mut self) {
+        let released = self.released.get();
+        self.checkpoint_at = released.wrapping_add(self.checkpoint_every);
+        self.checkpoint_passed = true;
+        // The next `find` says `Refill`, and nothing is lost: a refill
+        // reloads the position, and `pos <= producer` still holds.
+        self.producer.set(self.pos.get());
         self.update_check_at();
     }
 
@@ -800,14 +804,18 @@ impl Cursor {
     /// `publish_every` at most half of one, so the difference
     /// `released - publish_at` is negative exactly when fewer bytes are
     /// unpublished: a sign test against a position kept ready, instead of a
-    /// subtraction and a compare against the threshold.
+    /// subtraction and a compare against the threshold. With checkpoints,
+    /// the position kept ready is the nearer of the next publish and the
+    /// next checkpoint, so the test stays one compare.
     #[inline(always)]
     pub fn publish_lazily(&mut self) {
-        if self.released.get().wrapping_sub(self.check_at) as isize >= 0 {
-            if self.checkpoint_every == 0 {
+        let released = self.released.get();
+        if released.wrapping_sub(self.check_at) as isize >= 0 {
+            if released.wrapping_sub(self.publish_at) as isize >= 0 {
                 self.publish();
             } else {
-                self.checkpoint();
+                // Only with checkpoints is `check_at` before `publish_at`.
+                self.update_check_at();
             }
         }
     }
