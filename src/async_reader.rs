@@ -300,8 +300,11 @@ impl Readiness {
         loop {
             match &mut self.wait {
                 Wait::Start => {
+                    // First, so a checkpoint's records are found again
+                    // without a refill.
+                    let checkpoint = reader.consumer().take_checkpoint();
                     if reader.peek_ready()?.is_some() {
-                        if reader.consumer().take_checkpoint() && self.coop.slice_over() {
+                        if checkpoint && self.coop.slice_over() {
                             self.wait = Wait::Yielded;
                             cx.waker().wake_by_ref();
                             return Poll::Pending;

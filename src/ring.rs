@@ -336,7 +336,10 @@ pub(crate) struct Cursor {
     //   `peek`, so every position in `released..pos` starts a submitted
     //   record or follows one;
     // - `published` is the value this cursor last stored to (or found in)
-    //   `consumer_pos`: no producer reuses space at or after it.
+    //   `consumer_pos`: no producer reuses space at or after it;
+    // - `pos <= held_producer` while it is `Some`, and every record below
+    //   it is submitted or discarded (it is a `producer` a checkpoint set
+    //   aside, and `pos` cannot move past an emptied cache).
     /// The next record's header.
     pos: Cell<usize>,
     /// `producer_pos` as last loaded.
@@ -357,9 +360,10 @@ pub(crate) struct Cursor {
     checkpoint_every: usize,
     /// The released position from which the next checkpoint is due.
     checkpoint_at: usize,
-    /// A checkpoint passed since [`take_checkpoint`](Self::take_checkpoint)
-    /// last looked.
-    checkpoint_passed: bool,
+    /// The cached producer position a checkpoint emptied, until
+    /// [`take_checkpoint`](Self::take_checkpoint) puts it back; a refill
+    /// (or a failed publish) forgets it. `Some` says a checkpoint passed.
+    held_producer: Cell<Option<usize>>,
     /// The earlier of `publish_at` and (with checkpoints) `checkpoint_at`:
     /// the released position from which `publish_lazily` leaves its fast
     /// path (one compare per record).
@@ -391,7 +395,7 @@ impl Cursor {
             publish_at: pos,
             checkpoint_every: 0,
             checkpoint_at: pos,
-            checkpoint_passed: false,
+            held_producer: Cell::new(None),
             check_at: pos,
             rejected: Cell::new(None),
         })
@@ -542,6 +546,8 @@ impl Cursor {
         // ever making the cursor's position unaligned (see
         // `skip_to_producer`), at no cost for a real ring.
         let producer = self.raw.load_producer() & !7;
+        // What a checkpoint held back is older than this.
+        self.held_producer.set(None);
         self.check(producer)?;
         self.producer.set(producer);
         Ok(producer != self.pos.get())
@@ -718,6 +724,7 @@ impl Cursor {
                 Err(_) => {
                     // Make the next `peek` refill, so it sees the move.
                     self.producer.set(self.pos.get());
+                    self.held_producer.set(None);
                 }
             }
         }
@@ -748,14 +755,27 @@ impl Cursor {
         // At most `isize::MAX`, so a checkpoint just passed is never due.
         self.checkpoint_every = bytes.min(isize::MAX as usize);
         self.checkpoint_at = self.released.get().wrapping_add(self.checkpoint_every);
-        self.checkpoint_passed = false;
+        self.held_producer.set(None);
         self.update_check_at();
     }
 
-    /// Whether a checkpoint passed since the last call.
+    /// Whether a checkpoint passed since the last call; if so, puts back
+    /// the cached producer position it emptied, so the records it covered
+    /// are found again without a refill (a load of `producer_pos`, whose
+    /// line the producer keeps writing).
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub fn take_checkpoint(&mut self) -> bool {
-        std::mem::take(&mut self.checkpoint_passed)
+        let Some(held) = self.held_producer.take() else {
+            return false;
+        };
+        // `held` was a refilled position at or after `pos` when the
+        // checkpoint emptied the cache, and since then `pos` has not moved
+        // forward (nothing is found in an empty cache) and nothing refilled
+        // (which forgets `held`): so `pos <= held` holds, and every record
+        // below `held` is still submitted or discarded.
+        debug_assert!(held.wrapping_sub(self.pos.get()) <= self.size());
+        self.producer.set(held);
+        true
     }
 
     /// Sets `check_at` after `publish_at` or `checkpoint_at` moved: the
@@ -790,9 +810,13 @@ impl Cursor {
     fn pass_checkpoint(&mut self) {
         let released = self.released.get();
         self.checkpoint_at = released.wrapping_add(self.checkpoint_every);
-        self.checkpoint_passed = true;
-        // The next `find` says `Refill`, and nothing is lost: a refill
-        // reloads the position, and `pos <= producer` still holds.
+        // The next `find` says `Refill`, and nothing is lost: the slow path
+        // puts the position back (`take_checkpoint`) or reloads it, and
+        // `pos <= producer` still holds. A checkpoint not yet taken keeps
+        // the position it held.
+        if self.held_producer.get().is_none() {
+            self.held_producer.set(Some(self.producer.get()));
+        }
         self.producer.set(self.pos.get());
         self.update_check_at();
     }

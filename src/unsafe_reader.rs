@@ -695,6 +695,10 @@ mod tests {
             let cached = matches!(reader.consumer.cursor().find(), Found::Ready(_));
             if reader.consumer.take_checkpoint() {
                 assert!(!cached, "a checkpoint empties the cache");
+                assert!(
+                    matches!(reader.consumer.cursor().find(), Found::Ready(_)),
+                    "taking it puts the cache back"
+                );
                 passed.push(i);
             } else if i > 0 {
                 // (The first look finds nothing cached: nothing was loaded.)
@@ -725,6 +729,38 @@ mod tests {
         }
     }
 
+    /// Checkpoints change nothing about how a consumer that moved the
+    /// position behind the reader's back is found.
+    #[test]
+    fn checkpoints_never_hide_a_moved_consumer() {
+        for policy in [PublishPolicy::default(), PublishPolicy::EAGER] {
+            let ring = MemoryRing::new(64).unwrap();
+            let mut reader = reader::<[u8]>(&ring);
+            reader.set_publish_policy(policy);
+            reader.consumer.set_checkpoint_every(16);
+            ring.output(&[1; 8], 0).unwrap(); // 0..16
+            ring.output(&[2; 8], 0).unwrap(); // 16..32
+            assert_eq!(reader.read::<[u8]>().unwrap(), [1; 8]);
+            reader.commit();
+            // Another consumer takes the second record.
+            ring.set_consumer_pos(32);
+            let _ = reader.read::<[u8]>();
+            reader.commit();
+            ring.output(&[3; 8], 0).unwrap(); // 32..48
+            let mut moved = false;
+            for _ in 0..3 {
+                reader.consumer.take_checkpoint();
+                match reader.read::<[u8]>() {
+                    Err(ReadError::ConsumerMoved { live: 32, .. }) => moved = true,
+                    other => assert!(moved || other.is_ok(), "{policy:?}: {other:?}"),
+                }
+            }
+            assert!(moved, "{policy:?}: the move is reported");
+            drop(reader);
+            assert_eq!(ring.consumer_pos(), 32, "{policy:?}: never moved back");
+        }
+    }
+
     /// A publish by another path than the per-record one (a batch's
     /// commit, the eager policy) also passes a due checkpoint.
     #[test]
@@ -743,9 +779,15 @@ mod tests {
             }
             batch.commit();
             assert_eq!(ring.consumer_pos(), 80, "{policy:?}");
-            assert!(reader.consumer.take_checkpoint(), "{policy:?}");
             assert!(
                 matches!(reader.consumer.cursor().find(), Found::Refill),
+                "{policy:?}"
+            );
+            // Taking it puts the cache back: the rest is found without a
+            // refill.
+            assert!(reader.consumer.take_checkpoint(), "{policy:?}");
+            assert!(
+                matches!(reader.consumer.cursor().find(), Found::Ready(_)),
                 "{policy:?}"
             );
             for i in 5..10u64 {
