@@ -45,13 +45,16 @@ const CHECKPOINT_BYTES: usize = 64 << 10;
 /// await point every 10 µs to 100 µs.
 pub(crate) const COOP_SLICE: Duration = Duration::from_micros(50);
 
-/// When the task last gave its thread back, and (for a ring set) the work
-/// done since.
+/// How long the task has kept its thread, and (for a ring set) the work
+/// done since it last gave it back.
 #[derive(Debug)]
 pub(crate) struct Coop {
     streak: u32,
-    /// When the task last gave its thread back (or the reader was made).
+    /// When the streak began: the first look at the clock after the task
+    /// last gave its thread back (or the reader was made).
     since: Instant,
+    /// The task gave its thread back since the last look at the clock.
+    suspended: bool,
 }
 
 impl Default for Coop {
@@ -59,20 +62,29 @@ impl Default for Coop {
         Self {
             streak: 0,
             since: Instant::now(),
+            suspended: false,
         }
     }
 }
 
 impl Coop {
     /// The task suspended (it awaited readiness): a new streak begins.
+    /// Reads no clock: a wakeup costs nothing more, and the next look at
+    /// the clock starts the slice.
     pub(crate) fn suspended(&mut self) {
         self.streak = 0;
-        self.since = Instant::now();
+        self.suspended = true;
     }
 
-    /// Whether the task has kept its thread for [`COOP_SLICE`].
-    fn slice_over(&self) -> bool {
-        self.since.elapsed() >= COOP_SLICE
+    /// Whether the task has kept its thread for [`COOP_SLICE`] since the
+    /// streak began (a streak that begins now has not).
+    fn slice_over(&mut self) -> bool {
+        let now = Instant::now();
+        if std::mem::take(&mut self.suspended) {
+            self.since = now;
+            return false;
+        }
+        now.duration_since(self.since) >= COOP_SLICE
     }
 
     /// One more round of a ring set without suspending. Every
@@ -91,7 +103,7 @@ impl Coop {
             return;
         }
         yield_once().await;
-        self.since = Instant::now();
+        self.suspended();
     }
 }
 
@@ -100,6 +112,7 @@ impl Coop {
 /// core itself for lingering.
 trait TryReady {
     fn try_ready(&mut self) -> Result<bool, ReadError>;
+    fn publish_and_look(&mut self) -> Result<bool, ReadError>;
     fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError>;
     fn peek_cached(&mut self) -> Option<Ready>;
     fn consumer(&mut self) -> &mut Consumer;
@@ -109,6 +122,10 @@ impl TryReady for Reader {
     #[inline(always)]
     fn try_ready(&mut self) -> Result<bool, ReadError> {
         Reader::try_ready(self)
+    }
+
+    fn publish_and_look(&mut self) -> Result<bool, ReadError> {
+        Ok(self.consumer_mut().publish_and_look()?.is_some())
     }
 
     #[inline(always)]
@@ -130,6 +147,10 @@ impl<T: ?Sized + View> TryReady for UnsafeReader<T> {
     #[inline(always)]
     fn try_ready(&mut self) -> Result<bool, ReadError> {
         UnsafeReader::try_ready(self)
+    }
+
+    fn publish_and_look(&mut self) -> Result<bool, ReadError> {
+        UnsafeReader::publish_and_look(self)
     }
 
     #[inline(always)]
@@ -380,8 +401,9 @@ impl Readiness {
                         }
                     }
                 }
+                // The ring was just looked at and found empty.
                 Wait::Block => {
-                    if reader.try_ready()? {
+                    if reader.publish_and_look()? {
                         return Poll::Ready(Ok(()));
                     }
                     self.wait = Wait::Readable;
@@ -436,33 +458,26 @@ fn poll_nap(
 /// Polls for an edge on the ring or the control eventfd, and clears it.
 /// The caller looks at the ring again afterwards: an edge that comes after
 /// the clear sets readiness anew (tokio clears only the readiness it
-/// reported).
+/// reported). The control eventfd is polled only when the ring has no
+/// edge: an edge left on it makes the next poll return at once, and the
+/// caller looks at the flags it stands for before each poll.
 fn poll_readable(
     ring: &AsyncFd<OwnedFd>,
     control: &AsyncFd<OwnedFd>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), ReadError>> {
-    let mut any = false;
-    for fd in [ring, control] {
-        match fd.poll_read_ready(cx) {
-            Poll::Ready(Ok(mut guard)) => {
-                guard.clear_ready();
-                any = true;
-            }
-            Poll::Ready(Err(io_error)) => {
-                return Poll::Ready(Err(ReadError::Syscall(SyscallError {
-                    call: "epoll_wait (tokio reactor)",
-                    io_error,
-                })))
-            }
-            Poll::Pending => {}
-        }
-    }
-    if any {
-        Poll::Ready(Ok(()))
-    } else {
-        Poll::Pending
-    }
+    let reactor = |io_error| {
+        ReadError::Syscall(SyscallError {
+            call: "epoll_wait (tokio reactor)",
+            io_error,
+        })
+    };
+    let ready = match ring.poll_read_ready(cx) {
+        Poll::Ready(ready) => ready,
+        Poll::Pending => ready!(control.poll_read_ready(cx)),
+    };
+    ready.map_err(reactor)?.clear_ready();
+    Poll::Ready(Ok(()))
 }
 
 /// The copying [`Reader`] on tokio: `read().await` instead of a blocking

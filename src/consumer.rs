@@ -208,6 +208,14 @@ impl Consumer {
         self.publish_before_sleep()
     }
 
+    /// What [`ready_now`](Self::ready_now) does once its first look found
+    /// nothing: publishes what is released, fences, and looks again, for a
+    /// caller that has just looked.
+    #[cfg(feature = "tokio")]
+    pub fn publish_and_look(&mut self) -> Result<Option<Ready>, ReadError> {
+        self.publish_before_sleep()
+    }
+
     #[cold]
     fn publish_before_sleep(&mut self) -> Result<Option<Ready>, ReadError> {
         self.publish_all();

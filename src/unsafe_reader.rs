@@ -164,6 +164,14 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         Ok(self.consumer.ready_now()?.is_some())
     }
 
+    /// [`try_ready`](Self::try_ready) without its first look: for the
+    /// async readers, which have just looked.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn publish_and_look(&mut self) -> Result<bool, ReadError> {
+        self.end_view();
+        Ok(self.consumer.publish_and_look()?.is_some())
+    }
+
     /// The async readers' fast path: the previous view released, the
     /// record at the cursor if one is submitted below the cached producer
     /// position; `None` sends them to [`peek_ready`](Self::peek_ready).
