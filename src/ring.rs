@@ -719,7 +719,10 @@ impl Cursor {
                 Ok(()) => {
                     self.published = to;
                     self.publish_at = to.wrapping_add(self.publish_every);
-                    self.update_check_at();
+                    self.check_at = self.publish_at;
+                    if self.checkpoint_every != 0 {
+                        self.check_checkpoint(to);
+                    }
                 }
                 Err(_) => {
                     // Make the next `peek` refill, so it sees the move.
@@ -800,6 +803,19 @@ impl Cursor {
         // tries again; the refill it forced reports the move meanwhile.
         let to_publish = self.publish_at.wrapping_sub(released);
         self.check_at = released.wrapping_add(to_publish.min(to_checkpoint));
+    }
+
+    /// [`update_check_at`](Self::update_check_at) after a publish to
+    /// `released`, which set `check_at` to `publish_at`: the same, in fewer
+    /// steps for the eager policy (whose next publish is due at once).
+    #[inline(always)]
+    fn check_checkpoint(&mut self, released: usize) {
+        let to_checkpoint = self.checkpoint_at.wrapping_sub(released);
+        if to_checkpoint as isize <= 0 {
+            self.pass_checkpoint();
+        } else if to_checkpoint < self.publish_every {
+            self.check_at = self.checkpoint_at;
+        }
     }
 
     /// Passes a due checkpoint: empties the cached producer position, so
