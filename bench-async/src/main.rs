@@ -556,7 +556,7 @@ fn main() {
     let (async_run, async_rounds) = if quick {
         (run, rounds)
     } else {
-        (Duration::from_millis(500), 15)
+        (Duration::from_millis(400), 25)
     };
     println!("\n## Async against blocking: one ring, live producer flat out, typed views ({async_rounds} rounds of {async_run:?})\n");
     println!("| size | policy | call | blocking records/s | async records/s | blocking CPU ns/record | async CPU ns/record | async/blocking CPU, all rounds | async/blocking CPU, median of rounds |");
