@@ -939,13 +939,12 @@ impl<'r, A: AsyncParts> NextRecord<'r, A> {
         let Some(reader) = self.reader.take() else {
             polled_after_completion()
         };
-        let (readiness, inner) = reader.parts();
         if !self.waiting {
-            if let Some(ready) = inner.peek_cached() {
+            if let Some(ready) = reader.parts().1.peek_cached() {
                 return Poll::Ready(finish(reader, ready));
             }
         }
-        match Self::wait(readiness, inner, cx, !self.waiting) {
+        match Self::wait(reader, cx, !self.waiting) {
             Poll::Ready(Ok(ready)) => Poll::Ready(finish(reader, ready)),
             Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
             Poll::Pending => {
@@ -960,12 +959,8 @@ impl<'r, A: AsyncParts> NextRecord<'r, A> {
     /// it is over, the record it found.
     #[cold]
     #[inline(never)]
-    fn wait(
-        readiness: &mut Readiness,
-        inner: &mut A::Reader,
-        cx: &mut Context<'_>,
-        start: bool,
-    ) -> Poll<Result<Ready, ReadError>> {
+    fn wait(reader: &mut A, cx: &mut Context<'_>, start: bool) -> Poll<Result<Ready, ReadError>> {
+        let (readiness, inner) = reader.parts();
         if start {
             readiness.wait = Wait::Start;
         }
