@@ -351,8 +351,11 @@ impl Readiness {
                     return Poll::Ready(Ok(()));
                 }
                 Wait::Linger(lingering) => {
+                    // A nap ends when the timer expires or at a flush or
+                    // close, not when the producer commits: what it
+                    // commits meanwhile is read after the nap, in bulk.
                     if lingering.napping {
-                        ready!(poll_nap(&self.timer, &self.control, cx))?;
+                        ready!(poll_edge(&self.timer, &self.control, cx))?;
                         lingering.napping = false;
                         lingering.awaited = true;
                         lingering.linger.napped();
@@ -415,7 +418,7 @@ impl Readiness {
                     if self.handle.take_flush() {
                         return Poll::Ready(Err(ReadError::Flushed));
                     }
-                    ready!(poll_readable(&self.ring, &self.control, cx))?;
+                    ready!(poll_edge(&self.ring, &self.control, cx))?;
                     self.coop.suspended();
                     if reader.try_ready()? {
                         return Poll::Ready(Ok(()));
@@ -426,57 +429,34 @@ impl Readiness {
     }
 }
 
-/// Polls a nap: ready once the timerfd expired, or the control eventfd
-/// (a flush or close) is readable. Not woken by the ring: what the
-/// producer commits meanwhile is read after the nap, in bulk.
-fn poll_nap(
-    timer: &AsyncFd<OwnedFd>,
+/// Polls for an edge on `fd` or, when it has none, on the control eventfd
+/// (a flush or close), and clears the edge it found. tokio clears only the
+/// readiness it reported, so an edge that comes after the clear sets it
+/// anew. An edge left on the control eventfd makes the next poll return at
+/// once, and the callers look at the flags it stands for before each
+/// poll, so leaving it (or clearing it) loses nothing.
+///
+/// For a nap, `fd` is the timerfd, whose expiry is not read: the next
+/// `arm` clears it, and an edge left over from a nap cut short (by a
+/// flush, or a dropped read) ends the next one early, which costs one more
+/// look at the ring. For the wait on the ring, `fd` is the ring's
+/// descriptor, and the caller looks at the ring after every edge.
+fn poll_edge(
+    fd: &AsyncFd<OwnedFd>,
     control: &AsyncFd<OwnedFd>,
     cx: &mut Context<'_>,
 ) -> Poll<Result<(), ReadError>> {
-    let reactor = |io_error| {
-        ReadError::Syscall(SyscallError {
-            call: "epoll_wait (tokio reactor)",
-            io_error,
-        })
-    };
-    if let Poll::Ready(ready) = timer.poll_read_ready(cx) {
-        // The expiry is not read: the next `arm` clears it. An edge left
-        // over from a nap cut short (by a flush, or a dropped read) ends
-        // the next one early, which costs one more look at the ring.
-        ready.map_err(reactor)?.clear_ready();
-        return Poll::Ready(Ok(()));
-    }
-    // A flush or close: the linger's next step sees its flag, and the wait
-    // after the linger looks at the flags before it awaits anything, so
-    // clearing the edge here loses nothing.
-    let ready = ready!(control.poll_read_ready(cx));
-    ready.map_err(reactor)?.clear_ready();
-    Poll::Ready(Ok(()))
-}
-
-/// Polls for an edge on the ring or the control eventfd, and clears it.
-/// The caller looks at the ring again afterwards: an edge that comes after
-/// the clear sets readiness anew (tokio clears only the readiness it
-/// reported). The control eventfd is polled only when the ring has no
-/// edge: an edge left on it makes the next poll return at once, and the
-/// caller looks at the flags it stands for before each poll.
-fn poll_readable(
-    ring: &AsyncFd<OwnedFd>,
-    control: &AsyncFd<OwnedFd>,
-    cx: &mut Context<'_>,
-) -> Poll<Result<(), ReadError>> {
-    let reactor = |io_error| {
-        ReadError::Syscall(SyscallError {
-            call: "epoll_wait (tokio reactor)",
-            io_error,
-        })
-    };
-    let ready = match ring.poll_read_ready(cx) {
+    let ready = match fd.poll_read_ready(cx) {
         Poll::Ready(ready) => ready,
         Poll::Pending => ready!(control.poll_read_ready(cx)),
     };
-    ready.map_err(reactor)?.clear_ready();
+    let mut guard = ready.map_err(|io_error| {
+        ReadError::Syscall(SyscallError {
+            call: "epoll_wait (tokio reactor)",
+            io_error,
+        })
+    })?;
+    guard.clear_ready();
     Poll::Ready(Ok(()))
 }
 
