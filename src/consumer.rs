@@ -87,7 +87,9 @@ impl Consumer {
         self.cursor.set_checkpoint_every(bytes);
     }
 
-    /// Whether a checkpoint passed since the last call.
+    /// Whether a checkpoint passed since the last call; if so, the cached
+    /// producer position it set aside is put back (see
+    /// `Cursor::take_checkpoint`).
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub fn take_checkpoint(&mut self) -> bool {
         self.cursor.take_checkpoint()

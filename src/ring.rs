@@ -745,9 +745,9 @@ impl Cursor {
     /// Sets how many released bytes pass between two checkpoints (0 for
     /// none, the default). A checkpoint passes at the first
     /// [`publish_lazily`] or publish after that many more bytes are
-    /// released: it empties the cached producer position, so the reader's
-    /// next look takes its slow path (which refills it), and
-    /// [`take_checkpoint`] says so once. That is how the async readers look
+    /// released: it sets the cached producer position aside and empties
+    /// the cache, so the reader's next look takes its slow path, and
+    /// [`take_checkpoint`] says so once and puts the position back. That is how the async readers look
     /// at the clock every so many bytes without a counter on their fast
     /// path.
     ///
