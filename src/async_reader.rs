@@ -108,8 +108,9 @@ impl Coop {
 }
 
 /// What the readiness loop needs from a reader: the core's `try_ready`
-/// (publishing before it says no), a look that publishes nothing, and the
-/// core itself for lingering.
+/// (publishing before it says no), the same without its first look (for a
+/// caller that has just looked), a look that publishes nothing, and the
+/// core itself for lingering and checkpoints.
 trait TryReady {
     fn try_ready(&mut self) -> Result<bool, ReadError>;
     fn publish_and_look(&mut self) -> Result<bool, ReadError>;
@@ -290,9 +291,10 @@ impl Readiness {
     /// again as the blocking readers do, every `latency` for up to `idle`,
     /// yielding to the runtime in between, without publishing: a producer
     /// that keeps committing then never wakes the reader. Before each
-    /// await of the descriptor, the core's `try_ready` has published
-    /// everything released and fenced, so a producer that commits
-    /// afterwards notifies it (the publish-before-sleep rule). Once it
+    /// await of the descriptor, the core has published everything released
+    /// and fenced, then looked (`publish_and_look` before the first await,
+    /// `try_ready` after each edge), so a producer that commits afterwards
+    /// notifies it (the publish-before-sleep rule). Once it
     /// returns `Ready`, the next wait starts afresh.
     ///
     /// # Errors
