@@ -262,7 +262,7 @@ pub enum ReaderError {
     #[error("{ring} already has a reader in this process: a ring has one consumer at a time")]
     AlreadyConsumed {
         /// The ring, as [`RingBuf::id`](crate::RingBuf::id) names it.
-        ring: crate::RingId,
+        ring: crate::ring_id::RingId,
     },
     /// The ring's consumer position is not 8-byte aligned, which no
     /// consumer stores: something else wrote the consumer page.
@@ -384,7 +384,7 @@ pub enum UserRingBufError {
     )]
     AlreadyProduced {
         /// The ring.
-        ring: crate::RingId,
+        ring: crate::ring_id::RingId,
     },
     /// A system call failed.
     #[error(transparent)]
@@ -616,7 +616,7 @@ fn map_id_hint(error: &io::Error) -> &'static str {
 }
 
 /// The errors of opening a map that [`RingBuf`](crate::RingBuf) and
-/// [`UserRingBuf`](crate::UserRingBuf) share (`sys::open_map`), converted
+/// [`UserRingBuf`](crate::UserRingBuf) share (`bpf::open_map`), converted
 /// into each one's enum.
 #[derive(Debug)]
 pub(crate) enum OpenError {
@@ -672,9 +672,9 @@ pub enum RingSetError {
     #[error("the handler of ring {key} ({ring}) failed")]
     Handler {
         /// The ring's key in the set.
-        key: crate::RingKey,
+        key: crate::ring_id::RingKey,
         /// The ring.
-        ring: crate::RingId,
+        ring: crate::ring_id::RingId,
         /// What the handler returned.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -684,9 +684,9 @@ pub enum RingSetError {
     #[error("reading ring {key} ({ring}) failed")]
     Read {
         /// The ring's key in the set.
-        key: crate::RingKey,
+        key: crate::ring_id::RingKey,
         /// The ring.
-        ring: crate::RingId,
+        ring: crate::ring_id::RingId,
         /// The reader's error.
         #[source]
         source: ReadError,
@@ -695,7 +695,7 @@ pub enum RingSetError {
     #[error("the set has no ring {key}")]
     NoSuchRing {
         /// The key asked for.
-        key: crate::RingKey,
+        key: crate::ring_id::RingKey,
     },
     /// Setting up or waiting on the set's epoll failed.
     #[error(transparent)]
@@ -709,7 +709,7 @@ mod tests {
     //! kernel come from real calls).
 
     use super::*;
-    use crate::RingId;
+    use crate::ring_id::RingId;
 
     fn os(errno: i32) -> io::Error {
         io::Error::from_raw_os_error(errno)

@@ -138,34 +138,19 @@
 // Lets the derive's `::ringview::` paths resolve inside this crate too.
 extern crate self as ringview;
 
-#[cfg(feature = "tokio")]
-mod async_reader;
-#[cfg(feature = "tokio")]
-mod async_ring_set;
-mod claim;
-mod consumer;
 mod error;
 mod event;
-mod memory_ring;
-mod memory_user_ring;
-mod mmap;
-mod policy;
-mod reader;
-mod ring;
-mod ring_memory;
-mod ring_set;
-mod ringbuf;
-mod sys;
+mod kernel;
+mod read;
+mod ring_id;
 pub mod testing;
+#[cfg(feature = "tokio")]
+mod tokio;
+mod uapi;
+mod write;
 
 #[doc = include_str!("errors.md")]
 pub mod errors {}
-mod uapi;
-mod unsafe_reader;
-mod user_ring;
-mod user_ringbuf;
-mod user_wait;
-mod wait;
 
 pub use error::RingSetError;
 pub use error::{DrainError, ReserveError, UserRingBufError};
@@ -176,15 +161,17 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 pub use event::__private;
 
 #[cfg(feature = "tokio")]
-pub use async_reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
+pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
-pub use async_ring_set::AsyncRingSet;
-pub use claim::RingId;
-pub use consumer::Positions;
-pub use policy::PublishPolicy;
-pub use reader::{Reader, Record};
-pub use ring_set::{HandlerError, HandlerOutput, RingKey, RingSet, DEFAULT_RECORDS_PER_ROUND};
-pub use ringbuf::RingBuf;
+pub use crate::tokio::ring_set::AsyncRingSet;
+pub use read::consumer::Positions;
+pub use read::policy::PublishPolicy;
+pub use read::reader::{Reader, Record};
+pub use read::ring_buf::RingBuf;
+pub use read::ring_set::{HandlerError, HandlerOutput, RingSet, DEFAULT_RECORDS_PER_ROUND};
+pub use read::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
+pub use read::wait::ReaderHandle;
+pub use ring_id::{RingId, RingKey};
 /// Derives [`RingEvent`] for a `#[repr(C)]` struct, or [`TaggedEvent`] for
 /// an enum of views; see the crate docs.
 #[cfg(feature = "derive")]
@@ -195,9 +182,7 @@ pub use uapi::{
     BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT,
     BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ,
 };
-pub use unsafe_reader::{Batch, FuncFlow, UnsafeReader};
-pub use user_ringbuf::{Reserved, UserRingBuf};
-pub use wait::ReaderHandle;
+pub use write::user_ring_buf::{Reserved, UserRingBuf};
 
 /// The README's examples, compiled as doctests.
 #[cfg(doctest)]

@@ -11,12 +11,22 @@ use std::ptr::NonNull;
 use memmap2::{MmapOptions, MmapRaw};
 
 use crate::error::SyscallError;
-use crate::ring::RawRing;
+
+/// Where a ring's mappings put its parts: the page-aligned first words of
+/// the consumer page and the producer page, and the data pages (`2 * size`
+/// bytes, the second half mapping the same pages as the first). Valid while
+/// the mapping that returned them lives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RingPointers {
+    pub consumer_pos: NonNull<usize>,
+    pub producer_pos: NonNull<usize>,
+    pub data: NonNull<u8>,
+}
 
 /// The mappings of one kernel ring.
 #[derive(Debug)]
 pub(crate) struct Mapping {
-    // Held for their `Drop` (munmap); `RawRing` points into them.
+    // Held for their `Drop` (munmap); the ring's `RawRing` points into them.
     _consumer: MmapRaw,
     _producer: MmapRaw,
 }
@@ -28,9 +38,9 @@ impl Mapping {
         fd: BorrowedFd<'_>,
         size: usize,
         page_size: usize,
-    ) -> Result<(Self, RawRing), SyscallError> {
+    ) -> Result<(Self, RingPointers), SyscallError> {
         let raw_fd = fd.as_raw_fd();
-        // The consumer page is accessed only through atomics in `ring.rs`,
+        // The consumer page is accessed only through atomics in `read/cursor.rs`,
         // never through references. The kernel allows exactly this writable
         // mapping (offset 0, one page) in `ringbuf_map_mmap_kern`.
         let consumer = MmapOptions::new()
@@ -57,14 +67,11 @@ impl Mapping {
         // SAFETY: the data pages start `page_size` bytes into the producer
         // mapping, which is `page_size + 2 * size` bytes long.
         let data = unsafe { producer_pos.cast::<u8>().add(page_size) };
-        // SAFETY: `consumer_pos` and `producer_pos` are page-aligned words of
-        // live mappings of the consumer page (read-write) and producer page
-        // (read-only); `data` is page-aligned and readable for `2 * size`
-        // bytes, the second half mapping the same pages as the first; both
-        // mappings are owned by the returned `Mapping`, which the
-        // `RingBuf` keeps for as long as it uses the `RawRing`; `size` is a
-        // power of two (checked by the caller against the map info).
-        let ring = unsafe { RawRing::new(consumer_pos, producer_pos, data, size) };
+        let ring = RingPointers {
+            consumer_pos,
+            producer_pos,
+            data,
+        };
         Ok((
             Self {
                 _consumer: consumer,
@@ -85,10 +92,11 @@ fn null_mapping(call: &'static str) -> SyscallError {
 /// The mappings of one user ring buffer (`BPF_MAP_TYPE_USER_RINGBUF`): the
 /// consumer page read-only, and the producer page followed by the data pages
 /// mapped twice, read-write (the reverse of a kernel ring's; see
-/// `user_ring.rs`).
+/// `write/protocol.rs`).
 #[derive(Debug)]
 pub(crate) struct UserMapping {
-    // Held for their `Drop` (munmap); `RawUserRing` points into them.
+    // Held for their `Drop` (munmap); the ring's `RawUserRing` points into
+    // them.
     _consumer: MmapRaw,
     _producer: MmapRaw,
 }
@@ -100,7 +108,7 @@ impl UserMapping {
         fd: BorrowedFd<'_>,
         size: usize,
         page_size: usize,
-    ) -> Result<(Self, crate::user_ring::RawUserRing), SyscallError> {
+    ) -> Result<(Self, RingPointers), SyscallError> {
         let raw_fd = fd.as_raw_fd();
         // `ringbuf_map_mmap_user` refuses a writable mapping at offset 0.
         let consumer = MmapOptions::new()
@@ -125,17 +133,11 @@ impl UserMapping {
         // SAFETY: the data pages start `page_size` bytes into the producer
         // mapping, which is `page_size + 2 * size` bytes long.
         let data = unsafe { producer_pos.cast::<u8>().add(page_size) };
-        // SAFETY: `consumer_pos` is the page-aligned first word of a live
-        // read-only mapping of the consumer page; `producer_pos` the
-        // page-aligned first word of a live read-write mapping of the
-        // producer page; `data` is page-aligned, readable and writable for
-        // `2 * size` bytes (the kernel zeroes the pages at map creation, so
-        // they are initialised); both mappings are owned by the returned
-        // `UserMapping`, which the `UserRingBuf` keeps for as long as it uses
-        // the `RawUserRing`; `size` is a power of two multiple of the page
-        // size (checked by the caller against the map info), so at least 16.
-        let ring =
-            unsafe { crate::user_ring::RawUserRing::new(consumer_pos, producer_pos, data, size) };
+        let ring = RingPointers {
+            consumer_pos,
+            producer_pos,
+            data,
+        };
         Ok((
             Self {
                 _consumer: consumer,
@@ -144,4 +146,11 @@ impl UserMapping {
             ring,
         ))
     }
+}
+
+/// The system page size.
+pub fn page_size() -> usize {
+    // SAFETY: `sysconf` has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096)
 }

@@ -207,44 +207,10 @@ pub fn open_map(origin: MapOrigin<'_>, expected: u32) -> Result<(OwnedFd, MapInf
     Ok((fd, info))
 }
 
-/// A new non-blocking, close-on-exec eventfd.
-pub fn eventfd() -> Result<OwnedFd, SyscallError> {
-    // SAFETY: `eventfd` has no memory preconditions.
-    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-    if fd < 0 {
-        return Err(SyscallError::last("eventfd"));
-    }
-    // SAFETY: `fd` was just returned by `eventfd`; nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// Adds 1 to an eventfd's counter, making it readable (and raising an
-/// edge for edge-triggered epoll). A failure (EAGAIN at a saturated
-/// counter) still leaves it readable, which is all a wakeup needs.
-pub fn eventfd_signal(fd: BorrowedFd<'_>) {
-    let one: u64 = 1;
-    // SAFETY: `fd` is a live descriptor; the buffer is the 8 bytes of `one`,
-    // readable for the duration of the call.
-    let _ = unsafe {
-        libc::write(
-            fd.as_raw_fd(),
-            (&one as *const u64).cast(),
-            std::mem::size_of::<u64>(),
-        )
-    };
-}
-
 /// What `/proc/self/fd/N` links to (`anon_inode:bpf-map` for a map), or
 /// `None` when `/proc` is not mounted.
 pub fn fd_target(fd: BorrowedFd<'_>) -> Option<String> {
     std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
         .ok()
         .map(|p| p.to_string_lossy().into_owned())
-}
-
-/// The system page size.
-pub fn page_size() -> usize {
-    // SAFETY: `sysconf` has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).unwrap_or(4096)
 }

@@ -1,15 +1,15 @@
 //! [`RingBuf`]: one mapped `BPF_MAP_TYPE_RINGBUF`.
 
+use std::fmt;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::claim::RingId;
 use crate::error::RingBufError;
-use crate::memory_ring::Shared;
-use crate::mmap::Mapping;
-use crate::ring::RawRing;
-use crate::sys::{self, MapOrigin};
+use crate::kernel::bpf::{self, MapOrigin};
+use crate::kernel::mmap::{self, Mapping};
+use crate::read::cursor::RawRing;
+use crate::ring_id::RingId;
 use crate::uapi::BPF_MAP_TYPE_RINGBUF;
 
 /// One BPF ring buffer, mapped into this process.
@@ -36,17 +36,65 @@ use crate::uapi::BPF_MAP_TYPE_RINGBUF;
 #[doc(alias = "BPF_MAP_TYPE_RINGBUF")]
 #[derive(Debug)]
 pub struct RingBuf {
+    /// INVARIANT: points into memory that `backing` keeps alive
+    /// (`backing.raw()`, copied here so the readers reach it without a
+    /// virtual call).
+    raw: RawRing,
+    backing: Arc<dyn RingBacking>,
+}
+
+/// What a ring is made of, to the readers: its memory, laid out as the
+/// kernel's ring, and a descriptor that signals new records. The one seam
+/// through which a ring plugs into the readers: a kernel map's mappings
+/// ([`KernelRing`]) are one backing, an in-memory ring
+/// ([`testing::MemoryRing`](crate::testing::MemoryRing)) another.
+///
+/// # Safety
+///
+/// [`raw`](Self::raw) returns the same `RawRing` every time, pointing into
+/// memory that stays mapped, laid out as a ring of that size, for as long
+/// as the backing lives.
+pub(crate) unsafe trait RingBacking: fmt::Debug + Send + Sync {
+    /// The ring's memory.
+    fn raw(&self) -> RawRing;
+    /// The map's creation flags (`map_flags`).
+    fn map_flags(&self) -> u32;
+    /// Which ring this is.
+    fn id(&self) -> RingId;
+    /// Readable when a producer signals new records.
+    fn descriptor(&self) -> BorrowedFd<'_>;
+}
+
+/// A kernel map's ring: a duplicate of the map's descriptor and its
+/// mappings.
+#[derive(Debug)]
+struct KernelRing {
+    fd: OwnedFd,
+    /// INVARIANT: `raw` points into `_mapping`.
     raw: RawRing,
     map_flags: u32,
     id: RingId,
-    backing: Backing,
+    _mapping: Mapping,
 }
 
-/// What keeps the memory behind `RingBuf::raw` alive.
-#[derive(Debug)]
-enum Backing {
-    Kernel { fd: OwnedFd, _mapping: Mapping },
-    Memory(Arc<Shared>),
+// SAFETY: `raw` points into `_mapping`, which this value owns and unmaps
+// only on drop, and never changes.
+unsafe impl RingBacking for KernelRing {
+    fn raw(&self) -> RawRing {
+        self.raw
+    }
+
+    fn map_flags(&self) -> u32 {
+        self.map_flags
+    }
+
+    fn id(&self) -> RingId {
+        self.id
+    }
+
+    fn descriptor(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
 }
 
 impl RingBuf {
@@ -88,8 +136,8 @@ impl RingBuf {
     }
 
     fn open(origin: MapOrigin<'_>) -> Result<Self, RingBufError> {
-        let (fd, info) = sys::open_map(origin, BPF_MAP_TYPE_RINGBUF)?;
-        let page_size = sys::page_size();
+        let (fd, info) = bpf::open_map(origin, BPF_MAP_TYPE_RINGBUF)?;
+        let page_size = mmap::page_size();
         let size = info.max_entries as usize;
         if !size.is_power_of_two() || !size.is_multiple_of(page_size) {
             return Err(RingBufError::BadSize {
@@ -97,25 +145,29 @@ impl RingBuf {
                 page_size,
             });
         }
-        let (mapping, raw) = Mapping::new(fd.as_fd(), size, page_size)?;
-        Ok(Self {
+        let (mapping, at) = Mapping::new(fd.as_fd(), size, page_size)?;
+        // SAFETY: `at.consumer_pos` and `at.producer_pos` are page-aligned
+        // words of live mappings of the consumer page (read-write) and
+        // producer page (read-only); `at.data` is page-aligned and readable
+        // for `2 * size` bytes, the second half mapping the same pages as
+        // the first; both mappings are owned by `mapping`, which the
+        // `KernelRing` below keeps for as long as it hands out the
+        // `RawRing`; `size` is a power of two (checked above).
+        let raw = unsafe { RawRing::new(at.consumer_pos, at.producer_pos, at.data, size) };
+        Ok(Self::from_backing(Arc::new(KernelRing {
+            fd,
             raw,
             map_flags: info.map_flags,
             id: RingId::Map(info.id),
-            backing: Backing::Kernel {
-                fd,
-                _mapping: mapping,
-            },
-        })
+            _mapping: mapping,
+        })))
     }
 
-    /// A ring over an in-memory ring's shared state.
-    pub(crate) fn from_memory(shared: Arc<Shared>) -> Self {
+    /// A ring over any backing (a kernel map's, or an in-memory ring's).
+    pub(crate) fn from_backing(backing: Arc<dyn RingBacking>) -> Self {
         Self {
-            raw: shared.raw(),
-            map_flags: shared.map_flags(),
-            id: shared.id(),
-            backing: Backing::Memory(shared),
+            raw: backing.raw(),
+            backing,
         }
     }
 
@@ -132,13 +184,13 @@ impl RingBuf {
 
     /// The map's creation flags (`map_flags`).
     pub fn map_flags(&self) -> u32 {
-        self.map_flags
+        self.backing.map_flags()
     }
 
     /// Which ring this maps: the kernel's map id, or an in-memory ring's
     /// number. Every `RingBuf` of one map has the same id.
     pub fn id(&self) -> RingId {
-        self.id
+        self.backing.id()
     }
 
     pub(crate) fn raw(&self) -> RawRing {
@@ -150,9 +202,6 @@ impl AsFd for RingBuf {
     /// The map's descriptor; for an in-memory ring, the eventfd its
     /// producer signals.
     fn as_fd(&self) -> BorrowedFd<'_> {
-        match &self.backing {
-            Backing::Kernel { fd, .. } => fd.as_fd(),
-            Backing::Memory(shared) => shared.eventfd(),
-        }
+        self.backing.descriptor()
     }
 }

@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use zerocopy::FromBytes;
 
-use crate::consumer::{Consumer, Positions};
 use crate::error::{ReadError, ReaderError};
-use crate::policy::PublishPolicy;
-use crate::ring::{Decoded, Ready};
-use crate::wait::ReaderHandle;
-use crate::RingBuf;
+use crate::read::consumer::{Consumer, Positions};
+use crate::read::cursor::{Decoded, Ready};
+use crate::read::policy::PublishPolicy;
+use crate::read::ring_buf::RingBuf;
+use crate::read::wait::ReaderHandle;
 
 /// One record, copied out of the ring.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use tokio::io::unix::AsyncFd;
 
-use crate::async_reader::Coop;
 use crate::error::{RingSetError, SyscallError};
 use crate::event::View;
-use crate::ring_set::{HandlerOutput, RingKey, RingSet};
-use crate::unsafe_reader::UnsafeReader;
+use crate::read::ring_set::{HandlerOutput, RingSet};
+use crate::read::unsafe_reader::UnsafeReader;
+use crate::ring_id::RingKey;
+use crate::tokio::reader::Coop;
 
 /// A [`RingSet`] on tokio: `poll().await` instead of a blocking poll.
 ///

@@ -13,37 +13,9 @@
 //! outside what the library can see (see `UnsafeReader::new`).
 
 use std::collections::BTreeSet;
-use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 
-/// Which ring a [`RingBuf`](crate::RingBuf) maps: a kernel map by its id, or
-/// an in-memory ring ([`testing::MemoryRing`](crate::testing::MemoryRing)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RingId {
-    /// A kernel map, by its map id (`bpftool map show id N`).
-    Map(u32),
-    /// An in-memory ring, numbered in creation order within this process.
-    Memory(u32),
-}
-
-impl RingId {
-    /// A fresh id for a new in-memory ring.
-    pub(crate) fn next_memory() -> Self {
-        static NEXT: AtomicU32 = AtomicU32::new(1);
-        // Relaxed: only uniqueness matters, which the atomic increment gives.
-        Self::Memory(NEXT.fetch_add(1, Ordering::Relaxed))
-    }
-}
-
-impl fmt::Display for RingId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Map(id) => write!(f, "map id {id}"),
-            Self::Memory(id) => write!(f, "in-memory ring {id}"),
-        }
-    }
-}
+use crate::ring_id::RingId;
 
 /// The side of a ring a claim is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

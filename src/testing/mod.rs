@@ -19,6 +19,10 @@
 //! assert_eq!(reader.read().unwrap().sample, b"hello");
 //! ```
 
-pub use crate::memory_ring::{Full, MemoryRing, Reservation};
-pub use crate::memory_user_ring::MemoryUserRing;
+mod memory;
+mod ring;
+mod user_ring;
+
 pub use crate::uapi::{BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP};
+pub use ring::{Full, MemoryRing, Reservation};
+pub use user_ring::MemoryUserRing;

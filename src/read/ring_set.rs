@@ -6,26 +6,16 @@ use std::ops::ControlFlow;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
-use crate::claim::RingId;
 use crate::error::{ReadError, RingSetError, SyscallError};
 use crate::event::View;
-use crate::unsafe_reader::UnsafeReader;
+use crate::read::unsafe_reader::UnsafeReader;
+use crate::ring_id::{RingId, RingKey};
 
 /// The records a ring may hand to its handler in one round, by default.
 pub const DEFAULT_RECORDS_PER_ROUND: usize = 256;
 
 /// A boxed handler error.
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Which ring of a set: returned by [`RingSet::add`], named by every error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RingKey(u64);
-
-impl fmt::Display for RingKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
 
 /// What a ring set's handler returns: `()`, or a `Result<(), E>` whose
 /// error stops the set (see [`RingSetError::Handler`]).
@@ -266,7 +256,7 @@ impl<'h> RingSet<'h> {
         F: FnMut(&T) -> O + Send + 'h,
         O: HandlerOutput + 'h,
     {
-        let key = RingKey(self.next_key);
+        let key = RingKey::new(self.next_key);
         let source: Box<dyn Source + 'h> = Box::new(Typed {
             reader,
             handler,
@@ -498,7 +488,7 @@ impl<'h> RingSet<'h> {
             }
             let n = n as usize;
             for event in &events[..n] {
-                let key = RingKey(event.u64);
+                let key = RingKey::new(event.u64);
                 if let Some(slot) = self.slots.iter_mut().find(|s| s.key == key) {
                     slot.pending = true;
                 }
@@ -514,7 +504,7 @@ impl<'h> RingSet<'h> {
     fn ctl(&self, op: libc::c_int, fd: BorrowedFd<'_>, key: RingKey) -> Result<(), SyscallError> {
         let mut event = libc::epoll_event {
             events: (libc::EPOLLIN | libc::EPOLLET) as u32,
-            u64: key.0,
+            u64: key.get(),
         };
         // SAFETY: both descriptors are live; `event` is a valid
         // `epoll_event` the kernel reads during the call (and ignores for

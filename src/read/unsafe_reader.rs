@@ -6,13 +6,13 @@ use std::ops::ControlFlow;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Instant;
 
-use crate::consumer::{Consumer, Positions};
 use crate::error::{ReadError, ReaderError};
 use crate::event::{split_tail, RingEvent, TaggedEvent, View, ViewAs};
-use crate::policy::PublishPolicy;
-use crate::ring::{Cursor, Ready};
-use crate::wait::ReaderHandle;
-use crate::RingBuf;
+use crate::read::consumer::{Consumer, Positions};
+use crate::read::cursor::{Cursor, Ready};
+use crate::read::policy::PublishPolicy;
+use crate::read::ring_buf::RingBuf;
+use crate::read::wait::ReaderHandle;
 
 /// Reads records as views `&T` cast in place in the ring: no copy.
 ///
@@ -660,7 +660,7 @@ impl<T: ?Sized + View> Drop for Batch<'_, T> {
 mod tests {
     use super::*;
     use crate::event::test_events::Word;
-    use crate::ring::Found;
+    use crate::read::cursor::Found;
     use crate::testing::MemoryRing;
 
     fn reader<T: ?Sized + View>(ring: &MemoryRing) -> UnsafeReader<T> {

@@ -11,13 +11,15 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::claim::RingId;
 use crate::error::RingBufError;
-use crate::ring::{stride, RawRing};
-use crate::ring_memory::RingMemory;
+use crate::kernel::epoll;
+use crate::read::cursor::{stride, RawRing};
+use crate::read::ring_buf::RingBacking;
+use crate::read::ring_buf::RingBuf;
+use crate::ring_id::RingId;
+use crate::testing::memory::RingMemory;
 use crate::uapi::{BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP};
 use crate::uapi::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
-use crate::{sys, RingBuf};
 
 /// The reservation failed: not enough free space (or the record is larger
 /// than the ring).
@@ -37,7 +39,7 @@ struct ProducerState {
 
 /// The memory shared by an in-memory ring's producer and its consumers.
 #[derive(Debug)]
-pub(crate) struct Shared {
+struct Shared {
     memory: RingMemory,
     eventfd: OwnedFd,
     map_flags: u32,
@@ -53,8 +55,10 @@ unsafe impl Send for Shared {}
 // SAFETY: as for `Send`: all shared mutation is atomic or behind `producer`.
 unsafe impl Sync for Shared {}
 
-impl Shared {
-    pub(crate) fn raw(&self) -> RawRing {
+// SAFETY: `raw` builds the same `RawRing` every time, over `memory`, which
+// `self` owns and frees only on drop.
+unsafe impl RingBacking for Shared {
+    fn raw(&self) -> RawRing {
         let memory = &self.memory;
         // SAFETY: the position words are 8-aligned (so aligned for `usize`
         // on every 64- and 32-bit target) and live as long as `self`, which
@@ -71,18 +75,20 @@ impl Shared {
         }
     }
 
-    pub(crate) fn map_flags(&self) -> u32 {
+    fn map_flags(&self) -> u32 {
         self.map_flags
     }
 
-    pub(crate) fn id(&self) -> RingId {
+    fn id(&self) -> RingId {
         self.id
     }
 
-    pub(crate) fn eventfd(&self) -> BorrowedFd<'_> {
+    fn descriptor(&self) -> BorrowedFd<'_> {
         self.eventfd.as_fd()
     }
+}
 
+impl Shared {
     fn consumer_pos(&self) -> &AtomicUsize {
         self.memory.consumer_pos()
     }
@@ -121,7 +127,7 @@ impl Shared {
     }
 
     fn wake(&self) {
-        sys::eventfd_signal(self.eventfd.as_fd());
+        epoll::eventfd_signal(self.eventfd.as_fd());
     }
 
     fn lock(&self) -> MutexGuard<'_, ProducerState> {
@@ -165,7 +171,7 @@ impl MemoryRing {
                 page_size: 16,
             });
         }
-        let eventfd = sys::eventfd()?;
+        let eventfd = epoll::eventfd()?;
         Ok(Self {
             shared: Arc::new(Shared {
                 memory: RingMemory::new(size),
@@ -219,7 +225,7 @@ impl MemoryRing {
     /// A consumer's [`RingBuf`] over this ring. Each call gives another one,
     /// like mapping the same kernel map twice.
     pub fn ring_buf(&self) -> RingBuf {
-        RingBuf::from_memory(Arc::clone(&self.shared))
+        RingBuf::from_backing(Arc::clone(&self.shared) as Arc<dyn RingBacking>)
     }
 
     /// The data area's size in bytes.

@@ -18,13 +18,14 @@ use std::time::{Duration, Instant};
 use tokio::io::unix::AsyncFd;
 use zerocopy::FromBytes;
 
-use crate::consumer::{Consumer, Linger, LingerStep};
 use crate::error::{ReadError, ReaderError, SyscallError};
 use crate::event::{View, ViewAs};
-use crate::reader::{Reader, Record};
-use crate::ring::Ready;
-use crate::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
-use crate::wait::{ReaderHandle, Timer};
+use crate::kernel::epoll::Timer;
+use crate::read::consumer::{Consumer, Linger, LingerStep};
+use crate::read::cursor::Ready;
+use crate::read::reader::{Reader, Record};
+use crate::read::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
+use crate::read::wait::ReaderHandle;
 
 /// Rounds a ring set hands out without suspending before it looks at the
 /// clock: once [`COOP_SLICE`] has passed since it last suspended, it

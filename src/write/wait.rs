@@ -22,7 +22,7 @@ use std::os::fd::BorrowedFd;
 use std::time::Instant;
 
 use crate::error::SyscallError;
-use crate::wait::{Epoll, Wake};
+use crate::kernel::epoll::{Epoll, Wake};
 
 /// An epoll instance watching one descriptor, edge-triggered.
 #[derive(Debug)]

@@ -19,18 +19,20 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::claim::{Claim, RingId, Role};
 use crate::error::{DrainError, UserRingBufError};
-use crate::ring_memory::RingMemory;
-use crate::sys;
+use crate::kernel::claim::{Claim, Role};
+use crate::kernel::epoll;
+use crate::ring_id::RingId;
+use crate::testing::memory::RingMemory;
 use crate::uapi::{BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP};
 use crate::uapi::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
-use crate::user_ring::{stride, RawUserRing, BPF_MAX_USER_RINGBUF_SAMPLES, DYNPTR_MAX_SIZE};
-use crate::UserRingBuf;
+use crate::write::protocol::{stride, RawUserRing, BPF_MAX_USER_RINGBUF_SAMPLES, DYNPTR_MAX_SIZE};
+use crate::write::user_ring_buf::UserRingBacking;
+use crate::write::user_ring_buf::UserRingBuf;
 
 /// The memory shared by an in-memory user ring's producer and its drain.
 #[derive(Debug)]
-pub(crate) struct UserShared {
+struct UserShared {
     memory: RingMemory,
     eventfd: OwnedFd,
     id: RingId,
@@ -48,8 +50,10 @@ unsafe impl Send for UserShared {}
 // reservation that only its producer can reach.
 unsafe impl Sync for UserShared {}
 
-impl UserShared {
-    pub(crate) fn raw(&self) -> RawUserRing {
+// SAFETY: `raw` builds the same `RawUserRing` every time, over `memory`,
+// which `self` owns and frees only on drop.
+unsafe impl UserRingBacking for UserShared {
+    fn raw(&self) -> RawUserRing {
         let memory = &self.memory;
         // SAFETY: the position words are 8-aligned (so aligned for `usize`
         // on every 64- and 32-bit target), zero-initialised, and live as
@@ -67,14 +71,21 @@ impl UserShared {
         }
     }
 
-    pub(crate) fn id(&self) -> RingId {
+    fn id(&self) -> RingId {
         self.id
     }
 
-    pub(crate) fn eventfd(&self) -> BorrowedFd<'_> {
+    fn descriptor(&self) -> BorrowedFd<'_> {
         self.eventfd.as_fd()
     }
 
+    fn room_events(&self) -> i32 {
+        // The drain signals an eventfd, which reports EPOLLIN.
+        libc::EPOLLIN
+    }
+}
+
+impl UserShared {
     fn consumer_pos(&self) -> &AtomicUsize {
         self.memory.consumer_pos()
     }
@@ -170,7 +181,7 @@ impl MemoryUserRing {
                 page_size: 16,
             });
         }
-        let eventfd = sys::eventfd()?;
+        let eventfd = epoll::eventfd()?;
         Ok(Self {
             shared: Arc::new(UserShared {
                 memory: RingMemory::new(size),
@@ -189,7 +200,7 @@ impl MemoryUserRing {
     /// [`UserRingBufError::AlreadyProduced`] while another `UserRingBuf` of
     /// this ring lives.
     pub fn user_ring_buf(&self) -> Result<UserRingBuf, UserRingBufError> {
-        UserRingBuf::from_memory(Arc::clone(&self.shared))
+        UserRingBuf::from_backing(Arc::clone(&self.shared) as Arc<dyn UserRingBacking>)
     }
 
     /// The data area's size in bytes.
@@ -281,7 +292,7 @@ impl MemoryUserRing {
         // Release pairs with the next drain's Acquire exchange.
         shared.draining.store(false, Ordering::Release);
         if flags & BPF_RB_FORCE_WAKEUP != 0 || (flags & BPF_RB_NO_WAKEUP == 0 && samples > 0) {
-            sys::eventfd_signal(shared.eventfd.as_fd());
+            epoll::eventfd_signal(shared.eventfd.as_fd());
         }
         result.map(|()| samples - discarded)
     }

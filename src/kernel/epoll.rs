@@ -1,89 +1,41 @@
-//! Blocking: epoll over the ring's descriptor and a control eventfd, with a
-//! deadline, and the handle that flushes or closes a reader from another
-//! thread.
+//! The descriptors a wait is made of: epoll (edge-triggered), eventfd,
+//! timerfd, and `ppoll` on one descriptor.
 
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::error::SyscallError;
-use crate::sys;
 
-/// Shared between a reader and its handles.
-#[derive(Debug)]
-struct Control {
-    /// Written to wake the reader; registered edge-triggered, never read.
-    eventfd: OwnedFd,
-    flushed: AtomicBool,
-    closed: AtomicBool,
+/// A new non-blocking, close-on-exec eventfd.
+pub fn eventfd() -> Result<OwnedFd, SyscallError> {
+    // SAFETY: `eventfd` has no memory preconditions.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(SyscallError::last("eventfd"));
+    }
+    // SAFETY: `fd` was just returned by `eventfd`; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-impl Control {
-    fn wake(&self) {
-        sys::eventfd_signal(self.eventfd.as_fd());
-    }
-}
-
-/// Wakes or closes a blocked reader from any thread.
-///
-/// Obtained from [`Reader::handle`](crate::Reader::handle) or
-/// [`UnsafeReader::handle`](crate::UnsafeReader::handle). Cloneable, `Send`
-/// and `Sync`.
-#[derive(Debug, Clone)]
-pub struct ReaderHandle {
-    control: Arc<Control>,
-}
-
-impl ReaderHandle {
-    /// Wakes the reader: a blocked read returns what is in the ring, then
-    /// fails once with [`ReadError::Flushed`](crate::ReadError::Flushed).
-    /// A reader not blocked now sees the flush at its next empty ring.
-    pub fn flush(&self) {
-        // Release pairs with the reader's Acquire swap: whatever the caller
-        // did before flushing is visible when the reader reports it.
-        self.control.flushed.store(true, Ordering::Release);
-        self.control.wake();
-    }
-
-    /// Closes the reader: a blocked (or lingering) read returns at once,
-    /// and reads fail with [`ReadError::Closed`](crate::ReadError::Closed)
-    /// from the reader's next refill of the producer position on: records
-    /// it had already seen as available (at most a ring's worth) may still
-    /// be returned first. Nothing unread is released, so a new reader of
-    /// the map starts where this one stopped: to drain first, `flush`, read
-    /// until `Flushed`, then close. Idempotent.
-    pub fn close(&self) {
-        // Release pairs with the reader's Acquire load in `is_closed`.
-        self.control.closed.store(true, Ordering::Release);
-        self.control.wake();
-    }
-
-    /// Whether [`close`](Self::close) was called.
-    pub fn is_closed(&self) -> bool {
-        // Acquire pairs with the Release store in `close`.
-        self.control.closed.load(Ordering::Acquire)
-    }
-
-    /// The control eventfd, written by every `flush` and `close`: the async
-    /// readers watch it next to the ring.
-    #[cfg(feature = "tokio")]
-    pub(crate) fn control_fd(&self) -> BorrowedFd<'_> {
-        self.control.eventfd.as_fd()
-    }
-
-    /// Consumes a pending flush (for the async readers, whose wait is not
-    /// the core's).
-    #[cfg(feature = "tokio")]
-    pub(crate) fn take_flush(&self) -> bool {
-        // Acquire pairs with the Release store in `flush`.
-        self.control.flushed.swap(false, Ordering::Acquire)
-    }
+/// Adds 1 to an eventfd's counter, making it readable (and raising an
+/// edge for edge-triggered epoll). A failure (EAGAIN at a saturated
+/// counter) still leaves it readable, which is all a wakeup needs.
+pub fn eventfd_signal(fd: BorrowedFd<'_>) {
+    let one: u64 = 1;
+    // SAFETY: `fd` is a live descriptor; the buffer is the 8 bytes of `one`,
+    // readable for the duration of the call.
+    let _ = unsafe {
+        libc::write(
+            fd.as_raw_fd(),
+            (&one as *const u64).cast(),
+            std::mem::size_of::<u64>(),
+        )
+    };
 }
 
 /// Why a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Wake {
+pub enum Wake {
     /// The ring's descriptor signalled, the control eventfd did, or a
     /// signal interrupted the wait: look at the ring again.
     Again,
@@ -91,104 +43,38 @@ pub(crate) enum Wake {
     Deadline,
 }
 
-const RING_TOKEN: u64 = 1;
-const CONTROL_TOKEN: u64 = 2;
-
-/// An epoll instance watching a ring's descriptor and a control eventfd.
-#[derive(Debug)]
-pub(crate) struct Waiter {
-    epoll: Epoll,
-    control: Arc<Control>,
-}
-
-impl Waiter {
-    /// Watches `ring_fd` (edge-triggered: the kernel's ringbuf wait queue is
-    /// woken by `bpf_ringbuf_notify` when a producer commits a record at the
-    /// published consumer position).
-    pub fn new(ring_fd: BorrowedFd<'_>) -> Result<Self, SyscallError> {
-        let epoll = Epoll::new()?;
-        let eventfd = sys::eventfd()?;
-        epoll.add(ring_fd, libc::EPOLLIN, RING_TOKEN)?;
-        epoll.add(eventfd.as_fd(), libc::EPOLLIN, CONTROL_TOKEN)?;
-        Ok(Self {
-            epoll,
-            control: Arc::new(Control {
-                eventfd,
-                flushed: AtomicBool::new(false),
-                closed: AtomicBool::new(false),
-            }),
-        })
-    }
-
-    pub fn handle(&self) -> ReaderHandle {
-        ReaderHandle {
-            control: Arc::clone(&self.control),
-        }
-    }
-
-    #[inline]
-    pub fn is_closed(&self) -> bool {
-        // Acquire pairs with the Release store in `ReaderHandle::close`.
-        self.control.closed.load(Ordering::Acquire)
-    }
-
-    /// Whether a flush is pending, without consuming it.
-    pub fn flush_pending(&self) -> bool {
-        // Acquire pairs with the Release store in `ReaderHandle::flush`.
-        self.control.flushed.load(Ordering::Acquire)
-    }
-
-    /// Sleeps for `duration`, or until a handle flushes or closes the
-    /// reader (with nanosecond resolution, unlike `epoll_wait`).
-    pub fn nap(&self, duration: Duration) -> Result<(), SyscallError> {
-        if cfg!(miri) {
-            // Miri has no `ppoll`: a plain sleep, which flushes and closes
-            // do not cut short.
-            std::thread::sleep(duration);
+/// Sleeps until `eventfd` is readable or `duration` passed (with
+/// nanosecond resolution, unlike `epoll_wait`), then drains its counter so
+/// the next nap sleeps again. A signal ends the nap early.
+pub fn ppoll_and_drain(eventfd: BorrowedFd<'_>, duration: Duration) -> Result<(), SyscallError> {
+    let control = eventfd.as_raw_fd();
+    let mut poll = libc::pollfd {
+        fd: control,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let timeout = timespec(duration);
+    // SAFETY: `poll` is one valid `pollfd` for a live descriptor,
+    // writable for the call; `timeout` is a valid `timespec` read during
+    // the call; a null signal mask leaves the mask unchanged.
+    let n = unsafe { libc::ppoll(&mut poll, 1, &timeout, std::ptr::null()) };
+    if n < 0 {
+        let err = SyscallError::last("ppoll");
+        if err.io_error.kind() == std::io::ErrorKind::Interrupted {
             return Ok(());
         }
-        let control = self.control.eventfd.as_raw_fd();
-        let mut poll = libc::pollfd {
-            fd: control,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let timeout = timespec(duration);
-        // SAFETY: `poll` is one valid `pollfd` for a live descriptor,
-        // writable for the call; `timeout` is a valid `timespec` read during
-        // the call; a null signal mask leaves the mask unchanged.
-        let n = unsafe { libc::ppoll(&mut poll, 1, &timeout, std::ptr::null()) };
-        if n < 0 {
-            let err = SyscallError::last("ppoll");
-            if err.io_error.kind() == std::io::ErrorKind::Interrupted {
-                return Ok(());
-            }
-            return Err(err);
-        }
-        if n > 0 {
-            // Drain the counter, so the next nap sleeps again. The epoll
-            // registration is edge-triggered: later writes still raise an
-            // edge there.
-            let mut value = 0u64;
-            // SAFETY: reads at most 8 bytes into `value` from a live
-            // non-blocking eventfd.
-            let _ =
-                unsafe { libc::read(control, (&mut value as *mut u64).cast(), size_of::<u64>()) };
-        }
-        Ok(())
+        return Err(err);
     }
-
-    /// Consumes a pending flush.
-    pub fn take_flush(&self) -> bool {
-        // Acquire pairs with the Release store in `ReaderHandle::flush`.
-        self.control.flushed.swap(false, Ordering::Acquire)
+    if n > 0 {
+        // Drain the counter, so the next nap sleeps again. The epoll
+        // registration is edge-triggered: later writes still raise an
+        // edge there.
+        let mut value = 0u64;
+        // SAFETY: reads at most 8 bytes into `value` from a live
+        // non-blocking eventfd.
+        let _ = unsafe { libc::read(control, (&mut value as *mut u64).cast(), size_of::<u64>()) };
     }
-
-    /// Waits for an edge on the ring or the control eventfd, or until
-    /// `deadline`.
-    pub fn wait(&self, deadline: Option<Instant>) -> Result<Wake, SyscallError> {
-        self.epoll.wait(deadline)
-    }
+    Ok(())
 }
 
 /// `duration` as a `timespec`, a day at most: the callers nap in a loop
@@ -204,13 +90,13 @@ fn timespec(duration: Duration) -> libc::timespec {
 
 /// Linux's default timer slack: how much later than asked a thread's
 /// `ppoll` may end, unless the thread set its own.
-pub(crate) const DEFAULT_TIMER_SLACK: Duration = Duration::from_micros(50);
+pub const DEFAULT_TIMER_SLACK: Duration = Duration::from_micros(50);
 
 /// A one-shot `CLOCK_MONOTONIC` timerfd: the async readers' nap, with the
 /// resolution of `ppoll` (tokio's timers tick every millisecond).
 #[cfg(feature = "tokio")]
 #[derive(Debug)]
-pub(crate) struct Timer {
+pub struct Timer {
     fd: OwnedFd,
 }
 
@@ -278,7 +164,7 @@ impl Timer {
 
 /// An epoll instance whose registrations are all edge-triggered.
 #[derive(Debug)]
-pub(crate) struct Epoll {
+pub struct Epoll {
     fd: OwnedFd,
 }
 

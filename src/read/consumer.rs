@@ -4,13 +4,14 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use crate::claim::{Claim, Role};
 use crate::error::{ReadError, ReaderError};
-use crate::policy::PublishPolicy;
-use crate::ring::{Cursor, Decoded, Fault, Found, Ready, Step, Stop};
+use crate::kernel::claim::{Claim, Role};
+use crate::kernel::epoll::{Wake, DEFAULT_TIMER_SLACK};
+use crate::read::cursor::{Cursor, Decoded, Fault, Found, Ready, Step, Stop};
+use crate::read::policy::PublishPolicy;
+use crate::read::ring_buf::RingBuf;
+use crate::read::wait::{ReaderHandle, Waiter};
 use crate::uapi::BPF_F_RB_OVERWRITE;
-use crate::wait::{ReaderHandle, Waiter, Wake, DEFAULT_TIMER_SLACK};
-use crate::RingBuf;
 
 /// One ring's consumer: its cursor, when it publishes, how it waits.
 #[derive(Debug)]

@@ -12,17 +12,17 @@ use std::time::Instant;
 
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
-use crate::claim::{Claim, RingId, Role};
 use crate::error::{ReserveError, SyscallError, UserRingBufError};
-use crate::memory_user_ring::UserShared;
-use crate::mmap::UserMapping;
-use crate::sys::{self, MapOrigin};
+use crate::event::RingEvent;
+use crate::kernel::bpf::{self, MapOrigin};
+use crate::kernel::claim::{Claim, Role};
+use crate::kernel::mmap::{self, UserMapping};
+use crate::ring_id::RingId;
 use crate::uapi::BPF_MAP_TYPE_USER_RINGBUF;
-use crate::user_ring::{
+use crate::write::protocol::{
     max_record_len, stride, ConsumerPos, RawUserRing, RecordHeader, DYNPTR_MAX_SIZE,
 };
-use crate::user_wait::EdgeWaiter;
-use crate::RingEvent;
+use crate::write::wait::EdgeWaiter;
 
 /// A BPF user ring buffer (`BPF_MAP_TYPE_USER_RINGBUF`), mapped into this
 /// process as its producer: records written here are drained by a BPF
@@ -75,15 +75,63 @@ pub struct UserRingBuf {
     max_len: usize,
     id: RingId,
     waiter: Option<EdgeWaiter>,
-    backing: Backing,
+    /// INVARIANT: keeps alive the memory `raw` points into.
+    backing: Arc<dyn UserRingBacking>,
     _claim: Claim,
 }
 
-/// What keeps the memory behind `UserRingBuf::raw` alive.
+/// What a user ring is made of, to its producer: its memory, laid out as
+/// the kernel's user ring, and a descriptor that signals room. The one seam
+/// through which a user ring plugs into [`UserRingBuf`]: a kernel map's
+/// mappings ([`KernelUserRing`]) are one backing, an in-memory user ring
+/// ([`testing::MemoryUserRing`](crate::testing::MemoryUserRing)) another.
+///
+/// # Safety
+///
+/// [`raw`](Self::raw) returns the same `RawUserRing` every time, pointing
+/// into memory that stays mapped, laid out as a user ring of that size, for
+/// as long as the backing lives.
+pub(crate) unsafe trait UserRingBacking: fmt::Debug + Send + Sync {
+    /// The ring's memory.
+    fn raw(&self) -> RawUserRing;
+    /// Which ring this is.
+    fn id(&self) -> RingId;
+    /// Signals room after a drain consumed records.
+    fn descriptor(&self) -> BorrowedFd<'_>;
+    /// The epoll events [`descriptor`](Self::descriptor) reports room with.
+    fn room_events(&self) -> i32;
+}
+
+/// A kernel map's user ring: a duplicate of the map's descriptor and its
+/// mappings.
 #[derive(Debug)]
-enum Backing {
-    Kernel { fd: OwnedFd, _mapping: UserMapping },
-    Memory(Arc<UserShared>),
+struct KernelUserRing {
+    fd: OwnedFd,
+    /// INVARIANT: `raw` points into `_mapping`.
+    raw: RawUserRing,
+    id: RingId,
+    _mapping: UserMapping,
+}
+
+// SAFETY: `raw` points into `_mapping`, which this value owns and unmaps
+// only on drop, and never changes.
+unsafe impl UserRingBacking for KernelUserRing {
+    fn raw(&self) -> RawUserRing {
+        self.raw
+    }
+
+    fn id(&self) -> RingId {
+        self.id
+    }
+
+    fn descriptor(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+
+    fn room_events(&self) -> i32 {
+        // `ringbuf_map_poll_user` reports EPOLLOUT while the ring has room.
+        libc::EPOLLOUT
+    }
 }
 
 impl fmt::Debug for UserRingBuf {
@@ -150,8 +198,8 @@ impl UserRingBuf {
     }
 
     fn open(origin: MapOrigin<'_>) -> Result<Self, UserRingBufError> {
-        let (fd, info) = sys::open_map(origin, BPF_MAP_TYPE_USER_RINGBUF)?;
-        let page_size = sys::page_size();
+        let (fd, info) = bpf::open_map(origin, BPF_MAP_TYPE_USER_RINGBUF)?;
+        let page_size = mmap::page_size();
         let size = info.max_entries as usize;
         if !size.is_power_of_two() || !size.is_multiple_of(page_size) {
             return Err(UserRingBufError::BadSize {
@@ -164,32 +212,44 @@ impl UserRingBuf {
         let id = RingId::Map(info.id);
         let claim = Claim::new(id, Role::Producer)
             .map_err(|ring| UserRingBufError::AlreadyProduced { ring })?;
-        let (mapping, raw) = UserMapping::new(fd.as_fd(), size, page_size)?;
+        let (mapping, at) = UserMapping::new(fd.as_fd(), size, page_size)?;
+        // SAFETY: `at.consumer_pos` is the page-aligned first word of a live
+        // read-only mapping of the consumer page; `at.producer_pos` the
+        // page-aligned first word of a live read-write mapping of the
+        // producer page; `at.data` is page-aligned, readable and writable
+        // for `2 * size` bytes (the kernel zeroes the pages at map creation,
+        // so they are initialised); both mappings are owned by `mapping`,
+        // which the `KernelUserRing` below keeps for as long as it hands out
+        // the `RawUserRing`; `size` is a power of two multiple of the page
+        // size (checked above), so at least 16.
+        let raw = unsafe { RawUserRing::new(at.consumer_pos, at.producer_pos, at.data, size) };
         Self::with_ring(
-            raw,
-            id,
-            claim,
-            Backing::Kernel {
+            Arc::new(KernelUserRing {
                 fd,
+                raw,
+                id,
                 _mapping: mapping,
-            },
+            }),
+            claim,
         )
     }
 
-    /// The producer of an in-memory ring.
-    pub(crate) fn from_memory(shared: Arc<UserShared>) -> Result<Self, UserRingBufError> {
-        let id = shared.id();
-        let claim = Claim::new(id, Role::Producer)
+    /// The producer of any backing (a kernel map's, or an in-memory
+    /// ring's).
+    pub(crate) fn from_backing(
+        backing: Arc<dyn UserRingBacking>,
+    ) -> Result<Self, UserRingBufError> {
+        let claim = Claim::new(backing.id(), Role::Producer)
             .map_err(|ring| UserRingBufError::AlreadyProduced { ring })?;
-        Self::with_ring(shared.raw(), id, claim, Backing::Memory(shared))
+        Self::with_ring(backing, claim)
     }
 
     fn with_ring(
-        raw: RawUserRing,
-        id: RingId,
+        backing: Arc<dyn UserRingBacking>,
         claim: Claim,
-        backing: Backing,
     ) -> Result<Self, UserRingBufError> {
+        let raw = backing.raw();
+        let id = backing.id();
         // Resume where an earlier producer (a pinned map outlives its
         // writers) left the ring.
         let pos = raw.load_producer();
@@ -486,18 +546,14 @@ impl UserRingBuf {
                 }
                 // Registered lazily; the loop checks the space again before
                 // the first wait, which covers a drain that came before the
-                // registration (see `user_wait.rs`).
+                // registration (see `write/wait.rs`).
                 None => self.waiter = Some(self.new_waiter()?),
             }
         }
     }
 
     fn new_waiter(&self) -> Result<EdgeWaiter, SyscallError> {
-        match &self.backing {
-            Backing::Kernel { fd, .. } => EdgeWaiter::new(fd.as_fd(), libc::EPOLLOUT),
-            // The in-memory drain signals an eventfd, which reports EPOLLIN.
-            Backing::Memory(shared) => EdgeWaiter::new(shared.eventfd(), libc::EPOLLIN),
-        }
+        EdgeWaiter::new(self.backing.descriptor(), self.backing.room_events())
     }
 }
 
@@ -539,10 +595,7 @@ impl AsFd for UserRingBuf {
     /// The map's descriptor; for an in-memory ring, the eventfd its drain
     /// signals.
     fn as_fd(&self) -> BorrowedFd<'_> {
-        match &self.backing {
-            Backing::Kernel { fd, .. } => fd.as_fd(),
-            Backing::Memory(shared) => shared.eventfd(),
-        }
+        self.backing.descriptor()
     }
 }
 

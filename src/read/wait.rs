@@ -1,0 +1,154 @@
+//! Blocking a reader: its epoll over the ring's descriptor and a control
+//! eventfd, with a deadline, and the handle that flushes or closes a reader from another
+//! thread.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::SyscallError;
+use crate::kernel::epoll::{self, Epoll, Wake};
+
+/// Shared between a reader and its handles.
+#[derive(Debug)]
+struct Control {
+    /// Written to wake the reader; registered edge-triggered, never read.
+    eventfd: OwnedFd,
+    flushed: AtomicBool,
+    closed: AtomicBool,
+}
+
+impl Control {
+    fn wake(&self) {
+        epoll::eventfd_signal(self.eventfd.as_fd());
+    }
+}
+
+/// Wakes or closes a blocked reader from any thread.
+///
+/// Obtained from [`Reader::handle`](crate::Reader::handle) or
+/// [`UnsafeReader::handle`](crate::UnsafeReader::handle). Cloneable, `Send`
+/// and `Sync`.
+#[derive(Debug, Clone)]
+pub struct ReaderHandle {
+    control: Arc<Control>,
+}
+
+impl ReaderHandle {
+    /// Wakes the reader: a blocked read returns what is in the ring, then
+    /// fails once with [`ReadError::Flushed`](crate::ReadError::Flushed).
+    /// A reader not blocked now sees the flush at its next empty ring.
+    pub fn flush(&self) {
+        // Release pairs with the reader's Acquire swap: whatever the caller
+        // did before flushing is visible when the reader reports it.
+        self.control.flushed.store(true, Ordering::Release);
+        self.control.wake();
+    }
+
+    /// Closes the reader: a blocked (or lingering) read returns at once,
+    /// and reads fail with [`ReadError::Closed`](crate::ReadError::Closed)
+    /// from the reader's next refill of the producer position on: records
+    /// it had already seen as available (at most a ring's worth) may still
+    /// be returned first. Nothing unread is released, so a new reader of
+    /// the map starts where this one stopped: to drain first, `flush`, read
+    /// until `Flushed`, then close. Idempotent.
+    pub fn close(&self) {
+        // Release pairs with the reader's Acquire load in `is_closed`.
+        self.control.closed.store(true, Ordering::Release);
+        self.control.wake();
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub fn is_closed(&self) -> bool {
+        // Acquire pairs with the Release store in `close`.
+        self.control.closed.load(Ordering::Acquire)
+    }
+
+    /// The control eventfd, written by every `flush` and `close`: the async
+    /// readers watch it next to the ring.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn control_fd(&self) -> BorrowedFd<'_> {
+        self.control.eventfd.as_fd()
+    }
+
+    /// Consumes a pending flush (for the async readers, whose wait is not
+    /// the core's).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn take_flush(&self) -> bool {
+        // Acquire pairs with the Release store in `flush`.
+        self.control.flushed.swap(false, Ordering::Acquire)
+    }
+}
+
+const RING_TOKEN: u64 = 1;
+const CONTROL_TOKEN: u64 = 2;
+
+/// An epoll instance watching a ring's descriptor and a control eventfd.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    epoll: Epoll,
+    control: Arc<Control>,
+}
+
+impl Waiter {
+    /// Watches `ring_fd` (edge-triggered: the kernel's ringbuf wait queue is
+    /// woken by `bpf_ringbuf_notify` when a producer commits a record at the
+    /// published consumer position).
+    pub fn new(ring_fd: BorrowedFd<'_>) -> Result<Self, SyscallError> {
+        let epoll = Epoll::new()?;
+        let eventfd = epoll::eventfd()?;
+        epoll.add(ring_fd, libc::EPOLLIN, RING_TOKEN)?;
+        epoll.add(eventfd.as_fd(), libc::EPOLLIN, CONTROL_TOKEN)?;
+        Ok(Self {
+            epoll,
+            control: Arc::new(Control {
+                eventfd,
+                flushed: AtomicBool::new(false),
+                closed: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    pub fn handle(&self) -> ReaderHandle {
+        ReaderHandle {
+            control: Arc::clone(&self.control),
+        }
+    }
+
+    #[inline]
+    pub fn is_closed(&self) -> bool {
+        // Acquire pairs with the Release store in `ReaderHandle::close`.
+        self.control.closed.load(Ordering::Acquire)
+    }
+
+    /// Whether a flush is pending, without consuming it.
+    pub fn flush_pending(&self) -> bool {
+        // Acquire pairs with the Release store in `ReaderHandle::flush`.
+        self.control.flushed.load(Ordering::Acquire)
+    }
+
+    /// Sleeps for `duration`, or until a handle flushes or closes the
+    /// reader (with nanosecond resolution, unlike `epoll_wait`).
+    pub fn nap(&self, duration: Duration) -> Result<(), SyscallError> {
+        if cfg!(miri) {
+            // Miri has no `ppoll`: a plain sleep, which flushes and closes
+            // do not cut short.
+            std::thread::sleep(duration);
+            return Ok(());
+        }
+        epoll::ppoll_and_drain(self.control.eventfd.as_fd(), duration)
+    }
+
+    /// Consumes a pending flush.
+    pub fn take_flush(&self) -> bool {
+        // Acquire pairs with the Release store in `ReaderHandle::flush`.
+        self.control.flushed.swap(false, Ordering::Acquire)
+    }
+
+    /// Waits for an edge on the ring or the control eventfd, or until
+    /// `deadline`.
+    pub fn wait(&self, deadline: Option<Instant>) -> Result<Wake, SyscallError> {
+        self.epoll.wait(deadline)
+    }
+}
