@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rebuilds every committed BPF object from the C source beside it
-# (tests/bpf, benches/bpf, examples/bpf, derive/tests/btf, tests/derive/btf).
+# (tests/bpf, benches/bpf, examples/bpf, btf/tests/btf, tests/derive/btf).
 # The objects are committed so that building and testing need no clang; run
 # this after editing a .bpf.c file and commit both.
 # Needs clang, the libbpf headers and bpftool: apt-get install -y clang llvm libbpf-dev bpftool

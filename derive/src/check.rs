@@ -6,8 +6,8 @@
 use std::collections::HashSet;
 
 use crate::attrs::Errors;
-use crate::layout::{CompositeKind, Member, Shape, StructLayout};
 use crate::parse::{RustField, RustKind, RustStruct};
+use ringview_btf::layout::{CompositeKind, Member, Shape, StructLayout};
 
 /// A check the compiler evaluates, on the Rust field at index `field`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -821,8 +821,8 @@ pub(crate) mod tests {
     use syn::parse_quote;
 
     use super::*;
-    use crate::object::Object;
     use crate::parse;
+    use ringview_btf::Object;
 
     /// Built from `tests/derive/btf/tools.bpf.c` by `build-bpf.sh`.
     const TOOLS: &[u8] = include_bytes!("../../tests/derive/btf/tools.bpf.o");

@@ -10,8 +10,10 @@ use syn::{Data, DeriveInput, LitStr};
 
 use crate::attrs::Errors;
 use crate::check::{self, Check, Plan};
-use crate::layout::StructLayout;
-use crate::object::{self, Object};
+use ringview_btf::layout::StructLayout;
+use ringview_btf::Object;
+
+use crate::object;
 use crate::parse::{self, RustStruct};
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {

@@ -18,8 +18,8 @@ use syn::{Ident, LitStr, Path, Token};
 use crate::attrs::{ContainerAttrs, Errors, FieldAttrs, Repr};
 use crate::check;
 use crate::expand;
-use crate::layout::{CompositeKind, Member, Shape, StructLayout};
 use crate::parse::{self, RustField, RustStruct};
+use ringview_btf::layout::{CompositeKind, Member, Shape, StructLayout};
 
 /// `[unsafe impl for] Type, btf = "..", name = "..", anon = [".."]`.
 pub(crate) struct Input {

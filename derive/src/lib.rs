@@ -12,12 +12,9 @@
 #![forbid(unsafe_code)]
 
 mod attrs;
-mod btf;
 mod check;
-mod dwarf;
 mod expand;
 mod foreign;
-mod layout;
 mod object;
 mod parse;
 mod tagged;

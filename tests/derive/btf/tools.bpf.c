@@ -5,7 +5,7 @@
 // Rebuild the committed tools.bpf.o (and tools.nodwarf.bpf.o, the same object
 // without DWARF, as `bpftool gen object` leaves it) with ../../../build-bpf.sh.
 //
-// Unlike derive/tests/btf/layouts.bpf.c, most structs here have no global of
+// Unlike btf/tests/btf/layouts.bpf.c, most structs here have no global of
 // their type: they are used only as a stack value or through a pointer from
 // bpf_ringbuf_reserve, so clang leaves them out of BTF and only DWARF has them.
 

@@ -3,7 +3,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "bitfields")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "bitfields")]
 struct Bitfields {
     kind: u8,
     flag: u8,

@@ -4,7 +4,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 // `ppid` and `pid` swapped, `ts` missing: sizes add up differently.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "exec_event")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "exec_event")]
 struct ExecEvent {
     ppid: u32,
     pid: u32,

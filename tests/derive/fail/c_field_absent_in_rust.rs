@@ -4,7 +4,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 // No padding field at all: `a` is reported at expansion.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "padded")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "padded")]
 struct NoPadding {
     b: u64,
 }
@@ -12,7 +12,7 @@ struct NoPadding {
 // Padding fields that do not cover `a` (bytes 0..4) whole.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "padded")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "padded")]
 struct SplitPadding {
     #[ring_event(padding)]
     _low: u16,

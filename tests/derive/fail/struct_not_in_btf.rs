@@ -3,7 +3,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "exit_event")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "exit_event")]
 struct ExitEvent {
     pid: u32,
     code: u32,

@@ -5,7 +5,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 // marked padding; the program extracts the bits by hand.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "bitfields")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "bitfields")]
 struct Bitfields {
     kind: u8,
     #[ring_event(padding)]

@@ -3,7 +3,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "exec_event", size = 296)]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "exec_event", size = 296)]
 struct ExecEvent {
     pid: u32,
     ppid: u32,

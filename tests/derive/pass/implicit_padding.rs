@@ -5,7 +5,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 // are allowed because BTF proves where `b` is.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "padded")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "padded")]
 struct Padded {
     a: u32,
     b: u64,

@@ -5,7 +5,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 // it is read as `[u64; 2]`, with explicit padding where C aligns it.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "wide")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "wide")]
 struct Wide {
     tag: u8,
     #[ring_event(padding)]

@@ -3,7 +3,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "inner")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "inner")]
 struct Inner {
     x: u16,
     y: u32,
@@ -11,7 +11,7 @@ struct Inner {
 
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "nested")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "nested")]
 struct Nested {
     tag: u8,
     one: Inner,

@@ -3,7 +3,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C, packed)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "packed")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "packed")]
 struct Packed {
     tag: u8,
     value: u32,

@@ -3,7 +3,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 #[repr(C)]
-#[ring_event(btf = "../../../derive/tests/btf/layouts.bpf.o", name = "exec_event")]
+#[ring_event(btf = "../../../btf/tests/btf/layouts.bpf.o", name = "exec_event")]
 struct Exec {
     #[ring_event(rename = "pid")]
     process: u32,

@@ -10,16 +10,16 @@ use std::fmt;
 /// expand to. Anonymous members that share one type are expanded once per
 /// use, so a crafted object can double the count per level; this bounds the
 /// work with a clear error instead.
-pub(crate) const MAX_MEMBERS: u64 = 1 << 16;
+pub const MAX_MEMBERS: u64 = 1 << 16;
 
 /// The kernel's `MAX_RESOLVE_DEPTH`: the longest chain of typedefs,
 /// qualifiers, array dimensions or nested members followed before the type
 /// graph is taken to be cyclic.
-pub(crate) const MAX_RESOLVE_DEPTH: u32 = 32;
+pub const MAX_RESOLVE_DEPTH: u32 = 32;
 
 /// Whether a composite type is a `struct` or a `union`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CompositeKind {
+pub enum CompositeKind {
     Struct,
     Union,
 }
@@ -35,20 +35,20 @@ impl fmt::Display for CompositeKind {
 
 /// The C layout of a struct or union.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct StructLayout {
+pub struct StructLayout {
     /// The name looked up: the struct's tag, or a typedef naming it; for a
     /// nested type, how C spells it (`struct inner`, `union <anonymous>`).
-    pub(crate) name: String,
-    pub(crate) kind: CompositeKind,
+    pub name: String,
+    pub kind: CompositeKind,
     /// `sizeof`, tail padding included.
-    pub(crate) size: u32,
+    pub size: u32,
     /// Direct members in declaration order.
-    pub(crate) members: Vec<Member>,
+    pub members: Vec<Member>,
 }
 
 impl StructLayout {
     /// `struct exec_event`, `union value`.
-    pub(crate) fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         if self.name.starts_with("struct ") || self.name.starts_with("union ") {
             self.name.clone()
         } else {
@@ -59,27 +59,27 @@ impl StructLayout {
 
 /// One member of a [`StructLayout`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Member {
+pub struct Member {
     /// Empty for anonymous struct/union members and unnamed bitfields.
-    pub(crate) name: String,
+    pub name: String,
     /// `bit_offset / 8`: the byte that holds the member's first bit.
-    pub(crate) byte_offset: u32,
+    pub byte_offset: u32,
     /// Offset of the first bit from the start of the enclosing struct.
-    pub(crate) bit_offset: u32,
+    pub bit_offset: u32,
     /// The width in bits when the member is a bitfield.
-    pub(crate) bitfield_size: Option<u32>,
+    pub bitfield_size: Option<u32>,
     /// Byte size of the member's type (for a bitfield, of its declared type).
-    pub(crate) size: u32,
+    pub size: u32,
     /// The type as C spells it, for messages: `__u32`, `char[16]`,
     /// `struct inner`, `const char *`.
-    pub(crate) type_name: String,
+    pub type_name: String,
     /// What kind of value the member holds.
-    pub(crate) shape: Shape,
+    pub shape: Shape,
 }
 
 impl Member {
     /// The members of an anonymous struct or union member, else `None`.
-    pub(crate) fn anonymous(&self) -> Option<&StructLayout> {
+    pub fn anonymous(&self) -> Option<&StructLayout> {
         match &self.shape {
             Shape::Composite(layout) if self.name.is_empty() => Some(layout),
             _ => None,
@@ -87,7 +87,7 @@ impl Member {
     }
 
     /// `member `__u32 pid` (bytes 0..4)`, `bitfield ...`, `anonymous ...`.
-    pub(crate) fn describe(&self, base_bits: u32) -> String {
+    pub fn describe(&self, base_bits: u32) -> String {
         let bits = base_bits.saturating_add(self.bit_offset);
         let start = bits / 8;
         match self.bitfield_size {
@@ -115,7 +115,7 @@ impl Member {
 /// What a member holds, as far as a Rust field must agree with it beyond its
 /// size.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Shape {
+pub enum Shape {
     /// Integers, enums, `_Bool`, pointers: any Rust integer of the same size
     /// (signedness is free: the bits are the same).
     Int,
@@ -136,8 +136,8 @@ pub(crate) enum Shape {
 /// Counts expanded members against [`MAX_MEMBERS`], and remembers the
 /// shapes already expanded.
 #[derive(Debug, Default)]
-pub(crate) struct Budget {
-    pub(crate) used: u64,
+pub struct Budget {
+    pub used: u64,
     /// Shapes by (type, depth), with the members each cost: a type used by
     /// several members (anonymous members sharing one composite type, at
     /// every level of a crafted object) is expanded once, and each further
@@ -148,7 +148,7 @@ pub(crate) struct Budget {
 
 impl Budget {
     /// Takes `weight` members from the budget; `false` once it is spent.
-    pub(crate) fn take(&mut self, weight: u64) -> bool {
+    pub fn take(&mut self, weight: u64) -> bool {
         self.used = self.used.saturating_add(weight);
         self.used <= MAX_MEMBERS
     }
@@ -159,7 +159,7 @@ impl Budget {
     /// # Errors
     ///
     /// `expand`'s, or `too_many()` when the charge spends the budget.
-    pub(crate) fn memoized<E>(
+    pub fn memoized<E>(
         &mut self,
         key: u64,
         depth: u32,

@@ -7,7 +7,7 @@ use crate::layout::MAX_RESOLVE_DEPTH;
 
 /// Why a BPF object's BTF could not be read, or a struct not found in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum BtfError {
+pub enum BtfError {
     /// The file is not a little-endian ELF64 object, or is malformed.
     Elf {
         source: ElfError,

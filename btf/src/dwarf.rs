@@ -28,7 +28,7 @@ const BPF_POINTER_SIZE: u32 = 8;
 
 /// Why the DWARF could not be read or has no such struct.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DwarfError {
+pub enum DwarfError {
     /// The object has no `.debug_info` (`bpftool gen object` strips it).
     NoDebugInfo,
     Elf(elf::ElfError),
@@ -109,7 +109,7 @@ struct Unit {
 
 /// The DWARF of an object, copied into arenas.
 #[derive(Debug, Default)]
-pub(crate) struct Dwarf {
+pub struct Dwarf {
     units: Vec<Unit>,
 }
 
@@ -120,7 +120,7 @@ impl Dwarf {
     ///
     /// [`DwarfError::NoDebugInfo`] when there is none; another error when the
     /// ELF or the DWARF is malformed.
-    pub(crate) fn from_elf(file: &[u8]) -> Result<Self, DwarfError> {
+    pub fn from_elf(file: &[u8]) -> Result<Self, DwarfError> {
         let section = |id: SectionId| -> Result<EndianSlice<'_, LittleEndian>, DwarfError> {
             let bytes = elf::section(file, id.name()).map_err(DwarfError::Elf)?;
             Ok(EndianSlice::new(bytes.unwrap_or_default(), LittleEndian))
@@ -147,7 +147,7 @@ impl Dwarf {
     ///
     /// [`DwarfError::StructNotFound`] with the names there are;
     /// [`DwarfError::Ambiguous`] when two different layouts have the name.
-    pub(crate) fn struct_layout(&self, name: &str) -> Result<StructLayout, DwarfError> {
+    pub fn struct_layout(&self, name: &str) -> Result<StructLayout, DwarfError> {
         let mut layouts: Vec<StructLayout> = Vec::new();
         for unit in &self.units {
             for (index, die) in unit.dies.iter().enumerate() {
@@ -194,7 +194,7 @@ impl Dwarf {
 
     /// Sorted, deduplicated names of the structs and unions (and typedefs of
     /// them) described.
-    pub(crate) fn composite_names(&self) -> Vec<String> {
+    pub fn composite_names(&self) -> Vec<String> {
         let mut names = Vec::new();
         for unit in &self.units {
             for (index, die) in unit.dies.iter().enumerate() {
@@ -542,8 +542,5 @@ impl Unit {
     }
 }
 
-// By path, so the fuzz target (derive/fuzz), which includes this file by
-// path, finds it too.
 #[cfg(test)]
-#[path = "dwarf/tests.rs"]
 mod tests;

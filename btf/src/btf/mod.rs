@@ -12,12 +12,12 @@
 //! that is what `clang -target bpf` (an alias of `bpfel`) emits on the
 //! little-endian hosts the derive runs on.
 
-pub(crate) mod elf;
+pub mod elf;
 mod error;
 mod record;
 
-pub(crate) use elf::ElfError;
-pub(crate) use error::BtfError;
+pub use elf::ElfError;
+pub use error::BtfError;
 use record::{Record, Strings};
 
 use crate::layout::{
@@ -34,7 +34,7 @@ const BPF_POINTER_SIZE: u32 = 8;
 
 /// A parsed `.BTF` section.
 #[derive(Debug, Clone)]
-pub(crate) struct Btf {
+pub struct Btf {
     /// Indexed by type id; id 0 is `void`.
     types: Vec<Type>,
 }
@@ -106,7 +106,7 @@ impl Btf {
     ///
     /// When the file is not such an object, has no `.BTF` section, or the
     /// section is malformed.
-    pub(crate) fn from_elf(bytes: &[u8]) -> Result<Self, BtfError> {
+    pub fn from_elf(bytes: &[u8]) -> Result<Self, BtfError> {
         let section = elf::section(bytes, ".BTF").map_err(|source| BtfError::Elf { source })?;
         Self::parse(section.ok_or(BtfError::NoBtfSection)?)
     }
@@ -117,7 +117,7 @@ impl Btf {
     ///
     /// When the header is wrong, an area or record runs out of bounds, a kind
     /// is unknown or a name lies outside the string table.
-    pub(crate) fn parse(data: &[u8]) -> Result<Self, BtfError> {
+    pub fn parse(data: &[u8]) -> Result<Self, BtfError> {
         let field = |at| read_u32(data, at).unwrap_or_default();
         if data.len() < BTF_HEADER_LEN {
             let (area, available) = ("header", data.len());
@@ -184,7 +184,7 @@ impl Btf {
     /// there is no such type; [`BtfError::Ambiguous`] when two different
     /// structs have that name; another error when a member's type is
     /// malformed or the layout expands to too many members.
-    pub(crate) fn struct_layout(&self, name: &str) -> Result<StructLayout, BtfError> {
+    pub fn struct_layout(&self, name: &str) -> Result<StructLayout, BtfError> {
         let named = |kind: fn(&Kind) -> bool| -> Vec<u32> {
             let ids = (0..).zip(&self.types);
             ids.filter(|(_, ty)| ty.name == name && kind(&ty.kind))
@@ -230,7 +230,7 @@ impl Btf {
 
     /// Sorted, deduplicated names of the structs and unions, and of the
     /// typedefs that stand for one.
-    pub(crate) fn composite_names(&self) -> Vec<String> {
+    pub fn composite_names(&self) -> Vec<String> {
         let mut names: Vec<String> = (0..)
             .zip(&self.types)
             .filter(|(id, ty)| !ty.name.is_empty() && self.composite_behind(*id).is_some())
@@ -502,13 +502,13 @@ fn summarize(layout: &StructLayout) -> String {
 }
 
 /// The `len` bytes at `offset`, if they all lie in `bytes`.
-pub(crate) fn slice(bytes: &[u8], offset: u64, len: u64) -> Option<&[u8]> {
+pub fn slice(bytes: &[u8], offset: u64, len: u64) -> Option<&[u8]> {
     let start = usize::try_from(offset).ok()?;
     let end = start.checked_add(usize::try_from(len).ok()?)?;
     bytes.get(start..end)
 }
 
-pub(crate) fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
+pub fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
     let bytes = bytes.get(offset..offset.checked_add(4)?)?;
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
 }

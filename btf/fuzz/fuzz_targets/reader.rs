@@ -1,29 +1,12 @@
-//! Fuzzes the derive's reader of BPF objects: the ELF section lookup, BTF
+//! Fuzzes the reader of BPF objects (`ringview-btf`): the ELF section lookup, BTF
 //! (in an object or raw), DWARF, and the layouts built from them. Any input
 //! must give a layout or an error, never a panic, a hang or an allocation
 //! out of proportion to it.
-//!
-//! A proc-macro crate cannot be linked into a fuzz target, so the reader's
-//! modules are compiled here from the derive's own sources.
 
 #![no_main]
-#![allow(
-    dead_code,
-    reason = "the derive's modules, of which the fuzz target uses the reader"
-)]
-
-extern crate proc_macro;
-
-#[path = "../../src/btf/mod.rs"]
-mod btf;
-#[path = "../../src/dwarf.rs"]
-mod dwarf;
-#[path = "../../src/layout.rs"]
-mod layout;
-#[path = "../../src/object.rs"]
-mod object;
 
 use libfuzzer_sys::fuzz_target;
+use ringview_btf::{btf, dwarf, Object};
 
 /// Names looked up per input, beyond which lookups add time, not coverage.
 const NAMES: usize = 32;
@@ -39,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     }
     names.truncate(NAMES);
     // The derive's entry point: BTF, then DWARF, then the message.
-    let object = object::Object::new("fuzz.bpf.o".into(), data.to_vec());
+    let object = Object::new("fuzz.bpf.o".into(), data.to_vec());
     for name in &names {
         let _ = object.struct_layout(name);
     }
