@@ -386,6 +386,28 @@ pub enum UserRingBufError {
         /// The ring.
         ring: crate::ring_id::RingId,
     },
+    /// [`testing::MemoryUserRing::push_raw`](crate::testing::MemoryUserRing::push_raw)
+    /// ran while a drain of the ring ran (from the drain's callback, or on
+    /// another thread): it would write bytes the callback may be reading.
+    #[error(
+        "{ring} is being drained: `push_raw` cannot run during a drain; call it before or \
+         after the drain"
+    )]
+    Draining {
+        /// The ring.
+        ring: crate::ring_id::RingId,
+    },
+    /// [`testing::MemoryUserRing::push_raw`](crate::testing::MemoryUserRing::push_raw)
+    /// was asked to move the producer position back, over records a drain
+    /// or a later producer would then share.
+    #[error(
+        "`push_raw` advance {advance} would move the producer position back (more than \
+         isize::MAX): it only moves forward"
+    )]
+    Backwards {
+        /// The advance asked for.
+        advance: usize,
+    },
     /// A system call failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),

@@ -106,6 +106,13 @@ where
     }
 
     fn skip(&mut self) -> Result<bool, ReadError> {
+        // After a read error (a record too short for `T`, an unknown tag, a
+        // corrupt header) the reader has moved past what the error was
+        // about without releasing it: release exactly that.
+        if self.reader.has_unreleased() {
+            self.reader.commit();
+            return Ok(true);
+        }
         let Some(batch) = self.reader.try_batch_n(1)? else {
             return Ok(false);
         };
@@ -290,8 +297,10 @@ impl<'h> RingSet<'h> {
     }
 
     /// Releases the record at the front of ring `key` without handing it to
-    /// the handler: for a record whose handler keeps failing. Returns
-    /// whether there was one.
+    /// the handler: for a record whose handler keeps failing. After a
+    /// [`RingSetError::Read`] of the ring (a record too short for its type,
+    /// an unknown tag, a corrupt header), releases exactly what that error
+    /// was about. Returns whether there was a record.
     ///
     /// # Errors
     ///
@@ -601,6 +610,77 @@ mod tests {
         assert!(set.skip(key).unwrap());
         assert_eq!(set.consume().unwrap(), 2);
         assert_eq!(*seen.lock().unwrap(), [0, 1, 3, 4]);
+    }
+
+    /// After a record too short for the handler's type, `skip` releases
+    /// that record alone: the next one still reaches the handler.
+    #[test]
+    fn skip_after_a_short_record_releases_it_alone() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut set = RingSet::new().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        let key = set
+            .add(reader::<Word>(&ring), move |w: &Word| {
+                log.lock().unwrap().push(w.0)
+            })
+            .unwrap();
+        ring.output(&1u64.to_le_bytes(), 0).unwrap();
+        ring.output(b"abc", 0).unwrap();
+        ring.output(&2u64.to_le_bytes(), 0).unwrap();
+        ring.output(&3u64.to_le_bytes(), 0).unwrap();
+        let err = set.consume().unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                RingSetError::Read {
+                    source: ReadError::RecordTooShort { len: 3, .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(set.skip(key).unwrap());
+        assert_eq!(ring.consumer_pos(), 32, "1 and the short record released");
+        assert_eq!(set.consume().unwrap(), 2);
+        assert_eq!(*seen.lock().unwrap(), [1, 2, 3]);
+        // With nothing left, `skip` finds nothing.
+        assert!(!set.skip(key).unwrap());
+    }
+
+    /// After a corrupt header the reader skips to the producer position;
+    /// `skip` releases that span, and the next record is read.
+    #[test]
+    fn skip_after_a_corrupt_header_releases_the_span_alone() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut set = RingSet::new().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        let key = set
+            .add(reader::<Word>(&ring), move |w: &Word| {
+                log.lock().unwrap().push(w.0)
+            })
+            .unwrap();
+        // SAFETY: the header claims 5000 bytes in a 4096-byte ring; the
+        // reader refuses it as corrupt before reading past it, and nothing
+        // is reserved after it while the reader reads.
+        unsafe { ring.push_raw(5000, 16) }.unwrap();
+        let err = set.consume().unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                RingSetError::Read {
+                    source: ReadError::CorruptHeader { .. },
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        ring.output(&9u64.to_le_bytes(), 0).unwrap();
+        assert!(set.skip(key).unwrap());
+        assert_eq!(ring.consumer_pos(), 16, "the corrupt span alone");
+        assert_eq!(set.consume().unwrap(), 1);
+        assert_eq!(*seen.lock().unwrap(), [9]);
     }
 
     #[test]

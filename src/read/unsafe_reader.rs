@@ -251,6 +251,14 @@ impl<T: ?Sized + View> UnsafeReader<T> {
             .map(|record| record.bytes())
     }
 
+    /// Whether the reader has moved past records it has not released: the
+    /// current view, or a record a read refused (too short, unknown tag, a
+    /// corrupt span).
+    pub(crate) fn has_unreleased(&self) -> bool {
+        let cursor = self.consumer.cursor();
+        cursor.pos() != cursor.released()
+    }
+
     /// Releases every record handed out so far, with one store of the
     /// consumer position.
     pub fn commit(&mut self) {

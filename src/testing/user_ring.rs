@@ -245,16 +245,12 @@ impl MemoryUserRing {
             return Err(DrainError::InvalidFlags { flags });
         }
         let shared = &*self.shared;
-        // Acquire pairs with the Release store that ends the previous drain
-        // (the kernel's `atomic_try_cmpxchg(&rb->busy, ...)` /
-        // `atomic_set(&rb->busy, 0)` after `smp_mb__before_atomic`).
-        if shared
-            .draining
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        let Some(mut busy) = Busy::take(shared) else {
             return Err(DrainError::Busy);
-        }
+        };
+        // The wakeup, sent when `busy` drops (also if the callback panics).
+        busy.wake = flags & BPF_RB_FORCE_WAKEUP != 0;
+        let wake_on_consume = flags & BPF_RB_NO_WAKEUP == 0;
         let mut samples = 0;
         let mut discarded = 0;
         let mut result = Ok(());
@@ -264,13 +260,18 @@ impl MemoryUserRing {
                 Ok(Peek::Discarded) => {
                     discarded += 1;
                     samples += 1;
+                    busy.wake |= wake_on_consume;
                 }
                 Ok(Peek::Sample { pos, len }) => {
                     // SAFETY: `peek` loaded the header at `pos` with Acquire
                     // and checked it is not BUSY and fits the ring; the
                     // consumer position moves past `pos` only below, after
                     // the slice's last use.
-                    let flow = callback(unsafe { shared.payload(pos, len) });
+                    let payload = unsafe { shared.payload(pos, len) };
+                    // A panic in the callback leaves this sample unconsumed;
+                    // `busy` clears the ring's busy flag as it unwinds, and
+                    // wakes the producer for the samples consumed before.
+                    let flow = callback(payload);
                     // `__bpf_user_ringbuf_sample_release`: Release pairs
                     // with the producer's Acquire load of `consumer_pos`
                     // (`RawUserRing::load_consumer`): the callback's reads
@@ -279,6 +280,7 @@ impl MemoryUserRing {
                         .consumer_pos()
                         .store(pos.wrapping_add(stride(len)), Ordering::Release);
                     samples += 1;
+                    busy.wake |= wake_on_consume;
                     if flow.is_break() {
                         break;
                     }
@@ -289,11 +291,7 @@ impl MemoryUserRing {
                 }
             }
         }
-        // Release pairs with the next drain's Acquire exchange.
-        shared.draining.store(false, Ordering::Release);
-        if flags & BPF_RB_FORCE_WAKEUP != 0 || (flags & BPF_RB_NO_WAKEUP == 0 && samples > 0) {
-            epoll::eventfd_signal(shared.eventfd.as_fd());
-        }
+        drop(busy);
         result.map(|()| samples - discarded)
     }
 
@@ -345,18 +343,47 @@ impl MemoryUserRing {
     }
 
     /// Writes the raw header word `len_word` at the producer position and
-    /// advances the producer position by `advance` bytes, with no checks,
-    /// as a faulty producer would: for testing that the drain refuses what
-    /// [`UserRingBuf`] never writes.
+    /// advances the producer position by `advance` bytes, unchecked against
+    /// each other, as a faulty producer would: for testing that the drain
+    /// refuses what [`UserRingBuf`] never writes. The producer position
+    /// only moves forward (it may go past the consumer position plus the
+    /// ring's size, or become unaligned: the drain and a later
+    /// [`UserRingBuf`] refuse such rings), and never while a drain runs, so
+    /// it never writes a byte that a drain's callback is reading, or that a
+    /// later producer could hand out while a drain reads it.
     ///
     /// # Errors
     ///
     /// [`UserRingBufError::AlreadyProduced`] while a `UserRingBuf` of this
-    /// ring lives (its reservations must not be written over).
+    /// ring lives (its reservations must not be written over);
+    /// [`UserRingBufError::Draining`] while a drain of this ring runs (from
+    /// its callback, or on another thread); [`UserRingBufError::Backwards`]
+    /// for an `advance` that would move the producer position back (more
+    /// than `isize::MAX`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringview::testing::MemoryUserRing;
+    /// use ringview::DrainError;
+    ///
+    /// let ring = MemoryUserRing::new(4096).unwrap();
+    /// // A 9-byte sample needs 24 bytes; publish only 16.
+    /// ring.push_raw(9, 16).unwrap();
+    /// let err = ring.drain(0, |_| std::ops::ControlFlow::Continue(()));
+    /// assert!(matches!(err, Err(DrainError::BeyondProducer { .. })));
+    /// ```
     pub fn push_raw(&self, len_word: u32, advance: usize) -> Result<(), UserRingBufError> {
         let shared = &*self.shared;
+        if advance > isize::MAX as usize {
+            return Err(UserRingBufError::Backwards { advance });
+        }
         let _claim = Claim::new(shared.id, Role::Producer)
             .map_err(|ring| UserRingBufError::AlreadyProduced { ring })?;
+        // Held as a drain holds it, so no drain runs while this writes.
+        let Some(_busy) = Busy::take(shared) else {
+            return Err(UserRingBufError::Draining { ring: shared.id });
+        };
         // Acquire/Release as the producer's (`RawUserRing`), which this
         // stands in for.
         let prod = shared.producer_pos().load(Ordering::Acquire);
@@ -367,6 +394,41 @@ impl MemoryUserRing {
             .producer_pos()
             .store(prod.wrapping_add(advance), Ordering::Release);
         Ok(())
+    }
+}
+
+/// The kernel's `rb->busy` flag, held: one drain (or raw push) at a time.
+/// Dropping it, also while a panic unwinds, clears the flag, then wakes the
+/// producer if `wake` is set.
+struct Busy<'a> {
+    shared: &'a UserShared,
+    wake: bool,
+}
+
+impl<'a> Busy<'a> {
+    /// Sets the flag, or `None` when a drain or raw push holds it.
+    fn take(shared: &'a UserShared) -> Option<Self> {
+        // Acquire pairs with the Release store that ends the previous
+        // holder (the kernel's `atomic_try_cmpxchg(&rb->busy, ...)` /
+        // `atomic_set(&rb->busy, 0)` after `smp_mb__before_atomic`).
+        shared
+            .draining
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| Self {
+                shared,
+                wake: false,
+            })
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        // Release pairs with the next holder's Acquire exchange.
+        self.shared.draining.store(false, Ordering::Release);
+        if self.wake {
+            epoll::eventfd_signal(self.shared.eventfd.as_fd());
+        }
     }
 }
 
@@ -467,6 +529,61 @@ mod tests {
             Err(UserRingBufError::AlreadyProduced { .. })
         ));
         drop(producer);
+        ring.push_raw(1, 16).unwrap();
+    }
+
+    /// A raw push from inside a drain's callback would write the sample the
+    /// callback reads (Miri: a write through a pointer whose bytes a
+    /// protected `&[u8]` holds). It is refused, and the sample is intact.
+    #[test]
+    fn push_raw_refuses_during_a_drain() {
+        let ring = MemoryUserRing::new(4096).unwrap();
+        {
+            let mut producer = ring.user_ring_buf().unwrap();
+            producer.push_bytes(&[7; 24]).unwrap();
+        }
+        let pos = ring.producer_pos();
+        let inner = ring.clone();
+        let drained = ring.drain(0, |sample| {
+            // Back 24 bytes, to the sample's payload, then a header there.
+            let refused = inner.push_raw(0xAAAA_AAAA, usize::MAX - 23);
+            assert!(matches!(refused, Err(UserRingBufError::Backwards { .. })));
+            let refused = inner.push_raw(0xAAAA_AAAA, 8);
+            assert!(
+                matches!(refused, Err(UserRingBufError::Draining { .. })),
+                "{refused:?}"
+            );
+            assert_eq!(sample, [7; 24]);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(drained, Ok(1));
+        assert_eq!(ring.producer_pos(), pos);
+        // Once the drain is over, the push runs.
+        ring.push_raw(1, 16).unwrap();
+        assert_eq!(ring.producer_pos(), pos + 16);
+    }
+
+    /// A panic in the callback leaves the sample unconsumed and the ring
+    /// drainable, and a producer waiting for room is woken for what was
+    /// consumed before it.
+    #[test]
+    fn a_panicking_callback_leaves_the_ring_usable() {
+        let ring = MemoryUserRing::new(4096).unwrap();
+        {
+            let mut producer = ring.user_ring_buf().unwrap();
+            for byte in 1..=3u8 {
+                producer.push_bytes(&[byte; 8]).unwrap();
+            }
+        }
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            ring.drain(0, |sample| {
+                assert_ne!(sample[0], 2, "the callback fails on the second sample");
+                ControlFlow::Continue(())
+            })
+        }));
+        assert!(caught.is_err());
+        // The second sample was not consumed; the drain is not busy.
+        assert_eq!(collect(&ring), Ok(vec![vec![2; 8], vec![3; 8]]));
         ring.push_raw(1, 16).unwrap();
     }
 
