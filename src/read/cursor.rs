@@ -563,11 +563,18 @@ impl Cursor {
                 live,
             });
         }
-        let pos = self.pos.get();
-        // The producer never gets more than a ring ahead of the published
-        // position, which is at or before `pos`.
-        if producer.wrapping_sub(pos) > self.raw.size() {
-            return Err(Fault::Lapped { pos, producer });
+        // The kernel never lets the producer get more than a ring ahead of
+        // the published position (`__bpf_ringbuf_reserve` fails when
+        // `new_prod_pos - cons_pos > rb->mask`). Checked against the
+        // published position, not the read one: every position the cursor
+        // can take until the next refill (a batch rewinds as far back as the
+        // released position) is at or after it, so no header decoded before
+        // the next refill can claim more than a ring's worth of bytes.
+        if producer.wrapping_sub(self.published) > self.raw.size() {
+            return Err(Fault::Lapped {
+                pos: self.pos.get(),
+                producer,
+            });
         }
         Ok(())
     }
@@ -590,8 +597,10 @@ impl Cursor {
             start + BPF_RINGBUF_HDR_SZ + len as usize <= 2 * self.raw.size()
         });
         // SAFETY: `at` is `data + (pos & mask)` for the record's `pos`, and
-        // the decoder found `stride(len) <= available <= size` (a cursor
-        // more than a ring behind the producer is a `Fault::Lapped`), with
+        // the decoder found `stride(len) <= available <= size` (`refill`
+        // refuses a producer more than a ring ahead of the published
+        // position, which is at or before every position the cursor takes,
+        // a batch's rewind included, as a `Fault::Lapped`), with
         // `pos & mask < size`: `at + BPF_RINGBUF_HDR_SZ + len` stays within
         // the `2 * size` readable bytes of the data area (`RawRing`
         // invariant).

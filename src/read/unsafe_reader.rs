@@ -1040,4 +1040,38 @@ mod tests {
         assert_eq!(count, 0);
         assert_eq!(left_for_the_next_reader(&ring, reader), [4]);
     }
+
+    /// A producer more than a ring ahead of the published position is a
+    /// lap, even while a batch has read ahead of it: otherwise, once the
+    /// batch rewinds, a header at the released position could claim more
+    /// than a ring's worth of bytes, past the end of the mapping.
+    #[test]
+    fn a_lap_is_caught_against_the_published_position() {
+        let size = 4096;
+        let ring = MemoryRing::from_raw_parts(size, 2048, 2048, &[]).unwrap();
+        for byte in 1..=3u8 {
+            ring.output(&[byte; 1016], 0).unwrap();
+        }
+        let mut reader = reader::<[u8]>(&ring);
+        {
+            let batch = reader.try_batch().unwrap().unwrap();
+            for _ in 0..3 {
+                assert_eq!(batch.next::<[u8]>().unwrap().unwrap().len(), 1016);
+            }
+            // A hostile producer: a ring ahead of the read position, two
+            // rings' worth of bytes ahead of the published one; and a header
+            // at the published position that claims nearly all of that.
+            ring.set_producer_pos_raw(2048 + 3 * 1024 + size, 2048, 7000);
+            let err = batch.next::<[u8]>().unwrap_err();
+            assert!(matches!(err, ReadError::Lapped { .. }), "{err:?}");
+            // Dropped without commit: the reader rewinds to 2048.
+        }
+        // After the rewind the header is judged against what the last good
+        // refill published: refused, never handed out.
+        match reader.try_read::<[u8]>() {
+            Err(ReadError::Lapped { .. } | ReadError::CorruptHeader { len: 7000, .. }) => {}
+            Ok(Some(bytes)) => panic!("handed out {} bytes", bytes.len()),
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -254,6 +254,16 @@ impl MemoryRing {
         self.shared.consumer_pos().store(pos, Ordering::Release);
     }
 
+    /// Stores `pos` as the producer position and `word` as the header
+    /// there, with no space check, as a faulty or hostile producer would.
+    #[cfg(test)]
+    pub(crate) fn set_producer_pos_raw(&self, pos: usize, header_at: usize, word: u32) {
+        let shared = &*self.shared;
+        // Release, as a producer's commit and reserve.
+        shared.header(header_at).store(word, Ordering::Release);
+        shared.producer_pos().store(pos, Ordering::Release);
+    }
+
     /// Reserves a record of `len` payload bytes, as `bpf_ringbuf_reserve`.
     /// The record stays BUSY (and blocks the records after it) until the
     /// reservation is submitted or discarded; dropping it discards it.
