@@ -6,7 +6,8 @@
 //! is contiguous) read-only. Two readers consume it:
 //!
 //! - [`Reader`] copies each record out ([`Reader::read_into`] reuses one
-//!   buffer), and is entirely safe;
+//!   buffer), and is safe even beside another library's consumer of the
+//!   same map (a copy it cannot prove intact is an error, never a record);
 //! - [`UnsafeReader<T>`] casts each record in place to a view `&T` (through
 //!   `zerocopy`), valid until it is committed; the borrow checker enforces
 //!   that no view outlives its commit.
@@ -61,7 +62,12 @@
 //!   out a byte of the refill; they publish with a compare-exchange, so
 //!   they never move the position back over another consumer's progress.
 //!   The check costs one load of `consumer_pos` (a cache line the reader
-//!   itself writes) and two compares per refill, not per record.
+//!   itself writes) and two compares per refill, not per record. The
+//!   copying [`Reader`] needs no promise at all: it copies each record with
+//!   volatile loads and checks `consumer_pos` again after every copy, so a
+//!   record that another consumer released (and a producer may have
+//!   overwritten) during the copy is [`ReadError::ConsumerMoved`], never
+//!   handed out.
 //!
 //! Maps created with `BPF_F_RB_OVERWRITE` let producers overwrite
 //! unconsumed records and are refused. Kernel data never causes a panic or

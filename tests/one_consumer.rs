@@ -6,7 +6,7 @@
 mod common;
 
 use common::{expected_payload, Producer};
-use ringview::{ReadError, Reader, ReaderError, RingBuf, RingId, UnsafeReader};
+use ringview::{PublishPolicy, ReadError, Reader, ReaderError, RingBuf, RingId, UnsafeReader};
 
 fn assert_refused(err: ReaderError, id: u32) {
     assert!(
@@ -80,6 +80,51 @@ fn a_consumer_outside_the_library_is_detected_before_any_byte() {
     assert_eq!(
         after.positions().published,
         live,
+        "the reader never stored its position over aya's"
+    );
+}
+
+/// The safe copying reader beside another library's consumer (aya's safe
+/// `RingBuf`), consuming between two records the reader had already seen
+/// published: the producer reuses the space of the reader's next record,
+/// header and all, and the reader refuses the copy instead of returning
+/// another record's bytes as that one.
+#[test]
+fn a_copying_reader_never_returns_a_record_another_consumer_released() {
+    require_kernel!();
+    let mut producer = Producer::new(4096);
+    let mut reader = Reader::new(RingBuf::new(producer.ring_fd()).unwrap()).unwrap();
+    reader.set_publish_policy(PublishPolicy::EAGER);
+    // Strides of 1024: the ring holds three, and a record written a ring
+    // later lands exactly on an earlier one.
+    producer.emit(3, 1016, 0, 0);
+    assert_eq!(reader.read().unwrap().sample, expected_payload(0, 1016));
+    assert_eq!(reader.positions().published, 1024);
+    // aya consumes records 1 and 2 behind the reader's back; the producer
+    // then writes 3, 4 and 5, and 5 lands where 1 was.
+    let mut aya_ring = aya::maps::RingBuf::try_from(producer.map_mut("rb")).unwrap();
+    for seq in 1..3 {
+        let item = aya_ring.next().expect("a record for aya");
+        assert_eq!(&*item, &expected_payload(seq, 1016)[..]);
+    }
+    drop(aya_ring);
+    producer.emit(3, 1016, 3, 0);
+    match reader.read() {
+        Err(ReadError::ConsumerMoved {
+            published: 1024,
+            live: 3072,
+        }) => {}
+        Ok(record) => panic!(
+            "returned a record of sequence {} where 1 belonged",
+            common::seq_of(&record.sample)
+        ),
+        Err(err) => panic!("{err:?}"),
+    }
+    drop(reader);
+    let after = Reader::new(RingBuf::new(producer.ring_fd()).unwrap()).unwrap();
+    assert_eq!(
+        after.positions().published,
+        3072,
         "the reader never stored its position over aya's"
     );
 }

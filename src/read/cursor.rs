@@ -18,6 +18,46 @@ pub const fn stride(len: u32) -> usize {
     (len as usize + BPF_RINGBUF_HDR_SZ + 7) & !7
 }
 
+/// Replaces `dst`'s contents with the `len` bytes at `src`, read with
+/// volatile loads of whole 8-byte words (the ring's memory may be written
+/// by another agent meanwhile, so no reference ever covers it), reusing
+/// `dst`'s buffer. The length is stored once, after the copy.
+///
+/// `src` must be 8-aligned and readable for `round_up(len, 8)` bytes: a
+/// record's payload, whose stride covers that much (see
+/// [`Cursor::copy_and_release`]).
+#[inline(always)]
+fn copy_volatile(src: NonNull<u8>, len: usize, dst: &mut Vec<u8>) {
+    let words = len.div_ceil(8);
+    if dst.capacity() < words * 8 {
+        dst.clear();
+        dst.reserve(words * 8);
+    }
+    let from = src.as_ptr().cast::<u64>();
+    let to = dst.as_mut_ptr();
+    for i in 0..words {
+        // SAFETY: `i < words`, so `from + i` words stays within the
+        // `round_up(len, 8)` readable bytes from `src` (the caller's
+        // promise).
+        let word_at = unsafe { from.add(i) };
+        // SAFETY: `word_at` is readable for 8 bytes (above) and 8-aligned
+        // (`src` is, the caller's promise); the bytes are initialised (the
+        // kernel zeroes a ring's pages, and producers write initialised
+        // bytes). Volatile: another agent may write them meanwhile.
+        let word = unsafe { word_at.read_volatile() };
+        // SAFETY: `dst` has room for `words * 8` bytes (reserved above), so
+        // bytes `8 * i .. 8 * i + 8` are within it; alignment 1 suffices
+        // for an unaligned write.
+        let out = unsafe { to.add(8 * i) };
+        // SAFETY: `out` is writable for 8 bytes (above), and `dst`'s buffer
+        // does not overlap the ring's memory.
+        unsafe { out.cast::<u64>().write_unaligned(word) };
+    }
+    // SAFETY: `len <= words * 8 <= capacity`, and the first `len` bytes
+    // were just written.
+    unsafe { dst.set_len(len) };
+}
+
 /// Raw pointers into one ring's shared memory.
 ///
 /// A `RawRing` does not own the memory; [`RingBuf`](crate::RingBuf) keeps the
@@ -588,6 +628,22 @@ impl Cursor {
         self.payload_at(self.raw.header_at(pos), len)
     }
 
+    /// Where the payload of the record whose header is at `at` starts,
+    /// for a record that [`find`](Self::find) or [`step`](Self::step)
+    /// decoded there with `len` from its header: its `round_up(len, 8)`
+    /// bytes are readable.
+    #[inline(always)]
+    fn payload_ptr(&self, at: NonNull<u8>, len: u32) -> NonNull<u8> {
+        debug_assert!({
+            let start = at.as_ptr() as usize - self.raw.data.as_ptr() as usize;
+            start + stride(len) <= 2 * self.raw.size()
+        });
+        // SAFETY: as in `payload_at`: `at + BPF_RINGBUF_HDR_SZ` is within
+        // the record's `stride(len)` bytes, which lie within the `2 * size`
+        // readable bytes of the data area.
+        unsafe { at.add(BPF_RINGBUF_HDR_SZ) }
+    }
+
     /// [`payload`](Self::payload), from the header's place in the mapping
     /// (which the decoder already computed).
     #[inline(always)]
@@ -631,23 +687,49 @@ impl Cursor {
         record
     }
 
-    /// Takes the record `ready` found, hands it to `f`, and once `f`
-    /// returns releases it: the cursor moves past the record only then. For
-    /// readers done with a record when `f` returns (the copying reader).
-    /// If `f` panics (a copy that cannot allocate), the record is neither
-    /// taken nor released, so the next read finds it again.
+    /// Copies the record `ready` found into `dst` and releases it, for the
+    /// copying reader, which promises nothing about other consumers: the
+    /// bytes may be another consumer's to release, and a producer's to
+    /// write, while they are copied. So they are copied with volatile loads
+    /// (never through a `&[u8]`), and the copy is kept only if the live
+    /// `consumer_pos` is still the one this cursor last published: no other
+    /// consumer released the record, so no producer could have reused its
+    /// space during the copy. Returns the bytes the producer had published
+    /// after the record.
+    ///
+    /// # Errors
+    ///
+    /// [`Fault::Moved`] when another consumer moved the consumer position:
+    /// the copy may be torn. `dst` is then empty, and the record is neither
+    /// taken nor released.
     ///
     /// # Panics
     ///
     /// As [`take`](Self::take).
     #[inline(always)]
-    pub fn take_and_release<R>(&self, ready: Ready, f: impl FnOnce(Decoded<'_>) -> R) -> R {
-        let record = self.decoded(ready);
-        let end = record.end;
-        let result = f(record);
+    pub fn copy_and_release(&self, ready: Ready, dst: &mut Vec<u8>) -> Result<usize, Fault> {
+        let Ready { pos, len, end, at } = ready;
+        assert_eq!(pos, self.pos.get(), "a record is taken where it was found");
+        let payload = self.payload_ptr(at, len);
+        copy_volatile(payload, len as usize, dst);
+        // Acquire: the copy's loads above happen before the load of
+        // `consumer_pos` below. A producer reuses the record's space only
+        // after loading (`smp_load_acquire` in `__bpf_ringbuf_reserve`) a
+        // `consumer_pos` past it, stored by the consumer that released it;
+        // so if the copy saw any byte of such a reuse, this load sees that
+        // store, and the copy is discarded.
+        atomic::fence(Ordering::Acquire);
+        let live = self.raw.load_consumer();
+        if live != self.published {
+            dst.clear();
+            return Err(Fault::Moved {
+                published: self.published,
+                live,
+            });
+        }
         self.pos.set(end);
         self.release(end);
-        result
+        Ok(self.producer.get().wrapping_sub(end))
     }
 
     /// The record `ready` found, without moving the cursor.
@@ -901,5 +983,30 @@ impl Cursor {
     pub fn has_record(&self) -> Result<bool, Fault> {
         Ok(self.refill()?
             && self.raw.load_header(self.raw.header_at(self.pos.get())) & BPF_RINGBUF_BUSY_BIT == 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_payloads_of_every_length_exactly() {
+        // 8-aligned, as a payload is, with room for the last word.
+        let words: Vec<u64> = (0..13u64)
+            .map(|i| u64::from_le_bytes(std::array::from_fn(|b| (8 * i + b as u64 + 1) as u8)))
+            .collect();
+        let src: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let at = NonNull::new(words.as_ptr().cast_mut().cast::<u8>()).unwrap();
+        for capacity in [0, 8, 24, 64, 128] {
+            let mut dst = Vec::with_capacity(capacity);
+            dst.extend_from_slice(&[0xAA; 7]);
+            // Growing, then shrinking, over a buffer that held something
+            // longer or shorter.
+            for n in (0..=100).chain((0..=100).rev()) {
+                copy_volatile(at, n, &mut dst);
+                assert_eq!(dst, &src[..n], "{n} bytes over capacity {capacity}");
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use zerocopy::FromBytes;
 
 use crate::error::{ReadError, ReaderError};
 use crate::read::consumer::{Consumer, Positions};
-use crate::read::cursor::{Decoded, Ready};
+use crate::read::cursor::Ready;
 use crate::read::policy::PublishPolicy;
 use crate::read::ring_buf::RingBuf;
 use crate::read::wait::ReaderHandle;
@@ -21,68 +21,40 @@ pub struct Record {
     pub remaining: usize,
 }
 
-/// Replaces `dst`'s contents with `src`, reusing its buffer. Payloads of
-/// 8 to 32 bytes, the smallest events, are copied with two overlapping
-/// moves of 8 or 16 bytes (the head and the tail), inline; the others with
-/// one `memcpy`. Either way the length is stored once, after the copy.
-#[inline(always)]
-fn copy_payload(src: &[u8], dst: &mut Vec<u8>) {
-    let n = src.len();
-    if dst.capacity() < n {
-        dst.clear();
-        dst.reserve(n);
-    }
-    let at = dst.as_mut_ptr();
-    if (16..=32).contains(&n) {
-        // SAFETY: `16 <= n <= 32`; `dst` has room for `n` bytes from `at`
-        // (reserved above), and its buffer cannot overlap `src` (`dst` is
-        // borrowed mutably while `src` is borrowed).
-        unsafe { copy_head_and_tail::<16>(src, at) };
-    } else if (8..16).contains(&n) {
-        // SAFETY: `8 <= n < 16`; room and no overlap as above.
-        unsafe { copy_head_and_tail::<8>(src, at) };
-    } else {
-        // SAFETY: `dst` has room for `n` bytes from `at` (reserved above),
-        // `src` is `n` readable bytes, and the two cannot overlap: `dst`
-        // is borrowed mutably while `src` is borrowed. `u8` has
-        // alignment 1.
-        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), at, n) };
-    }
-    // SAFETY: `n <= capacity`, and the first `n` bytes were just written.
-    unsafe { dst.set_len(n) };
-}
-
-/// Copies `src` to `at`: its first `W` bytes and its last `W` bytes, which
-/// overlap unless `src` is exactly `2 * W` long, so every byte is written.
-///
-/// # Safety
-///
-/// `src` is `W` to `2 * W` bytes long, and `at` is valid for writes of
-/// `src.len()` bytes that do not overlap `src`.
-#[inline(always)]
-unsafe fn copy_head_and_tail<const W: usize>(src: &[u8], at: *mut u8) {
-    let n = src.len();
-    debug_assert!((W..=2 * W).contains(&n));
-    let (Some(head), Some(tail)) = (src.first_chunk::<W>(), src.last_chunk::<W>()) else {
-        unreachable!("the caller passes W to 2 * W bytes");
-    };
-    // SAFETY: `at` is valid for `n >= W` bytes of writes (the contract);
-    // `[u8; W]` has alignment 1; `head` is a copy already read from `src`.
-    unsafe { at.cast::<[u8; W]>().write_unaligned(*head) };
-    // SAFETY: `n - W <= n`, so `at + n - W` is within (or at the end of)
-    // the room for `n` bytes.
-    let tail_at = unsafe { at.add(n - W) };
-    // SAFETY: `tail_at..tail_at + W` ends at `at + n`, within the room;
-    // alignment 1, as for the head.
-    unsafe { tail_at.cast::<[u8; W]>().write_unaligned(*tail) };
-}
-
 /// Reads records by copying them out of the ring.
 ///
 /// Consumed space is returned to producers in batches, never once per
 /// record: by default once a quarter of the ring is read, and whenever the
 /// ring runs empty (see [`PublishPolicy`]). Dropping the reader returns
 /// everything it read.
+///
+/// # Other consumers
+///
+/// A `Reader` is safe whatever else consumes the map, including a consumer
+/// this library cannot see (another process, or aya's `RingBuf` or
+/// libbpf's `ring_buffer` in this process). What it guarantees then:
+///
+/// - **No record is ever torn or misattributed.** Each record is copied with
+///   volatile loads (no reference to the ring's bytes is ever formed), and
+///   after the copy the live `consumer_pos` is compared with the position
+///   this reader last published. If another consumer moved it, that
+///   consumer may have released this record and a producer may have
+///   written over it during the copy: the copy is dropped and the read
+///   fails with [`ReadError::ConsumerMoved`] (also at every refill, before
+///   anything is copied). A producer that got more than a ring ahead is
+///   [`ReadError::Lapped`].
+/// - **It stops, and stays stopped.** After either error every read fails
+///   again, and the reader never stores its position over the other
+///   consumer's (it publishes with a compare-exchange). Open a new reader
+///   to start from the live position.
+/// - **Nothing more.** Two consumers share the records between them, in an
+///   order neither controls: this reader sees some of them, the other
+///   consumer the rest, and a record may be seen by both. Within this
+///   process, a second reader of this library is refused outright
+///   ([`ReaderError::AlreadyConsumed`]).
+///
+/// The check costs a load of `consumer_pos` (a line this reader itself
+/// writes) and a compare per record.
 ///
 /// # Examples
 ///
@@ -146,12 +118,13 @@ impl Reader {
     /// the ring empty; [`ReadError::CorruptHeader`],
     /// [`ReadError::ConsumerMoved`] and [`ReadError::Lapped`];
     /// [`ReadError::Syscall`] if waiting fails. `record` is unchanged on
-    /// error.
+    /// error, except after [`ReadError::ConsumerMoved`] found once the
+    /// record was copied, when its sample is empty (see
+    /// [`Reader`]'s "Other consumers").
     #[inline(always)]
     pub fn read_into(&mut self, record: &mut Record) -> Result<(), ReadError> {
         let ready = self.consumer.ready_blocking()?;
-        self.read_ready_into(ready, record);
-        Ok(())
+        self.read_ready_into(ready, record)
     }
 
     /// Reads the next record into a new [`Record`] if one is ready, without
@@ -176,12 +149,10 @@ impl Reader {
     /// As [`try_read`](Self::try_read).
     #[inline(always)]
     pub fn try_read_into(&mut self, record: &mut Record) -> Result<bool, ReadError> {
-        let Some(decoded) = self.consumer.next_now()? else {
+        let Some(ready) = self.consumer.ready_now()? else {
             return Ok(false);
         };
-        let end = decoded.end();
-        Self::copy(decoded, record);
-        self.release(end);
+        self.read_ready_into(ready, record)?;
         Ok(true)
     }
 
@@ -217,32 +188,32 @@ impl Reader {
 
     /// Copies out and releases the record the consumer just found
     /// (`ready_blocking`, or [`peek_ready`](Self::peek_ready) for the async
-    /// reader).
+    /// reader), if it was intact when copied.
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError::ConsumerMoved`] when another consumer moved the
+    /// consumer position: the record is not released, `record.sample` is
+    /// empty.
     #[inline(always)]
-    pub(crate) fn read_ready_into(&mut self, ready: Ready, record: &mut Record) {
-        self.consumer
-            .cursor()
-            .take_and_release(ready, |decoded| Self::copy(decoded, record));
+    pub(crate) fn read_ready_into(
+        &mut self,
+        ready: Ready,
+        record: &mut Record,
+    ) -> Result<(), ReadError> {
+        let cursor = self.consumer.cursor();
+        match cursor.copy_and_release(ready, &mut record.sample) {
+            Ok(remaining) => record.remaining = remaining,
+            Err(fault) => return Err(self.consumer.fault(fault)),
+        }
         self.consumer.publish_lazily();
+        Ok(())
     }
 
     /// The core, for the async readers' linger.
     #[cfg(feature = "tokio")]
     pub(crate) fn consumer_mut(&mut self) -> &mut Consumer {
         &mut self.consumer
-    }
-
-    #[inline(always)]
-    fn copy(decoded: Decoded<'_>, record: &mut Record) {
-        copy_payload(decoded.bytes(), &mut record.sample);
-        record.remaining = decoded.remaining();
-    }
-
-    /// A record is released once it is copied out.
-    #[inline(always)]
-    fn release(&mut self, end: usize) {
-        self.consumer.cursor().release(end);
-        self.consumer.publish_lazily();
     }
 
     /// Reads the next record as an owned `T`, copied from the start of the
@@ -255,29 +226,29 @@ impl Reader {
     /// its bytes. Otherwise as [`read_into`](Self::read_into).
     #[inline]
     pub fn read_as<T: FromBytes>(&mut self) -> Result<T, ReadError> {
-        let rejected = &mut self.rejected;
-        let (result, end) = self.consumer.with_next_blocking(|decoded| {
-            let bytes = decoded.bytes();
-            let result = match T::read_from_prefix(bytes) {
-                Ok((value, _)) => Ok(value),
-                Err(_) => {
-                    rejected.clear();
-                    rejected.extend_from_slice(bytes);
-                    Err(ReadError::RecordTooShort {
-                        len: bytes.len(),
-                        expected: size_of::<T>(),
-                        type_name: std::any::type_name::<T>(),
-                    })
-                }
-            };
-            (result, decoded.end())
-        })?;
-        self.release(end);
-        result
+        let ready = self.consumer.ready_blocking()?;
+        // Copied out (and checked intact) first, as every record of this
+        // reader; `rejected` is the copy's buffer.
+        let remaining = self
+            .consumer
+            .cursor()
+            .copy_and_release(ready, &mut self.rejected);
+        if let Err(fault) = remaining {
+            return Err(self.consumer.fault(fault));
+        }
+        self.consumer.publish_lazily();
+        match T::read_from_prefix(&self.rejected) {
+            Ok((value, _)) => Ok(value),
+            Err(_) => Err(ReadError::RecordTooShort {
+                len: self.rejected.len(),
+                expected: size_of::<T>(),
+                type_name: std::any::type_name::<T>(),
+            }),
+        }
     }
 
     /// The bytes of the last record [`read_as`](Self::read_as) rejected as
-    /// too short.
+    /// too short (after a successful `read_as`, the bytes it read).
     pub fn rejected(&self) -> &[u8] {
         &self.rejected
     }
@@ -653,22 +624,6 @@ mod tests {
         reader.set_deadline(Some(Instant::now()));
         assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
         assert_eq!(ring.consumer_pos(), 32, "published before giving up");
-    }
-
-    #[test]
-    fn copies_payloads_of_every_length_exactly() {
-        let src: Vec<u8> = (1..=100).collect();
-        for capacity in [0, 8, 24, 64, 128] {
-            let mut dst = Vec::with_capacity(capacity);
-            dst.extend_from_slice(&[0xAA; 7]);
-            // Growing, then shrinking: every length class (inline head and
-            // tail moves of 8 and 16 bytes, `memcpy`) over a buffer that
-            // held something longer or shorter.
-            for n in (0..=100).chain((0..=100).rev()) {
-                copy_payload(&src[..n], &mut dst);
-                assert_eq!(dst, &src[..n], "{n} bytes over capacity {capacity}");
-            }
-        }
     }
 
     #[test]

@@ -850,8 +850,7 @@ impl Future for ReadInto<'_> {
         let this = &mut *self;
         let record = &mut *this.record;
         this.next.poll_with(cx, |reader, ready| {
-            reader.reader.read_ready_into(ready, record);
-            Ok(())
+            reader.reader.read_ready_into(ready, record)
         })
     }
 }
