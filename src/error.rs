@@ -413,6 +413,19 @@ pub enum UserRingBufError {
     Syscall(#[from] SyscallError),
 }
 
+/// The advice for a full user ring: `otherwise`, unless a reservation is
+/// still outstanding where the drain stopped.
+fn full_hint(reserved_at: Option<u64>, otherwise: &str) -> String {
+    match reserved_at {
+        Some(pos) => format!(
+            "the record at position {pos} is still reserved and the BPF side cannot drain past \
+             it: submit or drop its `Reserved` (one leaked with `mem::forget` stays reserved \
+             until the next `UserRingBuf` of the map discards it)"
+        ),
+        None => otherwise.to_owned(),
+    }
+}
+
 /// Errors from reserving a record in a user ring buffer.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -422,7 +435,8 @@ pub enum ReserveError {
     /// waits for that.
     #[error(
         "no room for a record of {len} bytes ({needed} with header and padding): {free} bytes \
-         free; retry once the BPF side drains, or use `reserve_blocking`"
+         free; {}",
+        full_hint(*reserved_at, "retry once the BPF side drains, or use `reserve_blocking`")
     )]
     Full {
         /// The payload length asked for.
@@ -431,6 +445,14 @@ pub enum ReserveError {
         needed: usize,
         /// The ring space free now.
         free: usize,
+        /// The position of a record at the consumer position that is still
+        /// reserved (BUSY): the kernel's drain stops there, so nothing
+        /// frees room until it is submitted. A [`Reserved`] leaked with
+        /// `std::mem::forget` leaves one (see
+        /// [`UserRingBuf::recovered`](crate::UserRingBuf::recovered)).
+        ///
+        /// [`Reserved`]: crate::Reserved
+        reserved_at: Option<u64>,
     },
     /// The record can never fit: it is longer than the largest sample the
     /// kernel accepts from this ring (the ring's size less the 8-byte
@@ -460,12 +482,18 @@ pub enum ReserveError {
     },
     /// The deadline passed with the ring still too full.
     #[error(
-        "deadline exceeded with no room for a record of {len} bytes: the BPF side is not \
-         draining fast enough; retry, or give it more time"
+        "deadline exceeded with no room for a record of {len} bytes: {}",
+        full_hint(
+            *reserved_at,
+            "the BPF side is not draining fast enough; retry, or give it more time"
+        )
     )]
     DeadlineExceeded {
         /// The payload length asked for.
         len: usize,
+        /// As for [`ReserveError::Full`]: a reservation still outstanding
+        /// where the drain stopped.
+        reserved_at: Option<u64>,
     },
     /// The consumer position moved somewhere a kernel consumer never moves
     /// it: more than the ring's size behind this producer, or ahead of it.
@@ -1111,9 +1139,22 @@ mod tests {
                 len: 100,
                 needed: 112,
                 free: 64,
+                reserved_at: None,
             },
             "no room for a record of 100 bytes (112 with header and padding): 64 bytes free; \
              retry once the BPF side drains, or use `reserve_blocking`",
+        );
+        check(
+            ReserveError::Full {
+                len: 100,
+                needed: 112,
+                free: 64,
+                reserved_at: Some(4032),
+            },
+            "no room for a record of 100 bytes (112 with header and padding): 64 bytes free; \
+             the record at position 4032 is still reserved and the BPF side cannot drain past \
+             it: submit or drop its `Reserved` (one leaked with `mem::forget` stays reserved \
+             until the next `UserRingBuf` of the map discards it)",
         );
         check(
             ReserveError::TooLarge {
@@ -1132,7 +1173,10 @@ mod tests {
              aligned to 8 or less (`[u64; 2]` for a `u128`)",
         );
         check(
-            ReserveError::DeadlineExceeded { len: 64 },
+            ReserveError::DeadlineExceeded {
+                len: 64,
+                reserved_at: None,
+            },
             "deadline exceeded with no room for a record of 64 bytes: the BPF side is not \
              draining fast enough; retry, or give it more time",
         );

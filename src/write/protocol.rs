@@ -226,6 +226,62 @@ impl RawUserRing {
         self.producer().store(pos, Ordering::Release);
     }
 
+    /// A [`BusyProbe`] of this ring's data area.
+    pub fn busy_probe(&self) -> BusyProbe {
+        BusyProbe {
+            data: self.data,
+            mask: self.mask,
+        }
+    }
+
+    /// Discards every record between `consumer` and `producer` (the
+    /// positions as loaded, `producer - consumer` at most the ring's size)
+    /// that is still BUSY, by storing its header with DISCARD set and BUSY
+    /// clear: the kernel's drain then skips it instead of stopping there for
+    /// good. Returns how many it discarded and where the first was, or the
+    /// position of a header that claims more than was published (the walk
+    /// stops there; the kernel fails every drain that reaches it).
+    ///
+    /// Only for a producer that knows every such record is an orphan: one
+    /// that was reserved by a producer that is gone (it crashed, or leaked
+    /// the reservation), so that nothing will ever write it or submit it.
+    /// The drain may run meanwhile: it only reads headers and advances
+    /// `consumer_pos` over records that are not BUSY.
+    pub fn discard_orphans(&self, consumer: usize, producer: usize) -> Orphans {
+        let mut orphans = Orphans::default();
+        let mut pos = consumer;
+        while pos != producer {
+            let header = self.header_at(pos);
+            let word = header.load();
+            let len = (word & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) as usize;
+            let step = stride(len);
+            if len > DYNPTR_MAX_SIZE || step > producer.wrapping_sub(pos) {
+                orphans.malformed_at = Some(pos);
+                break;
+            }
+            if word & BPF_RINGBUF_BUSY_BIT != 0 && word & BPF_RINGBUF_DISCARD_BIT == 0 {
+                header.commit(len, true);
+                orphans.count += 1;
+                orphans.first.get_or_insert(pos);
+            }
+            pos = pos.wrapping_add(step);
+        }
+        orphans
+    }
+
+    /// The header of the record at `pos` (8-aligned).
+    fn header_at(&self, pos: usize) -> RecordHeader {
+        let offset = pos & self.mask;
+        debug_assert_eq!(offset % 8, 0);
+        // SAFETY: `offset <= mask`, so `data + offset` is within the
+        // `2 * (mask + 1)` bytes of the data area (struct invariant).
+        let len_word = unsafe { self.data.add(offset) }.cast::<u32>();
+        // SAFETY: `len_word` is 8-aligned (`data` is 8-aligned and `offset`
+        // a multiple of 8), inside the data area, which stays valid for
+        // atomic accesses while the owner lives (struct invariant).
+        unsafe { RecordHeader::new(len_word) }
+    }
+
     /// Writes the header of a record reserved at `pos` with `len` payload
     /// bytes: `len | BPF_RINGBUF_BUSY_BIT` (the kernel reads no other
     /// header word of a user ring's record). Returns the
@@ -260,6 +316,45 @@ impl RawUserRing {
             .store(len as u32 | BPF_RINGBUF_BUSY_BIT, Ordering::Relaxed);
         (header, payload)
     }
+}
+
+/// Looks at the header at a position: whether a reservation there is
+/// still BUSY. Carries the data area alone, not the producer, so the
+/// producer's out-of-line slow path can use it (see `reload_limit`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BusyProbe {
+    data: NonNull<u8>,
+    mask: usize,
+}
+
+impl BusyProbe {
+    /// `Some(pos)` when the record at `pos` (an 8-aligned position between
+    /// the consumer and producer positions) is reserved and neither
+    /// submitted nor discarded.
+    pub fn reserved_at(self, pos: usize) -> Option<usize> {
+        // SAFETY: `pos & mask <= mask`, so the header is within the data
+        // area, which outlives the `RawUserRing` this probe came from (its
+        // invariant); every caller holds that ring's owner.
+        let len_word = unsafe { self.data.add(pos & self.mask) }.cast::<u32>();
+        // SAFETY: 8-aligned (`data` is, and `pos` is a multiple of 8),
+        // inside the data area, valid for atomic accesses while the owner
+        // lives.
+        let header = unsafe { RecordHeader::new(len_word) };
+        let word = header.load();
+        (word & BPF_RINGBUF_BUSY_BIT != 0 && word & BPF_RINGBUF_DISCARD_BIT == 0).then_some(pos)
+    }
+}
+
+/// What [`RawUserRing::discard_orphans`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Orphans {
+    /// BUSY records discarded.
+    pub count: usize,
+    /// The first one's position.
+    pub first: Option<usize>,
+    /// Where the walk stopped at a header that claims more than was
+    /// published.
+    pub malformed_at: Option<usize>,
 }
 
 /// A user ring's `consumer_pos` word.
@@ -306,6 +401,13 @@ impl RecordHeader {
     unsafe fn new(len_word: NonNull<u32>) -> Self {
         debug_assert_eq!(len_word.as_ptr() as usize % 8, 0);
         Self { len_word }
+    }
+
+    /// Loads the header's `len` word with Acquire: pairs with the Release
+    /// store of [`commit`](Self::commit) by whichever producer wrote it
+    /// (an earlier one, for a ring this producer resumes).
+    fn load(&self) -> u32 {
+        self.word().load(Ordering::Acquire)
     }
 
     #[inline]

@@ -20,7 +20,7 @@ use crate::kernel::mmap::{self, UserMapping};
 use crate::ring_id::RingId;
 use crate::uapi::BPF_MAP_TYPE_USER_RINGBUF;
 use crate::write::protocol::{
-    max_record_len, stride, ConsumerPos, RawUserRing, RecordHeader, DYNPTR_MAX_SIZE,
+    max_record_len, stride, BusyProbe, ConsumerPos, RawUserRing, RecordHeader, DYNPTR_MAX_SIZE,
 };
 use crate::write::wait::EdgeWaiter;
 
@@ -74,6 +74,8 @@ pub struct UserRingBuf {
     limit: usize,
     max_len: usize,
     id: RingId,
+    /// Orphaned reservations discarded when this producer opened the ring.
+    recovered: usize,
     waiter: Option<EdgeWaiter>,
     /// INVARIANT: keeps alive the memory `raw` points into.
     backing: Arc<dyn UserRingBacking>,
@@ -261,12 +263,18 @@ impl UserRingBuf {
                 size: raw.size() as u64,
             });
         }
+        // This is the ring's only producer (the claim in this process, the
+        // constructor's contract outside it), so a record an earlier
+        // producer reserved and never submitted will never be: it would
+        // stop every drain for good. Discard it.
+        let recovered = raw.discard_orphans(consumer, pos).count;
         Ok(Self {
             raw,
             pos,
             limit: consumer.wrapping_add(raw.size()),
             max_len: max_record_len(raw.size()),
             id,
+            recovered,
             waiter: None,
             backing,
             _claim: claim,
@@ -303,6 +311,39 @@ impl UserRingBuf {
         self.id
     }
 
+    /// How many orphaned reservations this producer discarded when it
+    /// opened the ring.
+    ///
+    /// A record reserved and never submitted stays BUSY, and the kernel's
+    /// drain stops there for good. A producer that crashed with a
+    /// reservation outstanding (or leaked one with `std::mem::forget`)
+    /// leaves such a record behind on a pinned map. Since a `UserRingBuf`
+    /// is the ring's only producer (its constructor's contract), every
+    /// BUSY record it finds when it opens the ring is such an orphan: it
+    /// discards them (the drain skips them) and counts them here.
+    ///
+    /// Within one live producer, a leaked [`Reserved`] stays BUSY until the
+    /// next `UserRingBuf` opens the ring: once the drain reaches it, the
+    /// ring fills, and [`ReserveError::Full`] and
+    /// [`ReserveError::DeadlineExceeded`] give its position.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringview::testing::MemoryUserRing;
+    ///
+    /// let ring = MemoryUserRing::new(4096).unwrap();
+    /// let mut producer = ring.user_ring_buf().unwrap();
+    /// std::mem::forget(producer.reserve_bytes(8).unwrap());
+    /// drop(producer);
+    /// // The next producer discards the leaked reservation.
+    /// let producer = ring.user_ring_buf().unwrap();
+    /// assert_eq!(producer.recovered(), 1);
+    /// ```
+    pub fn recovered(&self) -> usize {
+        self.recovered
+    }
+
     /// Whether a record of `len` payload bytes fits; returns the ring space
     /// it takes. Loads the consumer position only when the free space last
     /// seen is too small.
@@ -327,6 +368,7 @@ impl UserRingBuf {
         }
         self.limit = reload_limit(
             self.raw.consumer_pos(),
+            self.raw.busy_probe(),
             self.raw.size(),
             self.pos,
             len,
@@ -537,8 +579,8 @@ impl UserRingBuf {
                         // One last look: a drain may have raced the timeout.
                         return match self.room_for(len) {
                             Ok(_) => Ok(()),
-                            Err(ReserveError::Full { .. }) => {
-                                Err(ReserveError::DeadlineExceeded { len })
+                            Err(ReserveError::Full { reserved_at, .. }) => {
+                                Err(ReserveError::DeadlineExceeded { len, reserved_at })
                             }
                             Err(err) => Err(err),
                         };
@@ -567,6 +609,7 @@ impl UserRingBuf {
 #[inline(never)]
 fn reload_limit(
     consumer: ConsumerPos<'_>,
+    probe: BusyProbe,
     size: usize,
     pos: usize,
     len: usize,
@@ -586,7 +629,14 @@ fn reload_limit(
     }
     let free = size - used;
     if needed > free {
-        return Err(ReserveError::Full { len, needed, free });
+        return Err(ReserveError::Full {
+            len,
+            needed,
+            free,
+            // The drain stops at a BUSY record; at the consumer position,
+            // it is what keeps the ring full.
+            reserved_at: probe.reserved_at(consumer).map(|pos| pos as u64),
+        });
     }
     Ok(consumer.wrapping_add(size))
 }
@@ -887,7 +937,8 @@ mod tests {
             Err(ReserveError::Full {
                 len: 16,
                 needed: 24,
-                free: 0
+                free: 0,
+                reserved_at: None,
             })
         ));
         assert_eq!(drain_all(&ring).len(), 1);
@@ -910,7 +961,8 @@ mod tests {
             Err(ReserveError::Full {
                 len: 16,
                 needed: 24,
-                free: 16
+                free: 16,
+                reserved_at: None,
             })
         ));
     }
@@ -1016,7 +1068,10 @@ mod tests {
         let deadline = start + Duration::from_millis(30);
         assert!(matches!(
             producer.reserve_blocking::<Cmd>(Some(deadline)),
-            Err(ReserveError::DeadlineExceeded { len: 16 })
+            Err(ReserveError::DeadlineExceeded {
+                len: 16,
+                reserved_at: None
+            })
         ));
         assert!(Instant::now() >= deadline);
         assert!(matches!(
@@ -1065,5 +1120,33 @@ mod tests {
             ring.drain(0, |_| ControlFlow::Continue(())),
             Err(DrainError::Busy)
         );
+    }
+
+    /// A reservation leaked by one producer is discarded by the next, and
+    /// the drain gets everything pushed after it.
+    #[test]
+    fn the_next_producer_discards_a_leaked_reservation() {
+        let ring = MemoryUserRing::new(4096).unwrap();
+        let mut producer = ring.user_ring_buf().unwrap();
+        assert_eq!(producer.recovered(), 0);
+        producer.push_bytes(b"one").unwrap();
+        std::mem::forget(producer.reserve_bytes(8).unwrap());
+        producer.push_bytes(b"after").unwrap();
+        let mut seen = Vec::new();
+        let drain = |seen: &mut Vec<Vec<u8>>| {
+            ring.drain(0, |s| {
+                seen.push(s.to_vec());
+                ControlFlow::Continue(())
+            })
+        };
+        assert_eq!(drain(&mut seen), Ok(1), "stops at the leaked record");
+        drop(producer);
+        let mut producer = ring.user_ring_buf().unwrap();
+        assert_eq!(producer.recovered(), 1);
+        producer.push_bytes(b"two").unwrap();
+        assert_eq!(drain(&mut seen), Ok(2));
+        assert_eq!(seen, [&b"one"[..], b"after", b"two"]);
+        drop(producer);
+        assert_eq!(ring.user_ring_buf().unwrap().recovered(), 0);
     }
 }
