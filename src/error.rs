@@ -98,6 +98,19 @@ pub enum RingBufError {
         /// `BPF_MAP_TYPE_RINGBUF`.
         expected: u32,
     },
+    /// This is a 32-bit process on a 64-bit kernel: the kernel's ring
+    /// positions are 64-bit words, which this process cannot load or store
+    /// as one, so it would stall the ring after 4 GiB.
+    #[error(
+        "this {bits}-bit process cannot use the 64-bit ring positions of the {machine} kernel: \
+         build it for the kernel's architecture"
+    )]
+    PositionsTooWide {
+        /// This process's pointer width.
+        bits: u32,
+        /// The kernel's machine, as `uname -m` says.
+        machine: String,
+    },
     /// The data size is not a power of two multiple of the page size. The
     /// kernel creates no such ring; an in-memory ring (page size 16) can be
     /// asked for one.
@@ -344,6 +357,19 @@ pub enum UserRingBufError {
         found: u32,
         /// `BPF_MAP_TYPE_USER_RINGBUF`.
         expected: u32,
+    },
+    /// This is a 32-bit process on a 64-bit kernel: the kernel's ring
+    /// positions are 64-bit words, which this process cannot load or store
+    /// as one, so it would stall the ring after 4 GiB.
+    #[error(
+        "this {bits}-bit process cannot use the 64-bit ring positions of the {machine} kernel: \
+         build it for the kernel's architecture"
+    )]
+    PositionsTooWide {
+        /// This process's pointer width.
+        bits: u32,
+        /// The kernel's machine, as `uname -m` says.
+        machine: String,
     },
     /// The data size is not a power of two multiple of the page size. The
     /// kernel creates no such ring; an in-memory ring (page size 16) can be
@@ -916,6 +942,14 @@ mod tests {
             },
             "map type BPF_MAP_TYPE_USER_RINGBUF (31) is not BPF_MAP_TYPE_RINGBUF (27): a user \
              ring buffer is written with `UserRingBuf`, not read",
+        );
+        check(
+            RingBufError::PositionsTooWide {
+                bits: 32,
+                machine: "x86_64".into(),
+            },
+            "this 32-bit process cannot use the 64-bit ring positions of the x86_64 kernel: \
+             build it for the kernel's architecture",
         );
         check(
             RingBufError::WrongMapType {

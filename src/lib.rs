@@ -51,7 +51,11 @@
 //!   claims the map's id (`RingBuf::id`) while it lives, and a second
 //!   reader of the same map, however it was opened (a descriptor, a pinned
 //!   path, a map id, another reader's `ring()`), is refused with
-//!   [`ReaderError::AlreadyConsumed`].
+//!   [`ReaderError::AlreadyConsumed`]. The claims live in a `static` of
+//!   this crate, so a binary holds one copy of it: the package declares
+//!   `links = "ringview"`, and cargo refuses a build with two (say 0.1 and
+//!   0.2 through two dependencies). Two dynamic libraries that each link
+//!   their own copy are outside what cargo sees, as another process is.
 //! - **Outside the library's sight** is a consumer in another process, or
 //!   one of another library in this process (aya's `RingBuf`, libbpf's
 //!   `ring_buffer`): the one promise [`UnsafeReader::new`] asks of its
@@ -131,7 +135,9 @@
 //! # Requirements
 //!
 //! Linux 5.8 or later (`BPF_MAP_TYPE_RINGBUF`); reading needs no privilege
-//! beyond access to the map's descriptor. Minimum Rust: 1.88.
+//! beyond access to the map's descriptor. A 32-bit process on a 64-bit
+//! kernel is refused ([`RingBufError::PositionsTooWide`]): the ring's
+//! positions are 64-bit words there. Minimum Rust: 1.88.
 
 #![deny(
     unsafe_op_in_unsafe_fn,

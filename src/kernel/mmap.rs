@@ -154,3 +154,71 @@ pub fn page_size() -> usize {
     let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(size).unwrap_or(4096)
 }
+
+/// Whether a ring's positions, `unsigned long` words of the kernel, fit a
+/// `usize` of this process: `Err(machine)` for a 32-bit process on a 64-bit
+/// kernel (`uname -m` names the kernel's machine).
+pub fn positions_fit() -> Result<(), String> {
+    if usize::BITS == 64 {
+        return Ok(());
+    }
+    let machine = kernel_machine();
+    if kernel_is_64_bit(&machine) {
+        Err(machine)
+    } else {
+        Ok(())
+    }
+}
+
+/// Whether `machine` (as `uname -m` prints it) is a 64-bit kernel.
+fn kernel_is_64_bit(machine: &str) -> bool {
+    machine.contains("64") || machine == "s390x"
+}
+
+/// `uname -m`: the kernel's machine (`x86_64`, `aarch64`, `i686`).
+fn kernel_machine() -> String {
+    // SAFETY: `utsname` is plain data; all zeroes is a valid value.
+    let mut name: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `name` is a valid, writable `utsname` for the call.
+    if unsafe { libc::uname(&mut name) } != 0 {
+        return String::from("unknown");
+    }
+    let bytes: Vec<u8> = name
+        .machine
+        .iter()
+        .take_while(|&&c| c != 0)
+        .map(|&c| c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg_attr(miri, ignore = "uname is a foreign function")]
+    fn the_kernel_machine_is_named() {
+        let machine = kernel_machine();
+        assert!(!machine.is_empty() && machine != "unknown", "{machine}");
+        // This process is 64-bit: its positions fit whatever the kernel.
+        assert_eq!(positions_fit(), Ok(()));
+    }
+
+    #[test]
+    fn sixty_four_bit_kernels_are_told_apart() {
+        for machine in [
+            "x86_64",
+            "aarch64",
+            "ppc64le",
+            "s390x",
+            "riscv64",
+            "loongarch64",
+        ] {
+            assert!(kernel_is_64_bit(machine), "{machine}");
+        }
+        for machine in ["i686", "i386", "armv7l", "riscv32", "mips"] {
+            assert!(!kernel_is_64_bit(machine), "{machine}");
+        }
+    }
+}

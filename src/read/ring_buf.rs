@@ -137,6 +137,10 @@ impl RingBuf {
 
     fn open(origin: MapOrigin<'_>) -> Result<Self, RingBufError> {
         let (fd, info) = bpf::open_map(origin, BPF_MAP_TYPE_RINGBUF)?;
+        mmap::positions_fit().map_err(|machine| RingBufError::PositionsTooWide {
+            bits: usize::BITS,
+            machine,
+        })?;
         let page_size = mmap::page_size();
         let size = info.max_entries as usize;
         if !size.is_power_of_two() || !size.is_multiple_of(page_size) {

@@ -201,6 +201,10 @@ impl UserRingBuf {
 
     fn open(origin: MapOrigin<'_>) -> Result<Self, UserRingBufError> {
         let (fd, info) = bpf::open_map(origin, BPF_MAP_TYPE_USER_RINGBUF)?;
+        mmap::positions_fit().map_err(|machine| UserRingBufError::PositionsTooWide {
+            bits: usize::BITS,
+            machine,
+        })?;
         let page_size = mmap::page_size();
         let size = info.max_entries as usize;
         if !size.is_power_of_two() || !size.is_multiple_of(page_size) {
