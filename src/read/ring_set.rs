@@ -612,10 +612,9 @@ mod tests {
         assert_eq!(*seen.lock().unwrap(), [0, 1, 3, 4]);
     }
 
-    /// After a record too short for the handler's type, `skip` releases
-    /// that record alone: the next one still reaches the handler.
-    #[test]
-    fn skip_after_a_short_record_releases_it_alone() {
+    /// A ring in a set whose handler logs the words it sees.
+    #[expect(clippy::type_complexity, reason = "a test fixture's parts")]
+    fn logged_words() -> (MemoryRing, RingSet<'static>, RingKey, Arc<Mutex<Vec<u64>>>) {
         let ring = MemoryRing::new(4096).unwrap();
         let mut set = RingSet::new().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
@@ -625,6 +624,14 @@ mod tests {
                 log.lock().unwrap().push(w.0)
             })
             .unwrap();
+        (ring, set, key, seen)
+    }
+
+    /// After a record too short for the handler's type, `skip` releases
+    /// that record alone: the next one still reaches the handler.
+    #[test]
+    fn skip_after_a_short_record_releases_it_alone() {
+        let (ring, mut set, key, seen) = logged_words();
         ring.output(&1u64.to_le_bytes(), 0).unwrap();
         ring.output(b"abc", 0).unwrap();
         ring.output(&2u64.to_le_bytes(), 0).unwrap();
@@ -652,15 +659,7 @@ mod tests {
     /// `skip` releases that span, and the next record is read.
     #[test]
     fn skip_after_a_corrupt_header_releases_the_span_alone() {
-        let ring = MemoryRing::new(4096).unwrap();
-        let mut set = RingSet::new().unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&seen);
-        let key = set
-            .add(reader::<Word>(&ring), move |w: &Word| {
-                log.lock().unwrap().push(w.0)
-            })
-            .unwrap();
+        let (ring, mut set, key, seen) = logged_words();
         // SAFETY: the header claims 5000 bytes in a 4096-byte ring; the
         // reader refuses it as corrupt before reading past it, and nothing
         // is reserved after it while the reader reads.
