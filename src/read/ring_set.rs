@@ -613,7 +613,6 @@ mod tests {
     }
 
     /// A ring in a set whose handler logs the words it sees.
-    #[expect(clippy::type_complexity, reason = "a test fixture's parts")]
     fn logged_words() -> (MemoryRing, RingSet<'static>, RingKey, Arc<Mutex<Vec<u64>>>) {
         let ring = MemoryRing::new(4096).unwrap();
         let mut set = RingSet::new().unwrap();
