@@ -274,6 +274,9 @@ pub enum ReaderError {
         /// The position found.
         pos: usize,
     },
+    /// An async reader was made outside a tokio runtime.
+    #[error("{NO_RUNTIME}")]
+    NoRuntime,
     /// Setting up epoll or the wakeup eventfd failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
@@ -697,10 +700,17 @@ pub enum RingSetError {
         /// The key asked for.
         key: crate::ring_id::RingKey,
     },
+    /// An async set was made outside a tokio runtime.
+    #[error("{NO_RUNTIME}")]
+    NoRuntime,
     /// Setting up or waiting on the set's epoll failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
 }
+
+/// The message of the `NoRuntime` errors.
+const NO_RUNTIME: &str = "no tokio runtime is running here: make async readers and ring sets \
+     inside one (in an async fn it runs, `#[tokio::main]`, or after `Runtime::enter`)";
 
 #[cfg(test)]
 mod tests {
@@ -997,6 +1007,11 @@ mod tests {
             "eventfd failed: Too many open files (os error 24): too many open files; close \
              some, or raise the limit (`ulimit -n`)",
         );
+        let no_runtime = "no tokio runtime is running here: make async readers and ring sets \
+                          inside one (in an async fn it runs, `#[tokio::main]`, or after \
+                          `Runtime::enter`)";
+        check(ReaderError::NoRuntime, no_runtime);
+        check(RingSetError::NoRuntime, no_runtime);
     }
 
     #[test]

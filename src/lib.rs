@@ -168,10 +168,13 @@ pub use read::consumer::Positions;
 pub use read::policy::PublishPolicy;
 pub use read::reader::{Reader, Record};
 pub use read::ring_buf::RingBuf;
-pub use read::ring_set::{HandlerError, HandlerOutput, RingSet, DEFAULT_RECORDS_PER_ROUND};
+pub use read::ring_set::{
+    HandlerError, HandlerOutput, Handlers, LocalHandlers, Removed, RingSet, Rings, SendHandlers,
+    DEFAULT_RECORDS_PER_ROUND,
+};
 pub use read::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
 pub use read::wait::ReaderHandle;
-pub use ring_id::{RingId, RingKey};
+pub use ring_id::{Handles, RingId, RingKey, Untyped};
 /// Derives [`RingEvent`] for a `#[repr(C)]` struct, or [`TaggedEvent`] for
 /// an enum of views; see the crate docs.
 #[cfg(feature = "derive")]

@@ -501,3 +501,30 @@ fn an_async_read_func_publishes_as_the_policy_says() {
         });
     }
 }
+
+/// Made outside a tokio runtime, the async types return an error that says
+/// to enter one, instead of panicking; inside one they work.
+#[test]
+fn outside_a_runtime_the_async_types_say_to_enter_one() {
+    use ringview::testing::MemoryRing;
+    use ringview::{AsyncRingSet, ReaderError, RingSetError};
+
+    let ring = MemoryRing::new(4096).unwrap();
+    let err = AsyncReader::new(Reader::new(ring.ring_buf()).unwrap()).unwrap_err();
+    assert!(matches!(err, ReaderError::NoRuntime), "{err:?}");
+    assert!(err.to_string().contains("Runtime::enter"), "{err}");
+    // SAFETY: nothing outside this library consumes the ring.
+    let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf()) }.unwrap();
+    let err = AsyncUnsafeReader::new(reader).unwrap_err();
+    assert!(matches!(err, ReaderError::NoRuntime), "{err:?}");
+    let err = AsyncRingSet::new().unwrap_err();
+    assert!(matches!(err, RingSetError::NoRuntime), "{err:?}");
+
+    let rt = runtime();
+    let _entered = rt.enter();
+    let mut reader = AsyncReader::new(Reader::new(ring.ring_buf()).unwrap()).unwrap();
+    AsyncRingSet::new().unwrap();
+    ring.output(b"in", 0).unwrap();
+    let record = rt.block_on(reader.read()).unwrap();
+    assert_eq!(record.sample, b"in");
+}

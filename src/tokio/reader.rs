@@ -237,6 +237,9 @@ impl Readiness {
     /// readiness; owning it means no lifetime ties the registration to the
     /// reader).
     fn new(ring_fd: BorrowedFd<'_>, handle: ReaderHandle) -> Result<Self, ReaderError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(ReaderError::NoRuntime);
+        }
         let register = |owned: OwnedFd| -> Result<AsyncFd<OwnedFd>, SyscallError> {
             // SAFETY: `register_with_interest` needs the descriptor to stay
             // open, refer to the same open file, and be what `as_raw_fd`
@@ -499,12 +502,14 @@ impl AsyncReader {
     ///
     /// # Errors
     ///
+    /// [`ReaderError::NoRuntime`] outside a tokio runtime;
     /// [`ReaderError::Syscall`] when the descriptors cannot be duplicated or
     /// registered.
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
+    /// In a tokio runtime built without I/O (`enable_io`), as tokio's
+    /// `AsyncFd` does: tokio offers no way to ask.
     pub fn new(mut reader: Reader) -> Result<Self, ReaderError> {
         let readiness = Readiness::new(reader.as_fd(), reader.handle())?;
         reader.consumer_mut().set_checkpoint_every(CHECKPOINT_BYTES);
@@ -674,12 +679,14 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     ///
     /// # Errors
     ///
+    /// [`ReaderError::NoRuntime`] outside a tokio runtime;
     /// [`ReaderError::Syscall`] when the descriptors cannot be duplicated or
     /// registered.
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
+    /// In a tokio runtime built without I/O (`enable_io`), as tokio's
+    /// `AsyncFd` does: tokio offers no way to ask.
     pub fn new(mut reader: UnsafeReader<T>) -> Result<Self, ReaderError> {
         let readiness = Readiness::new(reader.as_fd(), reader.handle())?;
         reader.consumer_mut().set_checkpoint_every(CHECKPOINT_BYTES);
@@ -707,13 +714,12 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     /// available record, as [`UnsafeReader::read_func`] does (the same
     /// release rules). Returns how many records `f` finished. Cancel-safe.
     ///
-    /// Unlike the blocking `read_func`, it publishes what `f` released as
-    /// the policy says, as [`read`](Self::read) does, rather than when the
-    /// call ends: the eager policy publishes at once, the lazy one once a
-    /// fraction of the ring is released, and both before the reader awaits
-    /// the ring's descriptor. Publishing at every call would have the
-    /// producer's next commit notify the ring's descriptor, which wakes the
-    /// runtime in the middle of a nap.
+    /// It publishes what `f` released as the policy says, as the blocking
+    /// `read_func` and [`read`](Self::read) do: the eager policy when the
+    /// call ends, the lazy one once a fraction of the ring is released, and
+    /// both before the reader awaits the ring's descriptor. (Publishing at
+    /// every call would have the producer's next commit notify the ring's
+    /// descriptor, which wakes the runtime in the middle of a nap.)
     ///
     /// # Errors
     ///
@@ -740,7 +746,7 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
             return Ok(0);
         }
         self.readiness.ready(&mut self.reader).await?;
-        self.reader.try_read_func_n_lazily(max, f)
+        self.reader.try_read_func_n(max, f)
     }
 
     /// Waits for at least one record, then hands out a [`Batch`] of every
