@@ -121,6 +121,8 @@
 //!   of zerocopy's traits.
 //! - `tokio`: `AsyncReader` and `AsyncUnsafeReader` (`read().await`, over
 //!   tokio's `AsyncFd`), and `AsyncRingSet`, many rings on one task.
+//! - `stream` (with `tokio`): `futures_core::Stream` for `AsyncReader`
+//!   (owned `Record`s) and `AsyncReader::stream_as::<T>()` (owned `T`s).
 //!
 //! # Requirements
 //!
@@ -146,6 +148,8 @@ mod ring_id;
 pub mod testing;
 #[cfg(feature = "tokio")]
 mod tokio;
+#[cfg(all(feature = "stream", not(feature = "tokio")))]
+compile_error!("the `stream` feature streams the async readers: enable `tokio` with it");
 mod uapi;
 mod write;
 
@@ -164,9 +168,12 @@ pub use event::__private;
 pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
 pub use crate::tokio::ring_set::AsyncRingSet;
+#[cfg(all(feature = "tokio", feature = "stream"))]
+pub use crate::tokio::stream::StreamAs;
 pub use read::consumer::Positions;
 pub use read::policy::PublishPolicy;
 pub use read::reader::{Reader, Record};
+pub use read::records::{Records, RecordsAs};
 pub use read::ring_buf::RingBuf;
 pub use read::ring_set::{
     HandlerError, HandlerOutput, Handlers, LocalHandlers, Removed, RingSet, Rings, SendHandlers,

@@ -8,3 +8,5 @@
 
 pub(crate) mod reader;
 pub(crate) mod ring_set;
+#[cfg(feature = "stream")]
+pub(crate) mod stream;
