@@ -389,6 +389,9 @@ pub enum UserRingBufError {
         /// The ring.
         ring: crate::ring_id::RingId,
     },
+    /// An `AsyncUserRingBuf` was made outside a tokio runtime.
+    #[error("{NO_RUNTIME}")]
+    NoRuntime,
     /// A system call failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
@@ -1012,6 +1015,7 @@ mod tests {
                           `Runtime::enter`)";
         check(ReaderError::NoRuntime, no_runtime);
         check(RingSetError::NoRuntime, no_runtime);
+        check(UserRingBufError::NoRuntime, no_runtime);
     }
 
     #[test]

@@ -121,6 +121,7 @@
 //!   of zerocopy's traits.
 //! - `tokio`: `AsyncReader` and `AsyncUnsafeReader` (`read().await`, over
 //!   tokio's `AsyncFd`), and `AsyncRingSet`, many rings on one task.
+//!   `AsyncUserRingBuf` waits for room in a user ring (`reserve().await`).
 //! - `stream` (with `tokio`): `futures_core::Stream` for `AsyncReader`
 //!   (owned `Record`s) and `AsyncReader::stream_as::<T>()` (owned `T`s).
 //!
@@ -170,6 +171,8 @@ pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 pub use crate::tokio::ring_set::AsyncRingSet;
 #[cfg(all(feature = "tokio", feature = "stream"))]
 pub use crate::tokio::stream::StreamAs;
+#[cfg(feature = "tokio")]
+pub use crate::tokio::user_ring::AsyncUserRingBuf;
 pub use read::consumer::Positions;
 pub use read::policy::PublishPolicy;
 pub use read::reader::{Reader, Record};

@@ -588,6 +588,24 @@ impl UserRingBuf {
         self.reserve_bytes(len)
     }
 
+    /// Whether a record of `len` payload bytes fits now (for the async
+    /// producer's wait).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn has_room(&mut self, len: usize) -> Result<bool, ReserveError> {
+        match self.room_for(len) {
+            Ok(_) => Ok(true),
+            Err(ReserveError::Full { .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The descriptor that reports room, and the epoll events it reports
+    /// it with (for the async producer).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn room_descriptor(&self) -> (BorrowedFd<'_>, i32) {
+        (self.backing.descriptor(), self.backing.room_events())
+    }
+
     /// Returns once a record of `len` bytes fits. Only this producer
     /// reserves, so the room stays until it does.
     fn wait_for_room(&mut self, len: usize, deadline: Option<Instant>) -> Result<(), ReserveError> {
