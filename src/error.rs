@@ -287,6 +287,9 @@ pub enum ReaderError {
         /// The position found.
         pos: usize,
     },
+    /// An async reader was made outside a tokio runtime.
+    #[error("{NO_RUNTIME}")]
+    NoRuntime,
     /// Setting up epoll or the wakeup eventfd failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
@@ -434,6 +437,9 @@ pub enum UserRingBufError {
         /// The advance asked for.
         advance: usize,
     },
+    /// An `AsyncUserRingBuf` was made outside a tokio runtime.
+    #[error("{NO_RUNTIME}")]
+    NoRuntime,
     /// A system call failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
@@ -773,10 +779,17 @@ pub enum RingSetError {
         /// The key asked for.
         key: crate::ring_id::RingKey,
     },
+    /// An async set was made outside a tokio runtime.
+    #[error("{NO_RUNTIME}")]
+    NoRuntime,
     /// Setting up or waiting on the set's epoll failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
 }
+
+/// The message of the `NoRuntime` errors.
+const NO_RUNTIME: &str = "no tokio runtime is running here: make async readers and ring sets \
+     inside one (in an async fn it runs, `#[tokio::main]`, or after `Runtime::enter`)";
 
 #[cfg(test)]
 mod tests {
@@ -1081,6 +1094,12 @@ mod tests {
             "eventfd failed: Too many open files (os error 24): too many open files; close \
              some, or raise the limit (`ulimit -n`)",
         );
+        let no_runtime = "no tokio runtime is running here: make async readers and ring sets \
+                          inside one (in an async fn it runs, `#[tokio::main]`, or after \
+                          `Runtime::enter`)";
+        check(ReaderError::NoRuntime, no_runtime);
+        check(RingSetError::NoRuntime, no_runtime);
+        check(UserRingBufError::NoRuntime, no_runtime);
     }
 
     #[test]

@@ -131,6 +131,9 @@
 //!   of zerocopy's traits.
 //! - `tokio`: `AsyncReader` and `AsyncUnsafeReader` (`read().await`, over
 //!   tokio's `AsyncFd`), and `AsyncRingSet`, many rings on one task.
+//!   `AsyncUserRingBuf` waits for room in a user ring (`reserve().await`).
+//! - `stream` (with `tokio`): `futures_core::Stream` for `AsyncReader`
+//!   (owned `Record`s) and `AsyncReader::stream_as::<T>()` (owned `T`s).
 //!
 //! # Requirements
 //!
@@ -158,6 +161,8 @@ mod ring_id;
 pub mod testing;
 #[cfg(feature = "tokio")]
 mod tokio;
+#[cfg(all(feature = "stream", not(feature = "tokio")))]
+compile_error!("the `stream` feature streams the async readers: enable `tokio` with it");
 mod uapi;
 mod write;
 
@@ -176,14 +181,22 @@ pub use event::__private;
 pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
 pub use crate::tokio::ring_set::AsyncRingSet;
+#[cfg(all(feature = "tokio", feature = "stream"))]
+pub use crate::tokio::stream::StreamAs;
+#[cfg(feature = "tokio")]
+pub use crate::tokio::user_ring::AsyncUserRingBuf;
 pub use read::consumer::Positions;
 pub use read::policy::PublishPolicy;
 pub use read::reader::{Reader, Record};
+pub use read::records::{Records, RecordsAs};
 pub use read::ring_buf::RingBuf;
-pub use read::ring_set::{HandlerError, HandlerOutput, RingSet, DEFAULT_RECORDS_PER_ROUND};
+pub use read::ring_set::{
+    HandlerError, HandlerOutput, Handlers, LocalHandlers, Removed, RingSet, Rings, SendHandlers,
+    DEFAULT_RECORDS_PER_ROUND,
+};
 pub use read::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
 pub use read::wait::ReaderHandle;
-pub use ring_id::{RingId, RingKey};
+pub use ring_id::{Handles, RingId, RingKey, Untyped};
 /// Derives [`RingEvent`] for a `#[repr(C)]` struct, or [`TaggedEvent`] for
 /// an enum of views; see the crate docs.
 #[cfg(feature = "derive")]

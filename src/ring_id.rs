@@ -2,7 +2,9 @@
 //! map or an in-memory ring), and [`RingKey`], which ring of a ring set.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Which ring a [`RingBuf`](crate::RingBuf) maps: a kernel map by its id, or
 /// an in-memory ring ([`testing::MemoryRing`](crate::testing::MemoryRing)).
@@ -34,21 +36,117 @@ impl fmt::Display for RingId {
 
 /// Which ring of a set: returned by [`RingSet::add`](crate::RingSet::add),
 /// named by every error of the set.
+///
+/// A key from `add` is typed, `RingKey<Handles<T, F>>`: it names the
+/// reader's type `T` and the handler's type `F`, so that
+/// [`RingSet::remove`](crate::RingSet::remove) can hand both back. The keys
+/// in errors, and [`erase`](Self::erase)d keys, are untyped
+/// (`RingKey<Untyped>`, the default): removing by one drops the handler.
+/// Keys are unique within the process, never reused, and compare equal by
+/// the ring they name whatever their type.
+// INVARIANTS: a `RingKey<Handles<T, F>>` is made only by `RingSet::add`,
+// for a ring whose reader is an `UnsafeReader<T>` and whose handler is an
+// `F`; `raw` comes from `RingKey::fresh`, so no two rings of any set in this
+// process share it. `Handles` is invariant in `T` and `F`, so a key's type
+// cannot be changed by subtyping.
+pub struct RingKey<K = Untyped> {
+    raw: u64,
+    _kind: PhantomData<K>,
+}
+
+/// The type of an untyped [`RingKey`]: removing the ring by it drops the
+/// reader and handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RingKey(u64);
+pub enum Untyped {}
 
-impl RingKey {
-    pub(crate) fn new(key: u64) -> Self {
-        Self(key)
-    }
+/// The type of a [`RingKey`] returned by `add`: the ring's reader reads `T`
+/// and its handler is an `F`.
+pub struct Handles<T: ?Sized, F> {
+    _invariant: PhantomData<Invariant<T, F>>,
+}
 
-    pub(crate) fn get(self) -> u64 {
-        self.0
+/// `T` and `F` in a `fn(..) -> ..`, which makes [`Handles`] invariant.
+type Invariant<T, F> = fn(PhantomData<(Box<T>, F)>) -> PhantomData<(Box<T>, F)>;
+
+impl<T: ?Sized, F> fmt::Debug for Handles<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Handles")
     }
 }
 
-impl fmt::Display for RingKey {
+impl RingKey {
+    pub(crate) fn new(key: u64) -> Self {
+        Self {
+            raw: key,
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<K> RingKey<K> {
+    /// A key no other ring of this process has had (see the invariants).
+    pub(crate) fn fresh() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        // Relaxed: only uniqueness matters, which the atomic increment
+        // gives (2^64 rings would take centuries to add).
+        Self {
+            raw: NEXT.fetch_add(1, Ordering::Relaxed),
+            _kind: PhantomData,
+        }
+    }
+
+    pub(crate) fn get(self) -> u64 {
+        self.raw
+    }
+
+    /// The untyped key of the same ring.
+    pub fn erase(self) -> RingKey {
+        RingKey::new(self.raw)
+    }
+}
+
+impl<K> Clone for RingKey<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K> Copy for RingKey<K> {}
+
+impl<K, L> PartialEq<RingKey<L>> for RingKey<K> {
+    fn eq(&self, other: &RingKey<L>) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl<K> Eq for RingKey<K> {}
+
+impl<K> PartialOrd for RingKey<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<K> Ord for RingKey<K> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.raw.cmp(&other.raw)
+    }
+}
+
+impl<K> Hash for RingKey<K> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.raw.hash(state);
+    }
+}
+
+impl<K> fmt::Debug for RingKey<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
+        f.debug_tuple("RingKey").field(&self.raw).finish()
+    }
+}
+
+impl<K> fmt::Display for RingKey<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.raw)
     }
 }

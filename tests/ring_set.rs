@@ -174,7 +174,7 @@ fn inner_rings_of_an_array_of_maps() {
     .unwrap();
     assert_eq!(produce_inner(&ebpf, 1, 5, 100), 5);
     assert_eq!(produce_inner(&ebpf, 0, 5, 10), 5);
-    assert!(set.remove(key_a).unwrap());
+    assert!(set.remove(key_a).unwrap().is_some());
     // Ring a's new records stay in it; ring b's are read.
     assert_eq!(set.consume().unwrap(), 5);
 
@@ -241,7 +241,7 @@ fn rings_added_and_removed_while_a_producer_runs() {
             }
             assert_eq!(other.emit(1, 16, cycles, 0).emitted, 1);
             set.poll(Some(Duration::from_millis(10))).unwrap();
-            assert!(set.remove(key).unwrap());
+            assert!(set.remove(key).unwrap().is_some());
             cycles += 1;
         }
         assert!(done.load(Ordering::Acquire));

@@ -501,3 +501,160 @@ fn an_async_read_func_publishes_as_the_policy_says() {
         });
     }
 }
+
+/// Made outside a tokio runtime, the async types return an error that says
+/// to enter one, instead of panicking; inside one they work.
+#[test]
+fn outside_a_runtime_the_async_types_say_to_enter_one() {
+    use ringview::testing::MemoryRing;
+    use ringview::{AsyncRingSet, ReaderError, RingSetError};
+
+    let ring = MemoryRing::new(4096).unwrap();
+    let err = AsyncReader::new(Reader::new(ring.ring_buf()).unwrap()).unwrap_err();
+    assert!(matches!(err, ReaderError::NoRuntime), "{err:?}");
+    assert!(err.to_string().contains("Runtime::enter"), "{err}");
+    // SAFETY: nothing outside this library consumes the ring.
+    let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf()) }.unwrap();
+    let err = AsyncUnsafeReader::new(reader).unwrap_err();
+    assert!(matches!(err, ReaderError::NoRuntime), "{err:?}");
+    let err = AsyncRingSet::new().unwrap_err();
+    assert!(matches!(err, RingSetError::NoRuntime), "{err:?}");
+
+    let rt = runtime();
+    let _entered = rt.enter();
+    let mut reader = AsyncReader::new(Reader::new(ring.ring_buf()).unwrap()).unwrap();
+    AsyncRingSet::new().unwrap();
+    ring.output(b"in", 0).unwrap();
+    let record = rt.block_on(reader.read()).unwrap();
+    assert_eq!(record.sample, b"in");
+}
+
+/// "Take what is ready": one await, then every ready record without one,
+/// on both async readers, with a writer thread; and the poll forms
+/// (`poll_read`, `poll_read_into`) driven by hand.
+#[test]
+fn take_what_is_ready_after_one_await() {
+    require_kernel!();
+    let rt = runtime();
+    for policy in policies() {
+        for _ in 0..10 {
+            let producer = Producer::new(4096);
+            let mut reader = Reader::new(RingBuf::new(producer.ring_fd()).unwrap()).unwrap();
+            reader.set_publish_policy(policy);
+            let mut awaits = 0u64;
+            std::thread::scope(|s| {
+                s.spawn(|| write_all(&producer, RECORDS, 16));
+                rt.block_on(async {
+                    let mut reader = AsyncReader::new(reader).unwrap();
+                    let mut expected = 0;
+                    while expected < RECORDS {
+                        let record = tokio::time::timeout(STALL, reader.read())
+                            .await
+                            .expect("a missed wakeup")
+                            .unwrap();
+                        awaits += 1;
+                        assert_eq!(seq_of(&record.sample), expected);
+                        expected += 1;
+                        while let Some(record) = reader.try_read().unwrap() {
+                            assert_eq!(seq_of(&record.sample), expected);
+                            expected += 1;
+                        }
+                    }
+                    assert!(reader.try_read().unwrap().is_none());
+                });
+            });
+            assert!(awaits <= RECORDS);
+        }
+    }
+    // The zero-copy reader: `readable`, then `try_read_func`; and the poll
+    // forms through `poll_fn`.
+    for _ in 0..10 {
+        let producer = Producer::new(4096);
+        let ring = RingBuf::new(producer.ring_fd()).unwrap();
+        // SAFETY: nothing outside this library consumes the ring.
+        let reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| write_all(&producer, RECORDS, 16));
+            rt.block_on(async {
+                let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+                let mut expected = 0;
+                while expected < RECORDS / 2 {
+                    tokio::time::timeout(STALL, reader.readable())
+                        .await
+                        .expect("a missed wakeup")
+                        .unwrap();
+                    let taken = reader
+                        .try_read_func(|record, _| {
+                            assert_eq!(seq_of(record), expected);
+                            expected += 1;
+                        })
+                        .unwrap();
+                    assert!(taken > 0, "readable, then nothing to take");
+                }
+                while expected < RECORDS {
+                    let poll =
+                        std::future::poll_fn(|cx| reader.poll_read::<[u8]>(cx).map_ok(seq_of));
+                    let seq = tokio::time::timeout(STALL, poll)
+                        .await
+                        .expect("a missed wakeup")
+                        .unwrap();
+                    assert_eq!(seq, expected);
+                    expected += 1;
+                }
+                assert!(reader.try_read::<[u8]>().unwrap().is_none());
+            });
+        });
+    }
+}
+
+/// The copying reader as a `futures_core::Stream`: owned records, then
+/// owned `u64`s (each record starts with its sequence number), ending when
+/// the reader is closed.
+#[cfg(feature = "stream")]
+#[test]
+fn the_copying_reader_is_a_stream_of_owned_records() {
+    use std::pin::Pin;
+
+    use futures_core::{FusedStream, Stream};
+
+    require_kernel!();
+    let rt = runtime();
+    for policy in policies() {
+        for _ in 0..10 {
+            let producer = Producer::new(4096);
+            let mut reader = Reader::new(RingBuf::new(producer.ring_fd()).unwrap()).unwrap();
+            reader.set_publish_policy(policy);
+            let handle = reader.handle();
+            std::thread::scope(|s| {
+                s.spawn(|| write_all(&producer, RECORDS, 16));
+                rt.block_on(async {
+                    let mut reader = AsyncReader::new(reader).unwrap();
+                    for expected in 0..RECORDS / 2 {
+                        let next = std::future::poll_fn(|cx| Pin::new(&mut reader).poll_next(cx));
+                        let record = tokio::time::timeout(STALL, next)
+                            .await
+                            .expect("a missed wakeup")
+                            .expect("the stream ended early")
+                            .unwrap();
+                        assert_eq!(seq_of(&record.sample), expected);
+                    }
+                    let mut values = reader.stream_as::<u64>();
+                    for expected in RECORDS / 2..RECORDS {
+                        let next = std::future::poll_fn(|cx| Pin::new(&mut values).poll_next(cx));
+                        let value = tokio::time::timeout(STALL, next)
+                            .await
+                            .expect("a missed wakeup")
+                            .expect("the stream ended early")
+                            .unwrap();
+                        assert_eq!(value, expected);
+                    }
+                    handle.close();
+                    let next = std::future::poll_fn(|cx| Pin::new(&mut values).poll_next(cx));
+                    assert!(tokio::time::timeout(STALL, next).await.unwrap().is_none());
+                    assert!(values.is_terminated());
+                    assert!(reader.is_terminated());
+                });
+            });
+        }
+    }
+}

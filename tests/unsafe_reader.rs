@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{expected_payload, seq_of, Producer};
-use ringview::{ReadError, RingBuf, RingEvent, UnsafeReader};
+use ringview::{PublishPolicy, ReadError, RingBuf, RingEvent, UnsafeReader};
 use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// The producer's 48-byte record: sequence number, then the pattern.
@@ -103,6 +103,9 @@ fn read_func_calls_back_for_each_available_record() {
     require_kernel!();
     let producer = Producer::new(64 * 1024);
     let mut reader = typed::<Sample>(&producer);
+    // Eager: published when the call ends (the lazy default waits for a
+    // quarter of the ring, or for the reader to find it empty).
+    reader.set_publish_policy(PublishPolicy::EAGER);
     producer.emit(50, 48, 0, 0);
     let mut seen = Vec::new();
     let count = reader
@@ -168,6 +171,7 @@ fn read_func_stops_at_a_short_record_and_keeps_its_bytes() {
     require_kernel!();
     let producer = Producer::new(64 * 1024);
     let mut reader = typed::<Sample>(&producer);
+    reader.set_publish_policy(PublishPolicy::EAGER);
     producer.emit(3, 48, 0, 0);
     producer.emit(1, 8, 3, 0);
     producer.emit(1, 48, 4, 0);

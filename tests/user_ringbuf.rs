@@ -572,3 +572,65 @@ fn a_leaked_reservation_is_named_by_the_full_ring_error() {
     let drained = echo.drain(0);
     assert!(drained.drained > 0, "{drained:?}");
 }
+
+/// The async producer: outside a runtime it says to enter one; a reserve on
+/// a full ring waits for the kernel's EPOLLOUT after a drain, and one
+/// dropped while it waits (a timeout) has written nothing.
+#[cfg(feature = "tokio")]
+#[test]
+fn an_async_reserve_waits_for_a_drain_and_is_cancel_safe() {
+    use ringview::AsyncUserRingBuf;
+
+    require_kernel!();
+    let echo = Echo::new(4096);
+    let err = AsyncUserRingBuf::new(echo.producer()).unwrap_err();
+    assert!(matches!(err, UserRingBufError::NoRuntime), "{err:?}");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for _ in 0..20 {
+        let mut producer = rt
+            .block_on(async { AsyncUserRingBuf::new(echo.producer()) })
+            .unwrap();
+        producer.get_mut().push_bytes(&[1; 4056]).unwrap();
+        let free = producer.get_mut().free_bytes();
+        // Cancelled while it waits: nothing reserved.
+        let timed_out = rt.block_on(async {
+            tokio::time::timeout(Duration::from_millis(20), producer.reserve::<Command>())
+                .await
+                .is_err()
+        });
+        assert!(timed_out, "the ring is full: the reserve waits");
+        assert_eq!(producer.get_mut().free_bytes(), free, "nothing reserved");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(20));
+                assert_eq!(echo.drain_ok(), 1);
+            });
+            rt.block_on(async {
+                let mut command = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    producer.reserve_unzeroed::<Command>(),
+                )
+                .await
+                .expect("woken by the drain (a missed wakeup otherwise)")
+                .unwrap();
+                *command = Command {
+                    seq: 7,
+                    op: 0,
+                    pid: 0,
+                    arg: [0; 16],
+                };
+                command.submit();
+            });
+        });
+        assert_eq!(echo.drain_ok(), 1);
+        drop(producer);
+        // The echoed records: the big one, then the command.
+        let mut reader = echo.reader();
+        let records = read_all(&mut reader);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[1][..8], 7u64.to_ne_bytes());
+    }
+}

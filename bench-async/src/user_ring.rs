@@ -1,9 +1,13 @@
 //! Writes into a user ring buffer (`BPF_MAP_TYPE_USER_RINGBUF`) by record
-//! size, in one run, three producers:
+//! size, in one run, five producers:
 //!
-//! - ringview: `UserRingBuf::reserve::<T>()`, the whole record assigned
-//!   through the guard (`*record = template`), its first word set to the
-//!   sequence number, `submit()`;
+//! - ringview `reserve`: `UserRingBuf::reserve::<T>()` (zeroed), the whole
+//!   record assigned through the guard (`*record = template`), its first
+//!   word set to the sequence number, `submit()`: the README's form;
+//! - ringview `reserve_unzeroed`: the same through
+//!   `reserve_unzeroed::<T>()`, the write-once path (no zeroing);
+//! - ringview `push`: the record built as a value (the template with its
+//!   sequence number) and copied in by `push(&value)`;
 //! - a hand-written producer loop over a raw mapping of the same kind of
 //!   map: the same protocol (BUSY header, Release store of the producer
 //!   position, copy, Release store of the header) with only the space
@@ -12,7 +16,7 @@
 //!   (`c/libbpf_user_ring.c`, compiled against the system libbpf, one
 //!   function per record size so its copy has a constant size too).
 //!
-//! Each record is the same bytes for all three: a copy of a template of the
+//! Each record is the same bytes for all of them: a copy of a template of the
 //! record's size with the sequence number in word 0.
 //!
 //! What the BPF side does: nothing while a producer is timed. Each producer
@@ -22,13 +26,13 @@
 //! empties it with `bpf_user_ringbuf_drain` (`BPF_RB_NO_WAKEUP`, so no
 //! wakeup either) and the run checks that it drained every record written,
 //! which it would not if one were malformed. So the time is the producer
-//! path alone, under the same conditions for all three: a ring with room,
+//! path alone, under the same conditions for all of them: a ring with room,
 //! the consumer position moving only between fills, no syscall.
 //!
 //! One turn of each producer (4 fills of its ring, or enough for 100,000
 //! records), in a rotating order, makes a round; the table gives the median
 //! over rounds of ns per record and of each round's ratios, so a slow phase
-//! of the machine hits all three alike. The CPU clock (not the wall clock)
+//! of the machine hits them all alike. The CPU clock (not the wall clock)
 //! leaves out the time other work holds the core.
 //!
 //! `--callgrind PRODUCER SIZE` (PRODUCER: `ringview`, `hand`, `libbpf`)
@@ -127,7 +131,7 @@ records! {
     R64 = 64, libbpf_user_ring_fill_64;
     R256 = 256, libbpf_user_ring_fill_256;
     R1024 = 1024, libbpf_user_ring_fill_1024;
-    R2560 = 2560, libbpf_user_ring_fill_2560;
+    R2432 = 2432, libbpf_user_ring_fill_2432;
 }
 
 /// A loaded drain program and its user ring.
@@ -318,6 +322,37 @@ fn fill_ringview<T: Record>(ring: &mut UserRingBuf, template: &T, seq: u64) -> u
 }
 
 #[inline(never)]
+fn fill_ringview_unzeroed<T: Record>(ring: &mut UserRingBuf, template: &T, seq: u64) -> u64 {
+    let mut n = 0;
+    loop {
+        match ring.reserve_unzeroed::<T>() {
+            Ok(mut record) => {
+                *record = *template;
+                record.set_seq(seq + n);
+                record.submit();
+                n += 1;
+            }
+            Err(ReserveError::Full { .. }) => return n,
+            Err(err) => panic!("{err}"),
+        }
+    }
+}
+
+#[inline(never)]
+fn fill_ringview_push<T: Record>(ring: &mut UserRingBuf, template: &T, seq: u64) -> u64 {
+    let mut n = 0;
+    loop {
+        let mut value = *template;
+        value.set_seq(seq + n);
+        match ring.push(&value) {
+            Ok(()) => n += 1,
+            Err(ReserveError::Full { .. }) => return n,
+            Err(err) => panic!("{err}"),
+        }
+    }
+}
+
+#[inline(never)]
 fn fill_hand<T: Record>(ring: &mut HandRing, template: &T, seq: u64) -> u64 {
     let mut n = 0;
     while ring.push(template, seq + n) {
@@ -345,26 +380,38 @@ fn fill_libbpf<T: Record>(ring: &LibbpfRing, template: &T, seq: u64) -> u64 {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Producer {
     Ringview,
+    Unzeroed,
+    Push,
     Hand,
     Libbpf,
 }
 
 impl Producer {
-    const ALL: [Producer; 3] = [Producer::Ringview, Producer::Hand, Producer::Libbpf];
+    const ALL: [Producer; 5] = [
+        Producer::Ringview,
+        Producer::Unzeroed,
+        Producer::Push,
+        Producer::Hand,
+        Producer::Libbpf,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             Self::Ringview => "ringview",
+            Self::Unzeroed => "unzeroed",
+            Self::Push => "push",
             Self::Hand => "hand",
             Self::Libbpf => "libbpf",
         }
     }
 }
 
-/// The three producers of one record size, each on its own ring.
+/// The producers of one record size, each on its own ring.
 struct Producers<T: Record> {
-    drainers: [Drainer; 3],
+    drainers: [Drainer; 5],
     ringview: UserRingBuf,
+    unzeroed: UserRingBuf,
+    push: UserRingBuf,
     hand: HandRing,
     libbpf: LibbpfRing,
     template: T,
@@ -373,14 +420,20 @@ struct Producers<T: Record> {
 
 impl<T: Record> Producers<T> {
     fn new() -> Self {
-        let drainers = [Drainer::new(), Drainer::new(), Drainer::new()];
+        let drainers = std::array::from_fn(|_| Drainer::new());
         // SAFETY: this is the map's only producer.
         let ringview = unsafe { UserRingBuf::new(drainers[0].fd()) }.expect("UserRingBuf");
-        let hand = HandRing::new(drainers[1].fd(), drainers[1].size());
-        let libbpf = LibbpfRing::new(drainers[2].fd());
+        // SAFETY: this is the map's only producer.
+        let unzeroed = unsafe { UserRingBuf::new(drainers[1].fd()) }.expect("UserRingBuf");
+        // SAFETY: this is the map's only producer.
+        let push = unsafe { UserRingBuf::new(drainers[2].fd()) }.expect("UserRingBuf");
+        let hand = HandRing::new(drainers[3].fd(), drainers[3].size());
+        let libbpf = LibbpfRing::new(drainers[4].fd());
         Self {
             drainers,
             ringview,
+            unzeroed,
+            push,
             hand,
             libbpf,
             template: T::template(),
@@ -394,6 +447,10 @@ impl<T: Record> Producers<T> {
         let start = thread_cpu();
         let n = match producer {
             Producer::Ringview => fill_ringview(&mut self.ringview, &self.template, self.seq),
+            Producer::Unzeroed => {
+                fill_ringview_unzeroed(&mut self.unzeroed, &self.template, self.seq)
+            }
+            Producer::Push => fill_ringview_push(&mut self.push, &self.template, self.seq),
             Producer::Hand => fill_hand(&mut self.hand, &self.template, self.seq),
             Producer::Libbpf => fill_libbpf(&self.libbpf, &self.template, self.seq),
         };
@@ -432,10 +489,11 @@ fn row<T: Record>(rounds: usize) {
     // at least `RECORDS_PER_TURN` records.
     let per_fill = (RING / (size_of::<T>() + 8)) as u64;
     let fills = RECORDS_PER_TURN.div_ceil(per_fill).max(FILLS_PER_TURN);
-    let mut ns = [const { Vec::new() }; 3];
+    let mut ns = [const { Vec::new() }; 5];
+    let turns = Producer::ALL.len();
     for round in 0..rounds {
-        for i in 0..3 {
-            let producer = Producer::ALL[(round + i) % 3];
+        for i in 0..turns {
+            let producer = Producer::ALL[(round + i) % turns];
             let (mut records, mut elapsed) = (0, Duration::ZERO);
             for _ in 0..fills {
                 let (n, time) = producers.fill(producer);
@@ -445,17 +503,30 @@ fn row<T: Record>(rounds: usize) {
             ns[producer as usize].push(elapsed.as_nanos() as f64 / records as f64);
         }
     }
-    let mut vs_hand: Vec<f64> = (0..rounds).map(|r| ns[0][r] / ns[1][r]).collect();
-    let mut vs_libbpf: Vec<f64> = (0..rounds).map(|r| ns[0][r] / ns[2][r]).collect();
-    let [ringview, hand, libbpf] = ns.map(|mut v| median(&mut v));
+    // Each ratio is the median of the rounds' ratios.
+    let ratio = |of: Producer, to: Producer| {
+        let mut r: Vec<f64> = (0..rounds)
+            .map(|r| ns[of as usize][r] / ns[to as usize][r])
+            .collect();
+        median(&mut r)
+    };
+    let vs_hand =
+        [Producer::Ringview, Producer::Unzeroed, Producer::Push].map(|p| ratio(p, Producer::Hand));
+    let vs_libbpf = ratio(Producer::Unzeroed, Producer::Libbpf);
+    let [ringview, unzeroed, push, hand, libbpf] = ns.map(|mut v| median(&mut v));
+    let cell = |ns: f64| format!("{ns:.2} ({:.0} M/s)", 1e3 / ns);
     println!(
-        "| {} B | {ringview:.2} ({:.0} M/s) | {hand:.2} ({:.0} M/s) | {libbpf:.2} ({:.0} M/s) | {:.3} | {:.3} |",
+        "| {} B | {} | {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} |",
         size_of::<T>(),
-        1e3 / ringview,
-        1e3 / hand,
-        1e3 / libbpf,
-        median(&mut vs_hand),
-        median(&mut vs_libbpf),
+        cell(ringview),
+        cell(unzeroed),
+        cell(push),
+        cell(hand),
+        cell(libbpf),
+        vs_hand[0],
+        vs_hand[1],
+        vs_hand[2],
+        vs_libbpf,
     );
 }
 
@@ -464,7 +535,7 @@ fn row<T: Record>(rounds: usize) {
 pub fn main(quick: bool) {
     let args: Vec<String> = std::env::args().collect();
     if let Some(at) = args.iter().position(|a| a == "--callgrind") {
-        let usage = "--callgrind ringview|hand|libbpf SIZE";
+        let usage = "--callgrind ringview|unzeroed|push|hand|libbpf SIZE";
         let producer = args.get(at + 1).expect(usage);
         let producer = Producer::ALL
             .into_iter()
@@ -476,8 +547,8 @@ pub fn main(quick: bool) {
             64 => callgrind::<R64>(producer),
             256 => callgrind::<R256>(producer),
             1024 => callgrind::<R1024>(producer),
-            2560 => callgrind::<R2560>(producer),
-            _ => panic!("{usage}: SIZE is one of 16, 64, 256, 1024, 2560"),
+            2432 => callgrind::<R2432>(producer),
+            _ => panic!("{usage}: SIZE is one of 16, 64, 256, 1024, 2432"),
         };
         println!("{} {size} B: {n} records", producer.name());
         return;
@@ -486,13 +557,15 @@ pub fn main(quick: bool) {
     println!(
         "\n## User ring writes: {RING} B ring filled from empty, drained untimed, median of {rounds} alternating rounds\n"
     );
-    println!("| record | ringview `reserve` + `submit` ns/record | hand-written loop ns/record | libbpf C ns/record | ringview/hand | ringview/libbpf |");
-    println!("|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| record | `reserve` ns/record | `reserve_unzeroed` ns/record | `push` ns/record | hand-written loop ns/record | libbpf C ns/record | reserve/hand | unzeroed/hand | push/hand | unzeroed/libbpf |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     row::<R16>(rounds);
     row::<R64>(rounds);
     row::<R256>(rounds);
     row::<R1024>(rounds);
-    row::<R2560>(rounds);
+    row::<R2432>(rounds);
 }
 
 fn callgrind<T: Record>(producer: Producer) -> u64 {

@@ -11,6 +11,7 @@ pub(crate) mod consumer;
 pub(crate) mod cursor;
 pub(crate) mod policy;
 pub(crate) mod reader;
+pub(crate) mod records;
 pub(crate) mod ring_buf;
 pub(crate) mod ring_set;
 pub(crate) mod unsafe_reader;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::error::{ReadError, RingSetError, SyscallError};
 use crate::event::View;
 use crate::read::unsafe_reader::UnsafeReader;
-use crate::ring_id::{RingId, RingKey};
+use crate::ring_id::{Handles, RingId, RingKey, Untyped};
 
 /// The records a ring may hand to its handler in one round, by default.
 pub const DEFAULT_RECORDS_PER_ROUND: usize = 256;
@@ -42,14 +42,20 @@ impl<E: Into<HandlerError>> HandlerOutput for Result<(), E> {
     }
 }
 
-/// Why a ring's drain stopped early.
-enum Failure {
+/// Why a ring's drain stopped early (public only as [`Source`] is).
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Failure {
+    /// The handler failed.
     Handler(HandlerError),
+    /// Reading the ring failed.
     Read(ReadError),
 }
 
-/// One ring and its handler, with the handler's types erased.
-trait Source: Send {
+/// One ring and its handler, with the handler's types erased. Public only
+/// so that [`Handlers`] can name it; the module is private.
+#[doc(hidden)]
+pub trait Source {
     fn fd(&self) -> BorrowedFd<'_>;
     fn ring(&self) -> RingId;
     /// Hands at most `max` ready records to the handler.
@@ -70,7 +76,7 @@ struct Typed<T: ?Sized + View, F, O> {
 impl<T, F, O> Source for Typed<T, F, O>
 where
     T: ?Sized + View,
-    F: FnMut(&T) -> O + Send,
+    F: FnMut(&T) -> O,
     O: HandlerOutput,
 {
     fn fd(&self) -> BorrowedFd<'_> {
@@ -123,9 +129,92 @@ where
     }
 }
 
-struct Slot<'h> {
+/// Whether a set's handlers must be `Send`: [`SendHandlers`] (the
+/// default; the set is `Send` and may move into a thread or a task) or
+/// [`LocalHandlers`] (any handler; the set stays on its thread).
+pub trait Handlers<'h>: sealed::Sealed {
+    /// The handlers as the set keeps them.
+    #[doc(hidden)]
+    type Source: ?Sized + Source + 'h;
+}
+
+/// The handlers of a [`RingSet`] are `Send`, and so is the set.
+#[derive(Debug)]
+pub enum SendHandlers {}
+
+/// The handlers of a [`RingSet`] need not be `Send` (they may hold an `Rc`
+/// or a `&RefCell`); the set stays on the thread that made it.
+#[derive(Debug)]
+pub enum LocalHandlers {}
+
+impl<'h> Handlers<'h> for SendHandlers {
+    type Source = dyn Source + Send + 'h;
+}
+
+impl<'h> Handlers<'h> for LocalHandlers {
+    type Source = dyn Source + 'h;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::SendHandlers {}
+    impl Sealed for super::LocalHandlers {}
+    impl Sealed for crate::ring_id::Untyped {}
+    impl<T: ?Sized, F> Sealed for crate::ring_id::Handles<T, F> {}
+}
+
+/// What [`RingSet::remove`] returns for a key of this type: the reader and
+/// the handler for a key from `add` (`RingKey<Handles<T, F>>`), nothing for
+/// an untyped key (they are dropped).
+pub trait Removed<'h>: sealed::Sealed + Sized {
+    /// The ring's parts.
+    type Parts;
+
+    /// Turns the ring's boxed source back into its parts.
+    ///
+    /// # Safety
+    ///
+    /// `source` was boxed by a set's `add` that returned a key of type
+    /// `RingKey<Self>`.
+    #[doc(hidden)]
+    unsafe fn parts<S: ?Sized + Source + 'h>(source: Box<S>) -> Self::Parts;
+}
+
+impl<'h> Removed<'h> for Untyped {
+    type Parts = ();
+
+    unsafe fn parts<S: ?Sized + Source + 'h>(source: Box<S>) {
+        drop(source);
+    }
+}
+
+impl<'h, T, F, O> Removed<'h> for Handles<T, F>
+where
+    T: ?Sized + View + 'h,
+    F: FnMut(&T) -> O + 'h,
+    O: HandlerOutput + 'h,
+{
+    type Parts = (UnsafeReader<T>, F);
+
+    unsafe fn parts<S: ?Sized + Source + 'h>(source: Box<S>) -> (UnsafeReader<T>, F) {
+        let typed = Box::into_raw(source).cast::<Typed<T, F, O>>();
+        // SAFETY: `Box::from_raw` needs a pointer from `Box::into_raw` of a
+        // box of the same type. The caller promises that `add` boxed this
+        // source for a `RingKey<Handles<T, F>>`, and `add` boxes a
+        // `Typed<T, F, O>` for exactly that key type (`O` is `F`'s output,
+        // fixed by `F` and `T`); the cast only drops the trait object's
+        // vtable, so `typed` is the pointer `Box::new` allocated.
+        let typed = unsafe { Box::from_raw(typed) };
+        let Typed {
+            reader, handler, ..
+        } = *typed;
+        (reader, handler)
+    }
+}
+
+struct Slot<S: ?Sized> {
     key: RingKey,
-    source: Box<dyn Source + 'h>,
+    source: Box<S>,
     /// The ring may have records: it had an epoll event, or it was not
     /// drained to an empty `try_ready` last round. A ring leaves this state
     /// only through `try_ready() == false`, which publishes and fences, so
@@ -154,8 +243,18 @@ struct Slot<'h> {
 /// at most [`records_per_round`](Self::records_per_round) records (256 by
 /// default). A flooded ring therefore delays a quiet ring's record by at
 /// most `(rings - 1) × records_per_round` handler calls, however fast its
-/// producer is. A `poll` runs one round; `consume` runs rounds until no
-/// ring has records left.
+/// producer is. A `poll` runs one round (unlike libbpf's
+/// `ring_buffer__poll`, which empties every ready ring); `poll_drain` runs
+/// rounds until every ring that was ready is empty (libbpf's meaning, still
+/// fair); `consume` runs rounds until no ring has records left.
+///
+/// # Handlers
+///
+/// A set made by [`new`](Self::new) takes `Send` handlers and is `Send`;
+/// one made by [`new_local`](RingSet::new_local) takes any handler,
+/// including closures that borrow the caller's state for the set's
+/// lifetime `'h`. [`remove`](Self::remove) and
+/// [`into_rings`](Self::into_rings) hand each reader and handler back.
 ///
 /// # Release and wakeups
 ///
@@ -165,7 +264,9 @@ struct Slot<'h> {
 /// ([`RingSetError::Handler`]): the records before it are released, it and
 /// everything after it are not, so the next poll hands it to the handler
 /// again (and [`skip`](Self::skip) drops it). A panic in a handler likewise
-/// leaves its record in the ring. The set sleeps on its epoll only once
+/// leaves its record in the ring. Released records are published as each
+/// reader's [`PublishPolicy`](crate::PublishPolicy) says, as by its
+/// `read_func`. The set sleeps on its epoll only once
 /// every ring has published what it released and found nothing more (the
 /// core's `try_ready`), so no wakeup is missed.
 ///
@@ -194,17 +295,16 @@ struct Slot<'h> {
 /// }
 /// # }
 /// ```
-pub struct RingSet<'h> {
+pub struct RingSet<'h, H: Handlers<'h> = SendHandlers> {
     epoll: OwnedFd,
-    slots: Vec<Slot<'h>>,
-    next_key: u64,
+    slots: Vec<Slot<H::Source>>,
     records_per_round: usize,
     /// Where the next round starts, so a budget that runs out mid-round
     /// does not always fall on the same rings.
     start: usize,
 }
 
-impl fmt::Debug for RingSet<'_> {
+impl<'h, H: Handlers<'h>> fmt::Debug for RingSet<'h, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RingSet")
             .field(
@@ -216,13 +316,105 @@ impl fmt::Debug for RingSet<'_> {
     }
 }
 
-impl<'h> RingSet<'h> {
-    /// An empty set.
+impl<'h> RingSet<'h, SendHandlers> {
+    /// An empty set whose handlers are `Send`, so that the set can move to
+    /// another thread or into a tokio task (share state with `Arc` and
+    /// atomics or a `Mutex`, or send it over a channel);
+    /// [`new_local`](RingSet::new_local) makes a set for any handlers.
     ///
     /// # Errors
     ///
     /// [`RingSetError::Syscall`] when `epoll_create1` fails.
     pub fn new() -> Result<Self, RingSetError> {
+        Self::with_epoll()
+    }
+
+    /// Adds a ring, read by `reader`, whose records go to `handler` as views
+    /// `&T`. For an untyped reader (`T = [u8]`) the handler gets the raw
+    /// payload, and can split a header from its tail with
+    /// [`View::view`] or pick a variant with
+    /// [`TaggedEvent::from_record`](crate::TaggedEvent::from_record).
+    /// The ring is looked at in the next round even without an epoll event,
+    /// so records already in it are read. Returns the ring's key, by which
+    /// [`remove`](Self::remove) hands the reader and the handler back.
+    ///
+    /// # Errors
+    ///
+    /// [`RingSetError::Syscall`] when the ring cannot be added to the epoll.
+    pub fn add<T, F, O>(
+        &mut self,
+        reader: UnsafeReader<T>,
+        handler: F,
+    ) -> Result<RingKey<Handles<T, F>>, RingSetError>
+    where
+        T: ?Sized + View + 'h,
+        F: FnMut(&T) -> O + Send + 'h,
+        O: HandlerOutput + 'h,
+    {
+        self.insert(Box::new(Typed {
+            reader,
+            handler,
+            _output: PhantomData,
+        }))
+    }
+}
+
+impl<'h> RingSet<'h, LocalHandlers> {
+    /// An empty set for handlers that need not be `Send`: they may hold an
+    /// `Rc`, or borrow the caller's state (`&mut` a local, for as long as
+    /// the set lives). The set stays on the thread that made it.
+    ///
+    /// # Errors
+    ///
+    /// [`RingSetError::Syscall`] when `epoll_create1` fails.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use ringview::{RingBuf, RingSet, UnsafeReader};
+    ///
+    /// let mut bytes = 0;
+    /// let mut set = RingSet::new_local()?;
+    /// // SAFETY: this process is the ring's only consumer.
+    /// let reader = unsafe { UnsafeReader::<[u8]>::new(RingBuf::from_pinned("/sys/fs/bpf/events")?)? };
+    /// set.add(reader, |record: &[u8]| bytes += record.len())?;
+    /// set.poll(None)?;
+    /// drop(set);
+    /// println!("{bytes} bytes");
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new_local() -> Result<Self, RingSetError> {
+        Self::with_epoll()
+    }
+
+    /// Adds a ring, as [`RingSet::add`] does, for a handler that need not be
+    /// `Send`.
+    ///
+    /// # Errors
+    ///
+    /// [`RingSetError::Syscall`] when the ring cannot be added to the epoll.
+    pub fn add<T, F, O>(
+        &mut self,
+        reader: UnsafeReader<T>,
+        handler: F,
+    ) -> Result<RingKey<Handles<T, F>>, RingSetError>
+    where
+        T: ?Sized + View + 'h,
+        F: FnMut(&T) -> O + 'h,
+        O: HandlerOutput + 'h,
+    {
+        self.insert(Box::new(Typed {
+            reader,
+            handler,
+            _output: PhantomData,
+        }))
+    }
+}
+
+impl<'h, H: Handlers<'h>> RingSet<'h, H> {
+    fn with_epoll() -> Result<Self, RingSetError> {
         // SAFETY: `epoll_create1` has no memory preconditions.
         let raw = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if raw < 0 {
@@ -234,66 +426,56 @@ impl<'h> RingSet<'h> {
         Ok(Self {
             epoll,
             slots: Vec::new(),
-            next_key: 0,
             records_per_round: DEFAULT_RECORDS_PER_ROUND,
             start: 0,
         })
     }
 
-    /// Adds a ring, read by `reader`, whose records go to `handler` as views
-    /// `&T`. For an untyped reader (`T = [u8]`) the handler gets the raw
-    /// payload, and can split a header from its tail with
-    /// [`View::view`] or pick a variant with
-    /// [`TaggedEvent::from_record`](crate::TaggedEvent::from_record).
-    /// The ring is looked at in the next round even without an epoll event,
-    /// so records already in it are read. Handlers are `Send`, so that the
-    /// set can move to another thread or into a tokio task (share state
-    /// with `Arc` and atomics or a `Mutex`, or send it over a channel).
-    ///
-    /// # Errors
-    ///
-    /// [`RingSetError::Syscall`] when the ring cannot be added to the epoll.
-    pub fn add<T, F, O>(
-        &mut self,
-        reader: UnsafeReader<T>,
-        handler: F,
-    ) -> Result<RingKey, RingSetError>
-    where
-        T: ?Sized + View + 'h,
-        F: FnMut(&T) -> O + Send + 'h,
-        O: HandlerOutput + 'h,
-    {
-        let key = RingKey::new(self.next_key);
-        let source: Box<dyn Source + 'h> = Box::new(Typed {
-            reader,
-            handler,
-            _output: PhantomData,
-        });
-        self.ctl(libc::EPOLL_CTL_ADD, source.fd(), key)?;
-        self.next_key += 1;
+    /// Adds a boxed source under a fresh key of the type `add` returns.
+    fn insert<K>(&mut self, source: Box<H::Source>) -> Result<RingKey<K>, RingSetError> {
+        let key = RingKey::<K>::fresh();
+        self.ctl(libc::EPOLL_CTL_ADD, source.fd(), key.erase())?;
         self.slots.push(Slot {
-            key,
+            key: key.erase(),
             source,
             pending: true,
         });
         Ok(key)
     }
 
-    /// Removes a ring and drops its reader and handler: what the handler
-    /// finished is published, the rest stays in the ring for its next
-    /// reader. Returns whether the set had the ring.
+    /// Removes a ring. With the key `add` returned, hands back its reader
+    /// and its handler (`Some((reader, handler))`); with an untyped key
+    /// (from an error, or [`RingKey::erase`]), drops them (`Some(())`).
+    /// `None` when the set has no such ring. What the handler finished is
+    /// published; the rest stays in the ring, for the reader or its next
+    /// one.
     ///
     /// # Errors
     ///
     /// [`RingSetError::Syscall`] when the ring cannot be removed from the
     /// epoll (it is dropped from the set all the same).
-    pub fn remove(&mut self, key: RingKey) -> Result<bool, RingSetError> {
+    pub fn remove<K: Removed<'h>>(
+        &mut self,
+        key: RingKey<K>,
+    ) -> Result<Option<K::Parts>, RingSetError> {
         let Some(index) = self.slots.iter().position(|s| s.key == key) else {
-            return Ok(false);
+            return Ok(None);
         };
         let slot = self.slots.remove(index);
-        self.ctl(libc::EPOLL_CTL_DEL, slot.source.fd(), key)?;
-        Ok(true)
+        self.ctl(libc::EPOLL_CTL_DEL, slot.source.fd(), key.erase())?;
+        // SAFETY: `parts` needs `slot.source` to be boxed by `add` for a
+        // `RingKey<K>`: slots are made only by `insert`, under the key
+        // `add` returned, and keys are unique in the process (the
+        // invariants of `RingKey`), so the slot with this key's number
+        // was added with a key of exactly this type.
+        Ok(Some(unsafe { K::parts(slot.source) }))
+    }
+
+    /// Ends the set (closing its epoll) and returns its rings, from which
+    /// the keys `add` returned take each reader and handler back; the rings
+    /// not taken are dropped with the [`Rings`].
+    pub fn into_rings(self) -> Rings<'h, H> {
+        Rings { slots: self.slots }
     }
 
     /// Releases the record at the front of ring `key` without handing it to
@@ -305,7 +487,8 @@ impl<'h> RingSet<'h> {
     /// # Errors
     ///
     /// [`RingSetError::NoSuchRing`]; [`RingSetError::Read`] as for a read.
-    pub fn skip(&mut self, key: RingKey) -> Result<bool, RingSetError> {
+    pub fn skip<K>(&mut self, key: RingKey<K>) -> Result<bool, RingSetError> {
+        let key = key.erase();
         let slot = self
             .slots
             .iter_mut()
@@ -330,12 +513,12 @@ impl<'h> RingSet<'h> {
     }
 
     /// Whether the set holds ring `key`.
-    pub fn contains(&self, key: RingKey) -> bool {
+    pub fn contains<K>(&self, key: RingKey<K>) -> bool {
         self.slots.iter().any(|s| s.key == key)
     }
 
     /// The ring `key` reads, by its map id.
-    pub fn ring_id(&self, key: RingKey) -> Option<RingId> {
+    pub fn ring_id<K>(&self, key: RingKey<K>) -> Option<RingId> {
         let slot = self.slots.iter().find(|s| s.key == key)?;
         Some(slot.source.ring())
     }
@@ -358,9 +541,19 @@ impl<'h> RingSet<'h> {
     }
 
     /// Waits up to `timeout` (`None`: without end) for a ring to have
-    /// records, unless one already may, then runs one round over the
-    /// rings that may have records. Returns how many records the handlers
-    /// finished (0 after a timeout or a signal).
+    /// records, unless one already may, then runs **one round** over the
+    /// rings that may have records: each hands its handler at most
+    /// [`records_per_round`](Self::records_per_round) records (256 by
+    /// default). Returns how many records the handlers finished (0 after a
+    /// timeout or a signal).
+    ///
+    /// This is not what libbpf's `ring_buffer__poll` does: that empties
+    /// each ready ring, one after the other, before it returns, so a
+    /// flooded ring holds the others back for as long as its producer
+    /// keeps up. A ring left with records here is looked at again by the
+    /// next `poll`, which does not wait for it. For libbpf's meaning (every
+    /// ready ring emptied) with this fairness, call
+    /// [`poll_drain`](Self::poll_drain).
     ///
     /// # Errors
     ///
@@ -387,6 +580,30 @@ impl<'h> RingSet<'h> {
         };
         self.collect_events(timeout)?;
         self.round(n)
+    }
+
+    /// Waits as [`poll`](Self::poll) does, then runs rounds until every
+    /// ring that had records is empty: libbpf's `ring_buffer__poll`
+    /// (every ready ring emptied), still fair between the rings (a round
+    /// hands each at most `records_per_round` records). Returns how many
+    /// records the handlers finished. Like libbpf's, it returns only once
+    /// the producers of the ready rings stop outpacing the handlers.
+    ///
+    /// # Errors
+    ///
+    /// As [`poll`](Self::poll).
+    pub fn poll_drain(&mut self, timeout: Option<Duration>) -> Result<usize, RingSetError> {
+        let timeout = if self.has_pending() {
+            Some(Duration::ZERO)
+        } else {
+            timeout
+        };
+        self.collect_events(timeout)?;
+        let mut total = 0;
+        while self.has_pending() {
+            total += self.round(usize::MAX)?;
+        }
+        Ok(total)
     }
 
     /// Hands every ready record of every ring to its handler, without
@@ -531,13 +748,45 @@ impl<'h> RingSet<'h> {
     }
 }
 
-impl AsFd for RingSet<'_> {
+impl<'h, H: Handlers<'h>> AsFd for RingSet<'h, H> {
     /// The set's epoll descriptor: readable when a ring has an edge, for an
     /// outer poller (edge-triggered: after an event, call
     /// [`consume`](RingSet::consume) or `poll(Some(Duration::ZERO))` until
     /// [`has_pending`](RingSet::has_pending) is `false`).
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.epoll.as_fd()
+    }
+}
+
+/// The rings of an ended [`RingSet`] ([`RingSet::into_rings`]): each
+/// reader and handler, until taken back by its key.
+pub struct Rings<'h, H: Handlers<'h> = SendHandlers> {
+    slots: Vec<Slot<H::Source>>,
+}
+
+impl<'h, H: Handlers<'h>> Rings<'h, H> {
+    /// Takes ring `key`'s parts, as [`RingSet::remove`] does: the reader
+    /// and the handler for the key `add` returned, `()` for an untyped
+    /// key; `None` once taken, or for a ring the set did not hold.
+    pub fn take<K: Removed<'h>>(&mut self, key: RingKey<K>) -> Option<K::Parts> {
+        let index = self.slots.iter().position(|s| s.key == key)?;
+        let slot = self.slots.swap_remove(index);
+        // SAFETY: as in `RingSet::remove`: the slot with this key's number
+        // was added under a key of exactly this type.
+        Some(unsafe { K::parts(slot.source) })
+    }
+
+    /// The keys of the rings not yet taken, untyped.
+    pub fn keys(&self) -> Vec<RingKey> {
+        self.slots.iter().map(|s| s.key).collect()
+    }
+}
+
+impl<'h, H: Handlers<'h>> fmt::Debug for Rings<'h, H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Rings")
+            .field("rings", &self.keys())
+            .finish()
     }
 }
 
@@ -587,8 +836,10 @@ mod tests {
         let mut set = RingSet::new().unwrap();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
+        let mut eager = reader::<Word>(&ring);
+        eager.set_publish_policy(crate::PublishPolicy::EAGER);
         let key = set
-            .add(reader::<Word>(&ring), move |w: &Word| {
+            .add(eager, move |w: &Word| {
                 if w.0 == 2 {
                     return Err("two is bad");
                 }
@@ -623,7 +874,7 @@ mod tests {
                 log.lock().unwrap().push(w.0)
             })
             .unwrap();
-        (ring, set, key, seen)
+        (ring, set, key.erase(), seen)
     }
 
     /// After a record too short for the handler's type, `skip` releases
@@ -698,8 +949,8 @@ mod tests {
             .add(reader::<[u8]>(&b), move |_: &[u8]| *c.lock().unwrap() += 10)
             .unwrap();
         b.output(b"2", 0).unwrap();
-        assert!(set.remove(ka).unwrap());
-        assert!(!set.remove(ka).unwrap());
+        assert!(set.remove(ka).unwrap().is_some());
+        assert!(set.remove(ka).unwrap().is_none());
         a.output(b"3", 0).unwrap();
         assert_eq!(set.consume().unwrap(), 1);
         assert_eq!(*count.lock().unwrap(), 11);
@@ -707,5 +958,115 @@ mod tests {
         // The removed ring's reader is gone: a new one may read it.
         let mut again = reader::<[u8]>(&a);
         assert_eq!(again.try_read::<[u8]>().unwrap().unwrap(), b"3");
+    }
+
+    #[test]
+    fn a_local_set_takes_handlers_that_borrow_and_are_not_send() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+
+        let a = MemoryRing::new(4096).unwrap();
+        let b = MemoryRing::new(4096).unwrap();
+        let mut sum = 0u64;
+        let log = Rc::new(RefCell::new(Vec::new()));
+        {
+            let mut set = RingSet::new_local().unwrap();
+            set.add(reader::<Word>(&a), |w: &Word| sum += w.0).unwrap();
+            let rc = Rc::clone(&log);
+            let kb = set
+                .add(reader::<Word>(&b), move |w: &Word| {
+                    rc.borrow_mut().push(w.0)
+                })
+                .unwrap();
+            for i in 1..=3u64 {
+                a.output(&i.to_le_bytes(), 0).unwrap();
+                b.output(&(10 * i).to_le_bytes(), 0).unwrap();
+            }
+            assert_eq!(set.consume().unwrap(), 6);
+            // The handler comes back with its reader, still working.
+            let (mut reader, mut handler) = set.remove(kb).unwrap().unwrap();
+            b.output(&40u64.to_le_bytes(), 0).unwrap();
+            handler(reader.read().unwrap());
+            assert!(set.remove(kb).unwrap().is_none());
+            assert!(!set.contains(kb));
+        }
+        assert_eq!(sum, 6, "the borrow of `sum` ended with the set");
+        assert_eq!(*log.borrow(), [10, 20, 30, 40]);
+    }
+
+    #[test]
+    fn into_rings_hands_back_each_reader_and_handler_by_its_key() {
+        let a = MemoryRing::new(4096).unwrap();
+        let b = MemoryRing::new(4096).unwrap();
+        let mut set = RingSet::new().unwrap();
+        let mut count = 0usize;
+        let ka = set
+            .add(reader::<Word>(&a), move |_: &Word| {
+                count += 1;
+                if count > 1 {
+                    return Err(format!("record {count}"));
+                }
+                Ok(())
+            })
+            .unwrap();
+        let kb = set.add(reader::<[u8]>(&b), |_: &[u8]| ()).unwrap();
+        a.output(&1u64.to_le_bytes(), 0).unwrap();
+        assert_eq!(set.consume().unwrap(), 1);
+        let mut rings = set.into_rings();
+        assert_eq!(rings.keys().len(), 2);
+        let (reader, mut handler) = rings.take(ka).unwrap();
+        assert_eq!(reader.ring().id(), a.ring_buf().id());
+        // The handler kept its state: it counted one record.
+        assert_eq!(handler(&Word(0)), Err("record 2".to_string()));
+        assert!(rings.take(ka).is_none());
+        // An untyped key drops the ring's parts.
+        assert_eq!(rings.take(kb.erase()), Some(()));
+        assert!(rings.keys().is_empty());
+        // A key of another set names no ring here.
+        let mut other = RingSet::new().unwrap();
+        assert!(other.remove(kb).unwrap().is_none());
+    }
+
+    #[test]
+    fn poll_runs_one_round_and_poll_drain_empties_every_ready_ring() {
+        let a = MemoryRing::new(1 << 16).unwrap();
+        let b = MemoryRing::new(1 << 16).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut set = RingSet::new().unwrap();
+        set.set_records_per_round(4);
+        for (ring, name) in [(&a, 'a'), (&b, 'b')] {
+            let log = Arc::clone(&seen);
+            set.add(reader::<Word>(ring), move |w: &Word| {
+                log.lock().unwrap().push((name, w.0))
+            })
+            .unwrap();
+            for i in 0..10u64 {
+                ring.output(&i.to_le_bytes(), 0).unwrap();
+            }
+        }
+        let timeout = Some(Duration::from_secs(5));
+        assert_eq!(set.poll(timeout).unwrap(), 8, "one round: 4 per ring");
+        assert!(set.has_pending());
+        assert_eq!(set.poll_drain(timeout).unwrap(), 12);
+        assert!(!set.has_pending());
+        let seen = seen.lock().unwrap();
+        for name in ['a', 'b'] {
+            let of_ring: Vec<u64> = seen.iter().filter(|r| r.0 == name).map(|r| r.1).collect();
+            assert_eq!(of_ring, (0..10).collect::<Vec<_>>());
+        }
+        // Still fair while draining: rounds of at most 4 per ring, so (with
+        // the start rotating, two turns of one ring back to back) no run of
+        // more than 8 from one ring while the other had records; libbpf's
+        // poll would hand all 10 of the first ring at once.
+        let runs: Vec<usize> = seen.chunk_by(|x, y| x.0 == y.0).map(<[_]>::len).collect();
+        assert!(runs.iter().all(|&run| run <= 8), "{runs:?}");
+        assert!(runs.len() >= 3, "{runs:?}");
+    }
+
+    /// Compile-time checks: a set of `Send` handlers is `Send`.
+    #[expect(dead_code, reason = "a compile-time check, never called")]
+    fn a_send_set_is_send(set: RingSet<'static>) {
+        fn send<T: Send>(_: T) {}
+        send(set);
     }
 }

@@ -339,8 +339,12 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// available record and the bytes remaining after it. Returns how many
     /// records `f` finished. The previous view is released.
     ///
-    /// A record is released when `f` returns for it, and the released
-    /// records are published with one store when the call ends. `f` may
+    /// A record is released when `f` returns for it. Released records are
+    /// published as the [`PublishPolicy`](crate::PublishPolicy) says, as for [`read`](Self::read)
+    /// and on every reader (the async ones and a ring set's too): the
+    /// eager policy with one store when the call ends, the lazy one once
+    /// its share of the ring is released; both before the reader sleeps,
+    /// and at [`commit`](Self::commit) or drop. `f` may
     /// return `()`, or a [`ControlFlow`](std::ops::ControlFlow): `Break`
     /// stops the call and leaves the record it was given unreleased, so the
     /// next read starts with it. A panic in `f` likewise leaves its record
@@ -356,7 +360,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
     {
-        self.consume(true, usize::MAX, f, Publish::AtEnd)
+        self.consume(true, usize::MAX, f)
     }
 
     /// [`read_func`](Self::read_func) for at most `max` records (libbpf's
@@ -370,7 +374,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
     {
-        self.consume(true, max, f, Publish::AtEnd)
+        self.consume(true, max, f)
     }
 
     /// [`read_func`](Self::read_func) without blocking: `Ok(0)` when no
@@ -384,7 +388,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
     {
-        self.consume(false, usize::MAX, f, Publish::AtEnd)
+        self.consume(false, usize::MAX, f)
     }
 
     /// [`try_read_func`](Self::try_read_func) for at most `max` records.
@@ -397,35 +401,11 @@ impl<T: ?Sized + View> UnsafeReader<T> {
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
     {
-        self.consume(false, max, f, Publish::AtEnd)
-    }
-
-    /// [`try_read_func_n`](Self::try_read_func_n), publishing as the
-    /// policy says rather than when the call ends: for the async reader,
-    /// whose ring descriptor is in the runtime's epoll, so that a position
-    /// published at every call does not have the producer's next commit
-    /// wake the runtime in the middle of a nap.
-    #[cfg(feature = "tokio")]
-    pub(crate) fn try_read_func_n_lazily<F, R>(
-        &mut self,
-        max: usize,
-        f: F,
-    ) -> Result<usize, ReadError>
-    where
-        F: FnMut(&T, usize) -> R,
-        R: FuncFlow,
-    {
-        self.consume(false, max, f, Publish::AsPolicySays)
+        self.consume(false, max, f)
     }
 
     #[inline(always)]
-    fn consume<F, R>(
-        &mut self,
-        block: bool,
-        max: usize,
-        mut f: F,
-        publish: Publish,
-    ) -> Result<usize, ReadError>
+    fn consume<F, R>(&mut self, block: bool, max: usize, mut f: F) -> Result<usize, ReadError>
     where
         F: FnMut(&T, usize) -> R,
         R: FuncFlow,
@@ -471,10 +451,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
             Ok(_) => Ok(count),
         };
         drop(done);
-        match publish {
-            Publish::AtEnd => self.consumer.publish(),
-            Publish::AsPolicySays => self.consumer.publish_lazily(),
-        }
+        self.consumer.publish_lazily();
         result
     }
 
@@ -531,16 +508,6 @@ fn decode<'a, V>(
 ) -> Result<V, ReadError> {
     let record = cursor.take(ready);
     view(record.bytes()).inspect_err(|_| cursor.reject(&record))
-}
-
-/// When a `read_func` call publishes what its callback released.
-#[derive(Debug, Clone, Copy)]
-enum Publish {
-    /// When the call ends (the blocking and non-blocking `read_func`).
-    AtEnd,
-    /// As the policy says, as `read` does (the async `read_func`).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    AsPolicySays,
 }
 
 /// The records a `read_func` callback finished: released when the call
@@ -1027,7 +994,8 @@ mod tests {
             })
             .unwrap();
         assert_eq!(count, 2);
-        assert_eq!(ring.consumer_pos(), 32, "0 and 1 released and published");
+        assert_eq!(reader.positions().released, 32, "0 and 1 released");
+        assert_eq!(ring.consumer_pos(), 0, "published as the lazy policy says");
         let mut seen = Vec::new();
         assert_eq!(
             reader.read_func_n(2, |word, _| seen.push(word.0)).unwrap(),
@@ -1073,5 +1041,38 @@ mod tests {
             Ok(Some(bytes)) => panic!("handed out {} bytes", bytes.len()),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The blocking `read_func` publishes as the policy says, like `read`
+    /// and the async `read_func`: eager at the end of the call, lazy once
+    /// its share is released or before the reader sleeps.
+    #[test]
+    fn read_func_publishes_as_the_policy_says() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = reader::<Word>(&ring);
+        reader.set_publish_policy(crate::PublishPolicy::EAGER);
+        for i in 0..3u64 {
+            ring.output(&i.to_le_bytes(), 0).unwrap();
+        }
+        assert_eq!(reader.read_func(|_, _| ()).unwrap(), 3);
+        assert_eq!(
+            ring.consumer_pos(),
+            48,
+            "eager: published when the call ends"
+        );
+        reader.set_publish_policy(crate::PublishPolicy::default());
+        for i in 0..3u64 {
+            ring.output(&i.to_le_bytes(), 0).unwrap();
+        }
+        assert_eq!(reader.try_read_func(|_, _| ()).unwrap(), 3);
+        assert_eq!(
+            ring.consumer_pos(),
+            48,
+            "lazy: less than a quarter released"
+        );
+        assert_eq!(reader.positions().released, 96);
+        // Finding the ring empty, as before a sleep, publishes everything.
+        assert_eq!(reader.try_read_func(|_, _| ()).unwrap(), 0);
+        assert_eq!(ring.consumer_pos(), 96);
     }
 }

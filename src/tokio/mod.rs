@@ -8,3 +8,6 @@
 
 pub(crate) mod reader;
 pub(crate) mod ring_set;
+#[cfg(feature = "stream")]
+pub(crate) mod stream;
+pub(crate) mod user_ring;

@@ -237,6 +237,9 @@ impl Readiness {
     /// readiness; owning it means no lifetime ties the registration to the
     /// reader).
     fn new(ring_fd: BorrowedFd<'_>, handle: ReaderHandle) -> Result<Self, ReaderError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(ReaderError::NoRuntime);
+        }
         let register = |owned: OwnedFd| -> Result<AsyncFd<OwnedFd>, SyscallError> {
             // SAFETY: `register_with_interest` needs the descriptor to stay
             // open, refer to the same open file, and be what `as_raw_fd`
@@ -492,6 +495,9 @@ fn poll_edge(
 pub struct AsyncReader {
     readiness: Readiness,
     reader: Reader,
+    /// The reader's `Stream` ended (see `stream.rs`).
+    #[cfg_attr(not(feature = "stream"), allow(dead_code))]
+    pub(crate) stream_ended: bool,
 }
 
 impl AsyncReader {
@@ -499,16 +505,22 @@ impl AsyncReader {
     ///
     /// # Errors
     ///
+    /// [`ReaderError::NoRuntime`] outside a tokio runtime;
     /// [`ReaderError::Syscall`] when the descriptors cannot be duplicated or
     /// registered.
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
+    /// In a tokio runtime built without I/O (`enable_io`), as tokio's
+    /// `AsyncFd` does: tokio offers no way to ask.
     pub fn new(mut reader: Reader) -> Result<Self, ReaderError> {
         let readiness = Readiness::new(reader.as_fd(), reader.handle())?;
         reader.consumer_mut().set_checkpoint_every(CHECKPOINT_BYTES);
-        Ok(Self { readiness, reader })
+        Ok(Self {
+            readiness,
+            reader,
+            stream_ended: false,
+        })
     }
 
     /// Reads the next record into a new [`Record`], waiting until one is
@@ -572,6 +584,73 @@ impl AsyncReader {
     /// As [`read`](Self::read).
     pub async fn readable(&mut self) -> Result<(), ReadError> {
         self.readiness.ready(&mut self.reader).await
+    }
+
+    /// Polls for the next record, copied into `record`: the poll form of
+    /// [`read_into`](Self::read_into), for hand-written futures and
+    /// streams. `Pending` registers `cx`'s waker; the next poll goes on
+    /// with the wait where this one left it. `record` is unchanged unless
+    /// it returns `Ready` (as for [`Reader::read_into`], after
+    /// `ConsumerMoved` its sample is empty).
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    #[inline]
+    pub fn poll_read_into(
+        &mut self,
+        cx: &mut Context<'_>,
+        record: &mut Record,
+    ) -> Poll<Result<(), ReadError>> {
+        let ready = ready!(poll_next_ready(self, cx))?;
+        Poll::Ready(self.reader.read_ready_into(ready, record))
+    }
+
+    /// Polls for the next record as a new [`Record`]: the poll form of
+    /// [`read`](Self::read).
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<Record, ReadError>> {
+        let mut record = Record::default();
+        ready!(self.poll_read_into(cx, &mut record))?;
+        Poll::Ready(Ok(record))
+    }
+
+    /// Polls until a record is ready, without taking it: the poll form of
+    /// [`readable`](Self::readable).
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ReadError>> {
+        ready!(poll_next_ready(self, cx))?;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Takes the next record if one is ready, without waiting: `Ok(None)`
+    /// when none is (everything released is then published, as before a
+    /// wait). After a `read` or `readable`, call it until `None` to take
+    /// what is ready without an await per record.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::try_read`].
+    pub fn try_read(&mut self) -> Result<Option<Record>, ReadError> {
+        self.readiness.wait = Wait::Start;
+        self.reader.try_read()
+    }
+
+    /// [`try_read`](Self::try_read) into `record`, reusing its buffer;
+    /// returns whether a record was read.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::try_read_into`].
+    pub fn try_read_into(&mut self, record: &mut Record) -> Result<bool, ReadError> {
+        self.readiness.wait = Wait::Start;
+        self.reader.try_read_into(record)
     }
 
     /// The blocking reader inside, for its other methods (`try_read`,
@@ -674,12 +753,14 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     ///
     /// # Errors
     ///
+    /// [`ReaderError::NoRuntime`] outside a tokio runtime;
     /// [`ReaderError::Syscall`] when the descriptors cannot be duplicated or
     /// registered.
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
+    /// In a tokio runtime built without I/O (`enable_io`), as tokio's
+    /// `AsyncFd` does: tokio offers no way to ask.
     pub fn new(mut reader: UnsafeReader<T>) -> Result<Self, ReaderError> {
         let readiness = Readiness::new(reader.as_fd(), reader.handle())?;
         reader.consumer_mut().set_checkpoint_every(CHECKPOINT_BYTES);
@@ -707,13 +788,12 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     /// available record, as [`UnsafeReader::read_func`] does (the same
     /// release rules). Returns how many records `f` finished. Cancel-safe.
     ///
-    /// Unlike the blocking `read_func`, it publishes what `f` released as
-    /// the policy says, as [`read`](Self::read) does, rather than when the
-    /// call ends: the eager policy publishes at once, the lazy one once a
-    /// fraction of the ring is released, and both before the reader awaits
-    /// the ring's descriptor. Publishing at every call would have the
-    /// producer's next commit notify the ring's descriptor, which wakes the
-    /// runtime in the middle of a nap.
+    /// It publishes what `f` released as the policy says, as the blocking
+    /// `read_func` and [`read`](Self::read) do: the eager policy when the
+    /// call ends, the lazy one once a fraction of the ring is released, and
+    /// both before the reader awaits the ring's descriptor. (Publishing at
+    /// every call would have the producer's next commit notify the ring's
+    /// descriptor, which wakes the runtime in the middle of a nap.)
     ///
     /// # Errors
     ///
@@ -740,7 +820,7 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
             return Ok(0);
         }
         self.readiness.ready(&mut self.reader).await?;
-        self.reader.try_read_func_n_lazily(max, f)
+        self.reader.try_read_func_n(max, f)
     }
 
     /// Waits for at least one record, then hands out a [`Batch`] of every
@@ -773,6 +853,78 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
     /// As [`read`](Self::read).
     pub async fn readable(&mut self) -> Result<(), ReadError> {
         self.readiness.ready(&mut self.reader).await
+    }
+
+    /// Polls for a view of the next record, releasing the previous one:
+    /// the poll form of [`read`](Self::read), for hand-written futures.
+    /// `Pending` registers `cx`'s waker; the next poll goes on with the
+    /// wait where this one left it.
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    #[inline]
+    pub fn poll_read<U: ?Sized + View>(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<&U, ReadError>>
+    where
+        T: ViewAs<U>,
+    {
+        let ready = ready!(poll_next_ready(self, cx))?;
+        Poll::Ready(self.reader.view_ready(ready))
+    }
+
+    /// Polls until a record is ready, without taking it (the previous view
+    /// is released): the poll form of [`readable`](Self::readable).
+    ///
+    /// # Errors
+    ///
+    /// As [`read`](Self::read).
+    pub fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), ReadError>> {
+        ready!(poll_next_ready(self, cx))?;
+        Poll::Ready(Ok(()))
+    }
+
+    /// Views the next record if one is ready, without waiting; see
+    /// [`UnsafeReader::try_read`]. After a `read` or `readable`, call it
+    /// until `None` to take what is ready without an await per record.
+    ///
+    /// # Errors
+    ///
+    /// As [`UnsafeReader::try_read`].
+    pub fn try_read<U: ?Sized + View>(&mut self) -> Result<Option<&U>, ReadError>
+    where
+        T: ViewAs<U>,
+    {
+        self.readiness.wait = Wait::Start;
+        self.reader.try_read()
+    }
+
+    /// Calls `f` with each ready record, without waiting; see
+    /// [`UnsafeReader::try_read_func`].
+    ///
+    /// # Errors
+    ///
+    /// As [`UnsafeReader::try_read`].
+    pub fn try_read_func<F, R>(&mut self, f: F) -> Result<usize, ReadError>
+    where
+        F: FnMut(&T, usize) -> R,
+        R: FuncFlow,
+    {
+        self.readiness.wait = Wait::Start;
+        self.reader.try_read_func(f)
+    }
+
+    /// A batch of every ready record, without waiting; see
+    /// [`UnsafeReader::try_batch`].
+    ///
+    /// # Errors
+    ///
+    /// As [`UnsafeReader::try_read`].
+    pub fn try_batch(&mut self) -> Result<Option<Batch<'_, T>>, ReadError> {
+        self.readiness.wait = Wait::Start;
+        self.reader.try_batch()
     }
 
     /// Releases every record handed out so far; see
@@ -951,6 +1103,27 @@ impl<'r, A: AsyncParts> NextRecord<'r, A> {
         // nothing but another consumer can take it away before this.
         Poll::Ready(inner.peek_ready()?.ok_or(ReadError::ReadyRecordGone))
     }
+}
+
+/// The poll-style core of the readers' `poll_*` methods: polls for the
+/// next record, going on with the wait the last poll left (a new one after
+/// a record was found). Its fast path is the futures' (a record below the
+/// cached producer position, with no wait under way).
+#[inline(always)]
+fn poll_next_ready<A: AsyncParts>(
+    reader: &mut A,
+    cx: &mut Context<'_>,
+) -> Poll<Result<Ready, ReadError>> {
+    let (readiness, inner) = reader.parts();
+    if matches!(readiness.wait, Wait::Start) {
+        if let Some(ready) = inner.peek_cached() {
+            return Poll::Ready(Ok(ready));
+        }
+    }
+    ready!(readiness.poll_wait(inner, cx))?;
+    // The wait found a record below the cached producer position, and
+    // nothing but another consumer can take it away before this.
+    Poll::Ready(inner.peek_ready()?.ok_or(ReadError::ReadyRecordGone))
 }
 
 /// Polling a read future again after it returned its output: a bug in the

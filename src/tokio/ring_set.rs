@@ -8,9 +8,9 @@ use tokio::io::unix::AsyncFd;
 
 use crate::error::{RingSetError, SyscallError};
 use crate::event::View;
-use crate::read::ring_set::{HandlerOutput, RingSet};
+use crate::read::ring_set::{HandlerOutput, Removed, RingSet};
 use crate::read::unsafe_reader::UnsafeReader;
-use crate::ring_id::RingKey;
+use crate::ring_id::{Handles, RingKey};
 use crate::tokio::reader::Coop;
 
 /// A [`RingSet`] on tokio: `poll().await` instead of a blocking poll.
@@ -70,12 +70,14 @@ impl<'h> AsyncRingSet<'h> {
     ///
     /// # Errors
     ///
+    /// [`RingSetError::NoRuntime`] outside a tokio runtime;
     /// [`RingSetError::Syscall`] when the epoll cannot be created or
     /// registered.
     ///
     /// # Panics
     ///
-    /// Outside a tokio runtime (with I/O enabled), as `AsyncFd::new` does.
+    /// In a tokio runtime built without I/O (`enable_io`), as tokio's
+    /// `AsyncFd` does: tokio offers no way to ask.
     pub fn new() -> Result<Self, RingSetError> {
         Self::from_set(RingSet::new()?)
     }
@@ -90,6 +92,9 @@ impl<'h> AsyncRingSet<'h> {
     ///
     /// As [`new`](Self::new).
     pub fn from_set(set: RingSet<'h>) -> Result<Self, RingSetError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(RingSetError::NoRuntime);
+        }
         let owned = set
             .as_fd()
             .try_clone_to_owned()
@@ -125,7 +130,7 @@ impl<'h> AsyncRingSet<'h> {
         &mut self,
         reader: UnsafeReader<T>,
         handler: F,
-    ) -> Result<RingKey, RingSetError>
+    ) -> Result<RingKey<Handles<T, F>>, RingSetError>
     where
         T: ?Sized + View + 'h,
         F: FnMut(&T) -> O + Send + 'h,
@@ -139,7 +144,10 @@ impl<'h> AsyncRingSet<'h> {
     /// # Errors
     ///
     /// As [`RingSet::remove`].
-    pub fn remove(&mut self, key: RingKey) -> Result<bool, RingSetError> {
+    pub fn remove<K: Removed<'h>>(
+        &mut self,
+        key: RingKey<K>,
+    ) -> Result<Option<K::Parts>, RingSetError> {
         self.set.remove(key)
     }
 

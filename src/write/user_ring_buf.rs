@@ -425,6 +425,11 @@ impl UserRingBuf {
     /// Reserves a record holding a `T`, zeroed, and hands it out in place.
     /// [`Reserved::submit`] publishes it; dropping the guard discards it.
     ///
+    /// The zeroing is a second write of every byte the caller then writes;
+    /// a caller that writes every field can skip it with
+    /// [`reserve_unzeroed`](Self::reserve_unzeroed), or copy a `T` in once
+    /// with [`push`](Self::push).
+    ///
     /// # Errors
     ///
     /// [`ReserveError::Full`] when the ring has no room now,
@@ -451,6 +456,63 @@ impl UserRingBuf {
     where
         T: RingEvent + FromBytes + IntoBytes + KnownLayout,
     {
+        self.reserve_typed(tail_len, true)
+    }
+
+    /// Reserves a record holding a `T` and hands it out in place **as the
+    /// ring's bytes are**, not zeroed: the write-once path for callers that
+    /// write every field (or assign a whole `T`), so that no byte is
+    /// written twice. The bytes are whatever this ring held there before
+    /// (zeroes, or an older record of this producer): initialised memory,
+    /// which any `T: FromBytes` accepts, so this is safe; a field left
+    /// unwritten reaches the BPF side with its stale value.
+    ///
+    /// [`push`](Self::push) is the other write-once path, for a `T` that
+    /// already exists.
+    ///
+    /// # Errors
+    ///
+    /// As [`reserve`](Self::reserve).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use ringview::testing::MemoryUserRing;
+    /// use ringview::RingEvent;
+    /// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+    ///
+    /// #[derive(FromBytes, IntoBytes, Immutable, KnownLayout, RingEvent)]
+    /// #[repr(C)]
+    /// struct Command {
+    ///     op: u32,
+    ///     arg: u32,
+    /// }
+    ///
+    /// let ring = MemoryUserRing::new(4096).unwrap();
+    /// let mut producer = ring.user_ring_buf().unwrap();
+    /// let mut record = producer.reserve_unzeroed::<Command>().unwrap();
+    /// // Every field written: nothing stale is sent.
+    /// *record = Command { op: 1, arg: 7 };
+    /// record.submit();
+    /// ```
+    #[inline]
+    pub fn reserve_unzeroed<T>(&mut self) -> Result<Reserved<'_, T>, ReserveError>
+    where
+        T: RingEvent + FromBytes + IntoBytes + KnownLayout,
+    {
+        self.reserve_typed(0, false)
+    }
+
+    /// A record of a `T` and `tail_len` bytes, zeroed if `zero`.
+    #[inline(always)]
+    fn reserve_typed<T>(
+        &mut self,
+        tail_len: usize,
+        zero: bool,
+    ) -> Result<Reserved<'_, T>, ReserveError>
+    where
+        T: RingEvent + FromBytes + IntoBytes + KnownLayout,
+    {
         let misaligned = ReserveError::Misaligned {
             align: align_of::<T>(),
             type_name: T::C_NAME,
@@ -464,11 +526,14 @@ impl UserRingBuf {
         // cannot fail; should it, the record is discarded, never half-made.
         match T::mut_from_prefix(bytes) {
             Ok((value, tail)) => {
-                // Zeroed after the cast, through the `T`: when the caller
-                // then assigns a whole `T`, the compiler can see the zeroes
-                // overwritten before anyone reads them and skip them.
-                value.zero();
-                tail.fill(0);
+                if zero {
+                    // Zeroed after the cast, through the `T`: when the
+                    // caller then assigns a whole `T`, the compiler can see
+                    // the zeroes overwritten before anyone reads them and
+                    // skip them.
+                    value.zero();
+                    tail.fill(0);
+                }
                 Ok(Reserved {
                     header,
                     len,
@@ -500,7 +565,8 @@ impl UserRingBuf {
         })
     }
 
-    /// Copies `value` into a new record and submits it. Every byte is
+    /// Copies `value` into a new record and submits it: one copy, the
+    /// write-once path for a `T` that already exists. Every byte is
     /// written (`IntoBytes` types have no padding), so nothing is zeroed
     /// first.
     ///
@@ -566,6 +632,24 @@ impl UserRingBuf {
     ) -> Result<Reserved<'_, [u8]>, ReserveError> {
         self.wait_for_room(len, deadline)?;
         self.reserve_bytes(len)
+    }
+
+    /// Whether a record of `len` payload bytes fits now (for the async
+    /// producer's wait).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn has_room(&mut self, len: usize) -> Result<bool, ReserveError> {
+        match self.room_for(len) {
+            Ok(_) => Ok(true),
+            Err(ReserveError::Full { .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The descriptor that reports room, and the epoll events it reports
+    /// it with (for the async producer).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn room_descriptor(&self) -> (BorrowedFd<'_>, i32) {
+        (self.backing.descriptor(), self.backing.room_events())
     }
 
     /// Returns once a record of `len` bytes fits. Only this producer
@@ -836,6 +920,37 @@ mod tests {
                 cookie: 0,
             };
             assert_eq!(got, vec![want.as_bytes().to_vec()]);
+        }
+    }
+
+    /// `reserve_unzeroed` hands out the ring's bytes as they are (here an
+    /// earlier record's), and a record whose every field is written
+    /// arrives whole; `push` writes a whole `T` in one copy.
+    #[test]
+    fn unzeroed_records_hold_the_rings_bytes_until_written() {
+        let ring = MemoryUserRing::new(256).unwrap();
+        let mut producer = ring.user_ring_buf().unwrap();
+        for i in 0..scale(100) as u32 {
+            // A record as large as the ring: the next one's payload lands
+            // inside its payload.
+            producer.push_bytes(&[0xee; 248]).unwrap();
+            assert_eq!(drain_all(&ring), vec![vec![0xee; 248]]);
+            let mut cmd = producer.reserve_unzeroed::<Cmd>().unwrap();
+            assert_eq!(cmd.as_bytes(), [0xee; 16], "not zeroed: the ring's bytes");
+            *cmd = Cmd {
+                op: 1,
+                pid: i,
+                cookie: 2,
+            };
+            cmd.submit();
+            let want = Cmd {
+                op: 1,
+                pid: i,
+                cookie: 2,
+            };
+            assert_eq!(drain_all(&ring), vec![want.as_bytes().to_vec()]);
+            producer.push(&want).unwrap();
+            assert_eq!(drain_all(&ring), vec![want.as_bytes().to_vec()]);
         }
     }
 
