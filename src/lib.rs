@@ -154,7 +154,7 @@ pub mod errors {}
 
 pub use error::RingSetError;
 pub use error::{DrainError, ReserveError, UserRingBufError};
-pub use error::{ReadError, ReaderError, RingBufError, SyscallError};
+pub use error::{ObserveError, ReadError, ReaderError, RingBufError, SyscallError};
 pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 
 #[doc(hidden)]
@@ -164,7 +164,9 @@ pub use event::__private;
 pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
 pub use crate::tokio::ring_set::AsyncRingSet;
+pub use kernel::inspect;
 pub use read::consumer::Positions;
+pub use read::observer::{Observed, ObservedPositions, Observer};
 pub use read::policy::PublishPolicy;
 pub use read::reader::{Reader, Record};
 pub use read::ring_buf::RingBuf;
