@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 // Test producer for the `ringview` command's tests: one BPF_PROG_TEST_RUN
 // of `produce` writes `count` known records, numbered from `seq`, into the
-// ring `events` (a `struct event`, in BTF) and the ring `dwarf_events` (a
-// `struct dwarf_event` of the same layout, used only through a local
-// pointer, so clang 14 leaves it out of BTF: it is only in DWARF).
+// ring `events` (a `struct event`, in BTF; when `rings` has bit 0) and the
+// ring `dwarf_events` (a `struct dwarf_event` of the same layout, used only
+// through a local pointer, so clang 14 leaves it out of BTF: it is only in
+// DWARF; when `rings` has bit 1).
 //
 // Input (the XDP packet, at offset 0): struct ctl. Output: the same packet
 // with `emitted` and `failed` filled in. ringview-cli/tests/common/mod.rs
@@ -77,12 +78,14 @@ struct {
 struct ctl {
 	__u32 count;
 	__u32 seq;
+	__u32 rings;
 	__u32 emitted;
 	__u32 failed;
 };
 
 struct loop_ctx {
 	__u32 seq;
+	__u32 rings;
 	__u32 emitted;
 	__u32 failed;
 };
@@ -119,20 +122,24 @@ static long emit(__u64 i, void *vctx)
 	struct event *e;
 	struct dwarf_event *d;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		c->failed++;
-		return 1;
+	if (c->rings & 1) {
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+		if (!e) {
+			c->failed++;
+			return 1;
+		}
+		FILL(e, seq);
+		bpf_ringbuf_submit(e, 0);
 	}
-	FILL(e, seq);
-	bpf_ringbuf_submit(e, 0);
-	d = bpf_ringbuf_reserve(&dwarf_events, sizeof(*d), 0);
-	if (!d) {
-		c->failed++;
-		return 1;
+	if (c->rings & 2) {
+		d = bpf_ringbuf_reserve(&dwarf_events, sizeof(*d), 0);
+		if (!d) {
+			c->failed++;
+			return 1;
+		}
+		FILL(d, seq);
+		bpf_ringbuf_submit(d, 0);
 	}
-	FILL(d, seq);
-	bpf_ringbuf_submit(d, 0);
 	c->emitted++;
 	return 0;
 }
@@ -148,6 +155,7 @@ int produce(struct xdp_md *xdp)
 	if ((void *)(ctl + 1) > end)
 		return XDP_ABORTED;
 	c.seq = ctl->seq;
+	c.rings = ctl->rings;
 	bpf_loop(ctl->count, emit, &c, 0);
 	ctl->emitted = c.emitted;
 	ctl->failed = c.failed;
