@@ -11,6 +11,9 @@ use ringview_btf::{Object, StructLayout};
 
 use crate::failure::Failure;
 
+/// `EM_BPF`, the ELF machine of BPF objects.
+const EM_BPF: u16 = 247;
+
 /// The layout of `type_name`, from `object` or from the kernel's BTF for
 /// map `map_id`; `None` when no type is asked for (records shown as hex).
 ///
@@ -46,6 +49,16 @@ fn from_object(path: &Path, name: &str) -> Result<StructLayout, Failure> {
         return Err(Failure::input(format!(
             "{} is not a BPF object (an ELF file from `clang -target bpf -g`) nor raw BTF",
             path.display()
+        )));
+    }
+    // `e_machine`, at the same offset in ELF32 and ELF64 headers.
+    let machine = bytes.get(18..20).map(|m| u16::from_le_bytes([m[0], m[1]]));
+    if bytes.starts_with(b"\x7fELF") && machine != Some(EM_BPF) {
+        return Err(Failure::input(format!(
+            "{} is not a BPF object: an ELF file for machine {} rather than EM_BPF ({EM_BPF}); \
+             pass the object `clang -target bpf -g` built",
+            path.display(),
+            machine.map_or_else(|| "?".to_owned(), |m| m.to_string())
         )));
     }
     Object::new(path.to_path_buf(), bytes)
