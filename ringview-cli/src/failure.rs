@@ -47,7 +47,11 @@ impl Failure {
 
     /// Opening a ring failed: bad input unless the system failed.
     pub fn open(what: &str, error: &RingBufError) -> Self {
-        let message = format!("cannot open {what}: {error}");
+        // These two name what was opened already.
+        let message = match error {
+            RingBufError::MapId { .. } | RingBufError::Pinned { .. } => error.to_string(),
+            _ => format!("cannot open {what}: {error}"),
+        };
         match error {
             RingBufError::Syscall(e) if !is_privilege(&e.io_error) => Self::runtime(message),
             RingBufError::Syscall(_) => Self::input(privilege_hint(message)),

@@ -148,7 +148,7 @@ pub fn record_bytes(seq: u32) -> Vec<u8> {
         _ => 7,
     };
     b[32..36].copy_from_slice(&kind.to_le_bytes());
-    b[36] = u8::from(seq % 2 == 0);
+    b[36] = u8::from(seq.is_multiple_of(2));
     b[37] = (seq & 0xff) as u8;
     b[40..42].copy_from_slice(&((seq + 80) as u16).to_le_bytes());
     b[42..44].copy_from_slice(&(-((seq % 100) as i16)).to_le_bytes());
@@ -177,7 +177,7 @@ pub fn expected_json(seq: u32) -> Value {
         "big": -1_000_000_000_000i64 * s,
         "comm": format!("tap-{}", seq % 10),
         "kind": kind,
-        "ok": seq % 2 == 0,
+        "ok": seq.is_multiple_of(2),
         "small": seq & 0xff,
         "inner": { "port": seq + 80, "delta": -(s % 100), "addr": 0x0a00_0001u32 },
         "value": {
