@@ -112,6 +112,14 @@
 //! [`testing::MemoryRing`] is an in-memory ring with the kernel's wire
 //! format and producer; the readers work on it unchanged.
 //!
+//! # Watching a ring without consuming it
+//!
+//! An [`Observer`] maps a ring read-only and copies its records beside the
+//! ring's consumer, which it never disturbs; a record the producer
+//! overwrote before the copy was checked is reported as missed, never
+//! handed out. [`inspect`] walks the host's maps and programs and reads
+//! the BTF the kernel holds (the `ringview` command's `top` and `tap`).
+//!
 //! # Cargo features
 //!
 //! - `derive` (default): `#[derive(RingEvent)]`, which proves at compile
