@@ -125,3 +125,31 @@ fn inspect_walks_maps_and_programs() {
     let err = inspect::map_info(u32::MAX).unwrap_err();
     assert_eq!(err.io_error.raw_os_error(), Some(libc::ENOENT), "{err}");
 }
+
+#[test]
+fn user_rings_are_watched_too() {
+    require_kernel!();
+    use aya::maps::Map;
+    use ringview::{UserRingBuf, BPF_MAP_TYPE_USER_RINGBUF};
+    let ebpf = aya::EbpfLoader::new()
+        .allow_unsupported_maps()
+        .map_max_entries("user_rb", 4096)
+        .load(include_bytes!("bpf/user_echo.bpf.o"))
+        .expect("load user_echo.bpf.o");
+    let Map::Unsupported(data) = ebpf.map("user_rb").expect("map user_rb") else {
+        panic!("user_rb is a user ring");
+    };
+    let fd = data.fd().as_fd();
+    let mut tap = Observer::new(fd).unwrap();
+    assert_eq!(tap.map_type(), BPF_MAP_TYPE_USER_RINGBUF);
+    // SAFETY: no other process knows this freshly created map.
+    let mut producer = unsafe { UserRingBuf::new(fd) }.unwrap();
+    producer.push_bytes(b"to the kernel").unwrap();
+    assert_eq!(tap.positions().pending(), 24);
+    let mut copy = Vec::new();
+    assert_eq!(
+        tap.try_copy(&mut copy).unwrap(),
+        Some(Observed::Record { pos: 0 })
+    );
+    assert_eq!(copy, b"to the kernel");
+}
