@@ -810,6 +810,20 @@ mod tests {
             "bpf(BPF_OBJ_GET_INFO_BY_FD) failed: Operation not permitted (os error 1): this \
              process lacks the privilege; run as root, or with CAP_BPF",
         );
+        check(
+            sys("bpf(BPF_MAP_GET_NEXT_ID)", libc::EPERM),
+            "bpf(BPF_MAP_GET_NEXT_ID) failed: Operation not permitted (os error 1): walking or \
+             opening BPF objects by id needs CAP_SYS_ADMIN; run as root",
+        );
+        check(
+            ObserveError::CorruptHeader {
+                pos: 64,
+                len: 9000,
+                available: 16,
+            },
+            "corrupt record header at position 64: length 9000 but only 16 bytes published; the \
+             map's producer wrote a bad header: skip to the producer position",
+        );
         // No hint where none applies; the OS error is still there.
         check(
             sys("epoll_wait", libc::EINVAL),
