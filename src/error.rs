@@ -589,7 +589,7 @@ pub enum DrainError {
 }
 
 /// The uapi name of a map type (`enum bpf_map_type`, Linux v6.18).
-fn map_type_name(map_type: u32) -> &'static str {
+pub(crate) fn map_type_name(map_type: u32) -> &'static str {
     const NAMES: [&str; 34] = [
         "BPF_MAP_TYPE_UNSPEC",
         "BPF_MAP_TYPE_HASH",
@@ -657,6 +657,9 @@ fn syscall_hint(call: &str, error: &io::Error) -> &'static str {
             ": the producer pages are mapped read-write, and this descriptor is read-only \
              (opened with BPF_F_RDONLY, or from a pin without write permission); open the \
              map read-write"
+        }
+        (call, Some(libc::EPERM)) if call.starts_with("bpf(") && call.ends_with("_ID)") => {
+            ": walking or opening BPF objects by id needs CAP_SYS_ADMIN; run as root"
         }
         (call, Some(libc::EPERM)) if call.starts_with("bpf(") => {
             ": this process lacks the privilege; run as root, or with CAP_BPF"
@@ -740,6 +743,39 @@ impl From<OpenError> for UserRingBufError {
             OpenError::Syscall(error) => Self::Syscall(error),
         }
     }
+}
+
+/// Errors from watching a ring without consuming it
+/// ([`Observer::try_copy`](crate::Observer::try_copy)). A lap is not an
+/// error: it is [`Observed::Lapped`](crate::Observed::Lapped).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ObserveError {
+    /// A record header claims more bytes than the producer has published,
+    /// and the producer has not lapped the observer: the memory is not a
+    /// ring, or a faulty producer wrote it.
+    #[error(
+        "corrupt record header at position {pos}: length {len} but only {available} bytes \
+         published; the map's producer wrote a bad header: skip to the producer position"
+    )]
+    CorruptHeader {
+        /// The record's position.
+        pos: u64,
+        /// The length the header claims (payload bytes).
+        len: u32,
+        /// The bytes the producer had published from `pos`.
+        available: u64,
+    },
+    /// A position is not 8-byte aligned: something other than a ring's
+    /// consumer or producer wrote the ring's positions.
+    #[error(
+        "the ring's position {pos} is not 8-byte aligned: something other than a ring \
+         consumer or producer wrote the ring's positions; skip to the producer position"
+    )]
+    MisalignedPosition {
+        /// The position found.
+        pos: u64,
+    },
 }
 
 /// Errors from a [`RingSet`](crate::RingSet) or
@@ -862,6 +898,20 @@ mod tests {
             sys("bpf(BPF_OBJ_GET_INFO_BY_FD)", libc::EPERM),
             "bpf(BPF_OBJ_GET_INFO_BY_FD) failed: Operation not permitted (os error 1): this \
              process lacks the privilege; run as root, or with CAP_BPF",
+        );
+        check(
+            sys("bpf(BPF_MAP_GET_NEXT_ID)", libc::EPERM),
+            "bpf(BPF_MAP_GET_NEXT_ID) failed: Operation not permitted (os error 1): walking or \
+             opening BPF objects by id needs CAP_SYS_ADMIN; run as root",
+        );
+        check(
+            ObserveError::CorruptHeader {
+                pos: 64,
+                len: 9000,
+                available: 16,
+            },
+            "corrupt record header at position 64: length 9000 but only 16 bytes published; the \
+             map's producer wrote a bad header: skip to the producer position",
         );
         // No hint where none applies; the OS error is still there.
         check(

@@ -122,6 +122,14 @@
 //! [`testing::MemoryRing`] is an in-memory ring with the kernel's wire
 //! format and producer; the readers work on it unchanged.
 //!
+//! # Watching a ring without consuming it
+//!
+//! An [`Observer`] maps a ring read-only and copies its records beside the
+//! ring's consumer, which it never disturbs; a record the producer
+//! overwrote before the copy was checked is reported as missed, never
+//! handed out. [`inspect`] walks the host's maps and programs and reads
+//! the BTF the kernel holds (the `ringview` command's `top` and `tap`).
+//!
 //! # Cargo features
 //!
 //! - `derive` (default): `#[derive(RingEvent)]`, which proves at compile
@@ -171,7 +179,7 @@ pub mod errors {}
 
 pub use error::RingSetError;
 pub use error::{DrainError, ReserveError, UserRingBufError};
-pub use error::{ReadError, ReaderError, RingBufError, SyscallError};
+pub use error::{ObserveError, ReadError, ReaderError, RingBufError, SyscallError};
 pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 
 #[doc(hidden)]
@@ -185,7 +193,9 @@ pub use crate::tokio::ring_set::AsyncRingSet;
 pub use crate::tokio::stream::StreamAs;
 #[cfg(feature = "tokio")]
 pub use crate::tokio::user_ring::AsyncUserRingBuf;
+pub use kernel::inspect;
 pub use read::consumer::Positions;
+pub use read::observer::{Observed, ObservedPositions, Observer};
 pub use read::policy::PublishPolicy;
 pub use read::reader::{Reader, Record};
 pub use read::records::{Records, RecordsAs};

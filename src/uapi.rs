@@ -24,5 +24,9 @@ pub const BPF_RB_FORCE_WAKEUP: u64 = 2;
 
 /// `bpf(2)` commands from `enum bpf_cmd`.
 pub(crate) const BPF_OBJ_GET: libc::c_long = 7;
+pub(crate) const BPF_PROG_GET_NEXT_ID: libc::c_long = 11;
+pub(crate) const BPF_MAP_GET_NEXT_ID: libc::c_long = 12;
+pub(crate) const BPF_PROG_GET_FD_BY_ID: libc::c_long = 13;
 pub(crate) const BPF_MAP_GET_FD_BY_ID: libc::c_long = 14;
 pub(crate) const BPF_OBJ_GET_INFO_BY_FD: libc::c_long = 15;
+pub(crate) const BPF_BTF_GET_FD_BY_ID: libc::c_long = 19;

@@ -20,7 +20,8 @@ use gimli::{constants as dw, AttributeValue, EndianSlice, LittleEndian, SectionI
 
 use crate::btf::elf;
 use crate::layout::{
-    Budget, CompositeKind, Member, Shape, StructLayout, MAX_MEMBERS, MAX_RESOLVE_DEPTH,
+    Budget, CompositeKind, Enumerator, Member, Scalar, Shape, StructLayout, MAX_MEMBERS,
+    MAX_RESOLVE_DEPTH,
 };
 
 /// Pointer size on the BPF target.
@@ -97,6 +98,10 @@ struct Die {
     bit_size: Option<u64>,
     encoding: Option<u8>,
     count: Option<u64>,
+    /// An enumerator's `DW_AT_const_value`, as 64 bits.
+    const_value: Option<u64>,
+    /// Whether that value was written signed and negative (`DW_FORM_sdata`).
+    const_negative: bool,
     declaration: bool,
     children: Vec<usize>,
 }
@@ -272,6 +277,19 @@ fn read_unit(
                 dw::DW_AT_count => die.count = attr.udata_value(),
                 dw::DW_AT_upper_bound => die.count = attr.udata_value().map(|u| u + 1),
                 dw::DW_AT_declaration => die.declaration = true,
+                dw::DW_AT_const_value => {
+                    die.const_value = match value {
+                        AttributeValue::Sdata(v) => {
+                            die.const_negative = v < 0;
+                            Some(v as u64)
+                        }
+                        AttributeValue::Udata(v) | AttributeValue::Data8(v) => Some(v),
+                        AttributeValue::Data1(v) => Some(v.into()),
+                        AttributeValue::Data2(v) => Some(v.into()),
+                        AttributeValue::Data4(v) => Some(v.into()),
+                        _ => None,
+                    }
+                }
                 _ => {}
             }
         }
@@ -383,6 +401,7 @@ impl Unit {
                 size: self.size_of(ty, depth)?,
                 type_name: self.spell(Some(ty), depth)?,
                 shape: self.shape(ty, depth, budget)?,
+                scalar: self.scalar_of(ty, depth)?,
             });
         }
         Ok(StructLayout {
@@ -390,6 +409,77 @@ impl Unit {
             kind,
             size: self.size_of(index, depth)?,
             members,
+        })
+    }
+
+    /// How to read the scalar that `index` is, or that each element of the
+    /// array it is holds.
+    fn scalar_of(&self, index: usize, depth: u32) -> Result<Option<Scalar>, DwarfError> {
+        let mut index = index;
+        for depth in depth..MAX_RESOLVE_DEPTH {
+            let Some(stripped) = self.strip(index, depth)? else {
+                return Ok(None);
+            };
+            let die = self.die(stripped)?;
+            if die.tag != dw::DW_TAG_array_type.0 {
+                return self.scalar_here(stripped, depth);
+            }
+            match die.ty {
+                Some(elem) => index = elem,
+                None => return Ok(None),
+            }
+        }
+        Err(DwarfError::TooDeep)
+    }
+
+    /// The scalar that entry `index` (a type, typedefs stripped) is.
+    fn scalar_here(&self, index: usize, depth: u32) -> Result<Option<Scalar>, DwarfError> {
+        let die = self.die(index)?;
+        let size = || u32::try_from(die.byte_size.unwrap_or(0)).unwrap_or(0);
+        let signed_encoding = |e: Option<u8>| {
+            e.is_some_and(|e| e == dw::DW_ATE_signed.0 || e == dw::DW_ATE_signed_char.0)
+        };
+        Ok(if die.tag == dw::DW_TAG_base_type.0 {
+            let float = [dw::DW_ATE_float.0, dw::DW_ATE_complex_float.0];
+            if die.encoding.is_some_and(|e| float.contains(&e)) {
+                Some(Scalar::Float { size: size() })
+            } else {
+                Some(Scalar::Int {
+                    size: size(),
+                    signed: signed_encoding(die.encoding),
+                    is_char: die.name == "char",
+                    is_bool: die.encoding == Some(dw::DW_ATE_boolean.0),
+                })
+            }
+        } else if die.tag == dw::DW_TAG_pointer_type.0 {
+            Some(Scalar::Pointer)
+        } else if die.tag == dw::DW_TAG_enumeration_type.0 {
+            // Signed when the underlying type is, or a value is negative.
+            let underlying = match die.ty {
+                Some(ty) => self.strip(ty, depth)?.map(|t| self.die(t)).transpose()?,
+                None => None,
+            };
+            let mut signed = underlying.is_some_and(|u| signed_encoding(u.encoding));
+            let mut enumerators = Vec::new();
+            for &child in &die.children {
+                let e = self.die(child)?;
+                if e.tag == dw::DW_TAG_enumerator.0 {
+                    signed |= e.const_negative;
+                    enumerators.push((e.name.clone(), e.const_value.unwrap_or(0)));
+                }
+            }
+            let size = size();
+            let values = enumerators
+                .into_iter()
+                .map(|(name, value)| Enumerator::new(name, value, size, signed))
+                .collect();
+            Some(Scalar::Enum {
+                size,
+                signed,
+                values,
+            })
+        } else {
+            None
         })
     }
 

@@ -75,6 +75,10 @@ pub struct Member {
     pub type_name: String,
     /// What kind of value the member holds.
     pub shape: Shape,
+    /// For a member whose shape is [`Shape::Int`] or [`Shape::Float`], or
+    /// an array of them: how to read that scalar (or each element), beyond
+    /// its size. `None` for structs, unions and what has no value.
+    pub scalar: Option<Scalar>,
 }
 
 impl Member {
@@ -133,6 +137,82 @@ pub enum Shape {
     Other,
 }
 
+/// How to read the bytes of a scalar: what a decoder needs that [`Shape`]
+/// leaves out (signedness, `char`, `_Bool`, enum value names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scalar {
+    /// An integer of `size` bytes.
+    Int {
+        size: u32,
+        /// Declared signed (`int`, `__s32`, `long`; C's plain `char` is
+        /// signed on the BPF target).
+        signed: bool,
+        /// C's plain `char` (not `signed char`, `unsigned char` or `__u8`):
+        /// an array of it is text.
+        is_char: bool,
+        /// `_Bool`.
+        is_bool: bool,
+    },
+    /// A floating-point number of `size` bytes.
+    Float { size: u32 },
+    /// A pointer (8 bytes on the BPF target).
+    Pointer,
+    /// An enum of `size` bytes, with the values its type names.
+    Enum {
+        size: u32,
+        signed: bool,
+        values: Vec<Enumerator>,
+    },
+}
+
+impl Scalar {
+    /// The name of the enumerator whose value is `bits` (the scalar's
+    /// bytes as read: sign-extended to 64 bits when signed), if any.
+    pub fn enumerator(&self, bits: u64) -> Option<&str> {
+        match self {
+            Self::Enum { values, .. } => values
+                .iter()
+                .find(|v| v.value == bits)
+                .map(|v| v.name.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// One named value of an enum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enumerator {
+    pub name: String,
+    /// The value's bits: two's complement, sign-extended to 64 bits when
+    /// the enum is signed, else zero-extended.
+    pub value: u64,
+}
+
+impl Enumerator {
+    /// An enumerator of an enum of `size` bytes, its `value` normalized:
+    /// sign-extended from `size` bytes when `signed`, else truncated to it.
+    pub fn new(name: String, value: u64, size: u32, signed: bool) -> Self {
+        Self {
+            name,
+            value: normalize(value, size, signed),
+        }
+    }
+}
+
+/// `value`'s low `size` bytes, sign-extended to 64 bits when `signed`.
+pub fn normalize(value: u64, size: u32, signed: bool) -> u64 {
+    let bits = size.saturating_mul(8);
+    if bits == 0 || bits >= 64 {
+        return value;
+    }
+    let unused = 64 - bits;
+    if signed {
+        (((value << unused) as i64) >> unused) as u64
+    } else {
+        (value << unused) >> unused
+    }
+}
+
 /// Counts expanded members against [`MAX_MEMBERS`], and remembers the
 /// shapes already expanded.
 #[derive(Debug, Default)]
@@ -186,6 +266,28 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enumerators_are_normalized_to_their_size_and_sign() {
+        assert_eq!(normalize(0xff, 1, true), u64::MAX);
+        assert_eq!(normalize(0xff, 1, false), 0xff);
+        assert_eq!(normalize(u64::MAX, 4, false), 0xffff_ffff);
+        assert_eq!(normalize(0x7fff_ffff, 4, true), 0x7fff_ffff);
+        assert_eq!(normalize(0x8000_0000, 4, true), 0xffff_ffff_8000_0000);
+        assert_eq!(normalize(5, 8, true), 5);
+        let scalar = Scalar::Enum {
+            size: 4,
+            signed: true,
+            values: vec![
+                Enumerator::new("MINUS".into(), 0xffff_ffff, 4, true),
+                Enumerator::new("TWO".into(), 2, 4, true),
+            ],
+        };
+        assert_eq!(scalar.enumerator(u64::MAX), Some("MINUS"));
+        assert_eq!(scalar.enumerator(2), Some("TWO"));
+        assert_eq!(scalar.enumerator(3), None);
+        assert_eq!(Scalar::Pointer.enumerator(0), None);
+    }
 
     #[test]
     fn memoized_shapes_are_expanded_once_and_charged_per_use() {

@@ -60,7 +60,11 @@ struct GetFdByIdAttr {
 /// `attr` must be a valid attribute for `cmd`: every pointer it carries must
 /// be valid for the access the kernel makes through it (for `cmd`) for the
 /// duration of the call.
-unsafe fn bpf<A>(cmd: libc::c_long, attr: &mut A, call: &'static str) -> Result<i64, SyscallError> {
+pub(crate) unsafe fn bpf<A>(
+    cmd: libc::c_long,
+    attr: &mut A,
+    call: &'static str,
+) -> Result<i64, SyscallError> {
     loop {
         // SAFETY: `attr` is a live, exclusive reference of `size_of::<A>()`
         // bytes, which the kernel reads and may write back; the pointers
@@ -88,7 +92,7 @@ unsafe fn bpf<A>(cmd: libc::c_long, attr: &mut A, call: &'static str) -> Result<
 }
 
 /// Wraps a descriptor that `bpf(2)` just returned.
-fn owned_fd(ret: i64) -> OwnedFd {
+pub(crate) fn owned_fd(ret: i64) -> OwnedFd {
     let raw = ret as i32;
     debug_assert!(raw >= 0 && i64::from(raw) == ret);
     // SAFETY: `bpf(2)` returned `raw` as a new descriptor that nothing else

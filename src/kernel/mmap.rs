@@ -192,6 +192,54 @@ fn kernel_machine() -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// A read-only mapping of a whole ring map from offset 0: the consumer
+/// page, the producer page and the data pages twice, all `PROT_READ`. The
+/// kernel allows it for both ring types (`ringbuf_map_mmap_kern` and
+/// `ringbuf_map_mmap_user` refuse only writable mappings beyond what their
+/// side writes) and clears `VM_MAYWRITE`, so it can never be made
+/// writable: whoever holds it cannot move either position.
+#[derive(Debug)]
+pub(crate) struct ReadOnlyMapping {
+    // Held for its `Drop` (munmap); the observer points into it.
+    _map: MmapRaw,
+}
+
+impl ReadOnlyMapping {
+    /// Maps the ring behind `fd`, whose data area is `size` bytes
+    /// (`max_entries`, a power of two multiple of `page_size`).
+    pub fn new(
+        fd: BorrowedFd<'_>,
+        size: usize,
+        page_size: usize,
+    ) -> Result<(Self, RingPointers), SyscallError> {
+        let call = "mmap(read-only ring)";
+        let len = size
+            .checked_mul(2)
+            .and_then(|data| data.checked_add(2 * page_size))
+            .ok_or_else(|| SyscallError {
+                call,
+                io_error: std::io::Error::other(format!("a ring of {size} bytes is too large")),
+            })?;
+        let map = MmapOptions::new()
+            .len(len)
+            .map_raw_read_only(fd.as_raw_fd())
+            .map_err(|io_error| SyscallError { call, io_error })?;
+        let consumer_pos =
+            NonNull::new(map.as_mut_ptr().cast::<usize>()).ok_or_else(|| null_mapping(call))?;
+        // SAFETY: the producer page starts `page_size` bytes into the
+        // mapping, which is `2 * page_size + 2 * size` bytes long.
+        let producer_pos = unsafe { consumer_pos.cast::<u8>().add(page_size) };
+        // SAFETY: the data pages start `2 * page_size` bytes in, as above.
+        let data = unsafe { consumer_pos.cast::<u8>().add(2 * page_size) };
+        let ring = RingPointers {
+            consumer_pos,
+            producer_pos: producer_pos.cast(),
+            data,
+        };
+        Ok((Self { _map: map }, ring))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,4 +5,5 @@
 pub(crate) mod bpf;
 pub(crate) mod claim;
 pub(crate) mod epoll;
+pub mod inspect;
 pub(crate) mod mmap;

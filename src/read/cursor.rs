@@ -182,6 +182,13 @@ impl RawRing {
         self.mask + 1
     }
 
+    /// The pointers, for an observer that reads the same memory without
+    /// consuming it (`read/observer.rs`): `(consumer_pos, producer_pos,
+    /// data)`, with the invariants listed on the struct's fields.
+    pub fn parts(&self) -> (NonNull<usize>, NonNull<usize>, NonNull<u8>) {
+        (self.consumer_pos, self.producer_pos, self.data)
+    }
+
     #[inline]
     fn consumer(&self) -> &AtomicUsize {
         // SAFETY: `consumer_pos` is aligned and valid for atomic accesses

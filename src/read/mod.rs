@@ -9,6 +9,7 @@
 
 pub(crate) mod consumer;
 pub(crate) mod cursor;
+pub(crate) mod observer;
 pub(crate) mod policy;
 pub(crate) mod reader;
 pub(crate) mod records;

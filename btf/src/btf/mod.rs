@@ -21,7 +21,7 @@ pub use error::BtfError;
 use record::{Record, Strings};
 
 use crate::layout::{
-    Budget, CompositeKind, Member, Shape, StructLayout, MAX_MEMBERS, MAX_RESOLVE_DEPTH,
+    Budget, CompositeKind, Member, Scalar, Shape, StructLayout, MAX_MEMBERS, MAX_RESOLVE_DEPTH,
 };
 
 /// `BTF_MAGIC`, read little-endian.
@@ -43,6 +43,9 @@ pub struct Btf {
 struct Type {
     name: String,
     kind: Kind,
+    /// How to read a value of this type, for INT, PTR, ENUM, ENUM64 and
+    /// FLOAT.
+    scalar: Option<Scalar>,
 }
 
 /// A BTF type with what a layout needs of it. The ids it holds are checked
@@ -162,6 +165,7 @@ impl Btf {
         let mut types = vec![Type {
             name: String::new(),
             kind: Kind::Other("void"),
+            scalar: None,
         }];
         let mut record = Record {
             area: type_area,
@@ -321,9 +325,20 @@ impl Btf {
                 size: self.size_of(raw.type_id)?,
                 type_name: self.spell(raw.type_id, 0)?,
                 shape: self.shape(raw.type_id, depth, budget)?,
+                scalar: self.scalar_of(raw.type_id)?,
             });
         }
         Ok(out)
+    }
+
+    /// How to read the scalar that `type_id` is, or that each element of
+    /// the array it is holds.
+    fn scalar_of(&self, type_id: u32) -> Result<Option<Scalar>, BtfError> {
+        let id = self.strip(type_id, |kind| match *kind {
+            Kind::Array { elem, .. } => Some(elem),
+            _ => kind.alias_target(),
+        })?;
+        Ok(self.get(id)?.scalar.clone())
     }
 
     /// What type `type_id` holds, nested layouts included; each type is

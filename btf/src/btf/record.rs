@@ -2,7 +2,7 @@
 //! trailing data at a time, and the string table its names point into.
 
 use super::{read_u32, Alias, BtfError, Kind, RawMember, Type};
-use crate::layout::CompositeKind;
+use crate::layout::{CompositeKind, Enumerator, Scalar};
 
 /// The string table, which [`Btf::parse`] checked starts and ends with NUL.
 pub(super) struct Strings<'a>(pub(super) &'a [u8]);
@@ -93,17 +93,29 @@ impl Record<'_> {
                 CompositeKind::Struct
             }
         };
+        let mut scalar = None;
         let kind = match (info >> 24) & 0x1f {
             1 => {
                 let int = self.u32()?;
                 let (bits_offset, bits) = ((int >> 16) & 0xff, int & 0xff);
+                // BTF_INT_SIGNED, BTF_INT_BOOL of the encoding (bits 24..28).
+                let encoding = (int >> 24) & 0x0f;
+                scalar = Some(Scalar::Int {
+                    size: size_or_type,
+                    signed: encoding & 1 != 0,
+                    is_char: name == "char",
+                    is_bool: encoding & 4 != 0,
+                });
                 Kind::Int {
                     size: size_or_type,
                     bits_offset,
                     bits,
                 }
             }
-            2 => Kind::Ptr(size_or_type),
+            2 => {
+                scalar = Some(Scalar::Pointer);
+                Kind::Ptr(size_or_type)
+            }
             3 => {
                 let (elem, _index_type, nelems) = (self.u32()?, self.u32()?, self.u32()?);
                 Kind::Array { elem, nelems }
@@ -132,7 +144,22 @@ impl Record<'_> {
                 }
             }
             6 => {
-                self.named_entries::<2>(vlen, strings)?; // btf_enum: name, value
+                let entries = self.named_entries::<2>(vlen, strings)?; // btf_enum: name, value
+                                                                       // kind_flag: the values are signed (Linux 6.0).
+                let values = entries.iter().map(|&[name_off, value]| {
+                    let value = if kind_flag {
+                        i64::from(value as i32) as u64
+                    } else {
+                        u64::from(value)
+                    };
+                    let name = strings.get(name_off)?;
+                    Ok(Enumerator::new(name, value, size_or_type, kind_flag))
+                });
+                scalar = Some(Scalar::Enum {
+                    size: size_or_type,
+                    signed: kind_flag,
+                    values: values.collect::<Result<_, BtfError>>()?,
+                });
                 Kind::Enum(size_or_type)
             }
             7 => Kind::Fwd(union_if(kind_flag)),
@@ -157,14 +184,27 @@ impl Record<'_> {
                 self.entries::<3>(vlen)?; // btf_var_secinfo: type, offset, size
                 Kind::Other("data section")
             }
-            16 => Kind::Float(size_or_type),
+            16 => {
+                scalar = Some(Scalar::Float { size: size_or_type });
+                Kind::Float(size_or_type)
+            }
             17 => {
                 self.u32()?; // component_idx
                 Kind::Other("declaration tag")
             }
             18 => Kind::Alias(Alias::TypeTag, size_or_type),
             19 => {
-                self.named_entries::<3>(vlen, strings)?; // btf_enum64: name, value lo, hi
+                let entries = self.named_entries::<3>(vlen, strings)?; // btf_enum64: name, lo, hi
+                let values = entries.iter().map(|&[name_off, lo, hi]| {
+                    let value = u64::from(lo) | (u64::from(hi) << 32);
+                    let name = strings.get(name_off)?;
+                    Ok(Enumerator::new(name, value, size_or_type, kind_flag))
+                });
+                scalar = Some(Scalar::Enum {
+                    size: size_or_type,
+                    signed: kind_flag,
+                    values: values.collect::<Result<_, BtfError>>()?,
+                });
                 Kind::Enum(size_or_type)
             }
             kind => {
@@ -174,6 +214,6 @@ impl Record<'_> {
                 })
             }
         };
-        Ok(Type { name, kind })
+        Ok(Type { name, kind, scalar })
     }
 }

@@ -25,6 +25,12 @@ fn plain(name: &str, byte_offset: u32, size: u32, type_name: &str) -> Member {
         size,
         type_name: type_name.to_owned(),
         shape: Shape::Int,
+        scalar: Some(Scalar::Int {
+            size,
+            signed: false,
+            is_char: false,
+            is_bool: false,
+        }),
     }
 }
 
