@@ -9,7 +9,6 @@ use crate::error::{ReadError, ReaderError};
 use crate::read::consumer::{Consumer, Positions};
 use crate::read::cursor::Ready;
 use crate::read::policy::PublishPolicy;
-use crate::read::records::{Records, RecordsAs};
 use crate::read::ring_buf::RingBuf;
 use crate::read::wait::ReaderHandle;
 
@@ -246,20 +245,6 @@ impl Reader {
                 type_name: std::any::type_name::<T>(),
             }),
         }
-    }
-
-    /// The records as an iterator of owned [`Record`]s, blocking for each,
-    /// until the reader is closed or flushed or its deadline passes with
-    /// the ring empty (see [`Records`]).
-    pub fn records(&mut self) -> Records<'_> {
-        Records::new(self)
-    }
-
-    /// The records as an iterator of owned `T`s, each copied from the
-    /// start of its record as [`read_as`](Self::read_as) does; it ends as
-    /// [`records`](Self::records) does.
-    pub fn records_as<T: FromBytes>(&mut self) -> RecordsAs<'_, T> {
-        RecordsAs::new(self)
     }
 
     /// The bytes of the last record [`read_as`](Self::read_as) rejected as

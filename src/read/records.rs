@@ -8,6 +8,22 @@ use zerocopy::FromBytes;
 use crate::error::ReadError;
 use crate::read::reader::{Reader, Record};
 
+impl Reader {
+    /// The records as an iterator of owned [`Record`]s, blocking for each,
+    /// until the reader is closed or flushed or its deadline passes with
+    /// the ring empty (see [`Records`]).
+    pub fn records(&mut self) -> Records<'_> {
+        Records::new(self)
+    }
+
+    /// The records as an iterator of owned `T`s, each copied from the
+    /// start of its record as [`read_as`](Reader::read_as) does; it ends as
+    /// [`records`](Self::records) does.
+    pub fn records_as<T: FromBytes>(&mut self) -> RecordsAs<'_, T> {
+        RecordsAs::new(self)
+    }
+}
+
 /// What an iteration or a stream does after a read error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AfterError {
