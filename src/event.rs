@@ -354,6 +354,14 @@ pub mod __private {
         true
     }
 
+    /// `mod` for `r#mod`: a field's name as C spells the member.
+    const fn unraw(name: &str) -> &str {
+        match name.as_bytes() {
+            [b'r', b'#', ..] => name.split_at(2).1,
+            _ => name,
+        }
+    }
+
     /// The field of `table` standing for C member `c_name`, padding aside.
     const fn by_c_name(table: &'static Table, c_name: &str) -> Option<&'static Member> {
         let mut i = 0;
@@ -500,8 +508,9 @@ pub mod __private {
         None
     }
 
-    /// For a check by Rust field names (`path`, array steps left out): the
-    /// type that lacks the last one, when the others are there.
+    /// For a check by C member names (`path`, array steps left out, keywords
+    /// unraw): the type that lacks a field for the last one, when the others
+    /// are there.
     pub const fn missing_name(root: Option<&'static Table>, path: &[&str]) -> Option<&'static str> {
         let Some(mut table) = root else {
             return None;
@@ -511,7 +520,7 @@ pub mod __private {
             let mut found = None;
             let mut j = 0;
             while j < table.members.len() {
-                if str_eq(table.members[j].rust_name, path[i]) {
+                if str_eq(unraw(table.members[j].rust_name), path[i]) {
                     found = Some(&table.members[j]);
                     break;
                 }

@@ -6,7 +6,8 @@
 use std::collections::HashSet;
 
 use crate::attrs::Errors;
-use crate::parse::{RustField, RustKind, RustStruct};
+use crate::parse::{field_ident, RustField, RustKind, RustStruct};
+use crate::suggest::{bytes, c_decl};
 use ringview_btf::layout::{CompositeKind, Member, Shape, StructLayout};
 
 /// A check the compiler evaluates, on the Rust field at index `field`.
@@ -527,18 +528,16 @@ fn member_checks(
                 String::new()
             };
             let name = format!("{ident}.{rust_name}");
-            nested_checks(
+            ByName {
                 plan,
-                index,
-                nested,
-                &path,
-                Some(String::new()),
+                errors,
+                field: index,
+                span: field.span,
                 in_elem,
-                &name,
+                rust_name: &name,
                 c_desc,
-                0,
-                None,
-            );
+            }
+            .walk(nested, &path, Some(String::new()), 0, None);
         }
     }
 }
@@ -703,113 +702,119 @@ fn nested_plan(
     }
 }
 
-/// Checks each named member of the nested `layout`: its size, and its offset
-/// (by `offset_of!` while the path has no array, else from the array element
-/// at `anchor`), recursing into structs and arrays of structs.
-#[expect(clippy::too_many_arguments, reason = "recursion state")]
-fn nested_checks(
-    plan: &mut Plan,
+/// The checks of a nested struct by C member names (a field not marked
+/// `nested`): each named member's size, and its offset (by `offset_of!`
+/// while the path has no array, else from the array element at `anchor`),
+/// recursing into structs and arrays of structs. The paths are Rust's: C
+/// names that are Rust keywords are spelled raw (`func.r#mod`).
+struct ByName<'p> {
+    plan: &'p mut Plan,
+    errors: &'p mut Errors,
     field: usize,
-    layout: &StructLayout,
-    path: &str,
-    offset_path: Option<String>,
+    /// Where errors point: the field.
+    span: proc_macro2::Span,
+    /// Whether offsets are relative to the innermost element type of the
+    /// field (an array of structs) rather than to `Self`.
     in_elem: bool,
-    rust_name: &str,
-    c_desc: &str,
-    base: u32,
-    anchor: Option<&str>,
-) {
-    // Anonymous unions nested in a struct: which arm the Rust type holds
-    // is not known here, so only the enclosing size is checked.
-    let mut members: Vec<(&Member, u32)> = Vec::new();
-    fn flatten<'m>(out: &mut Vec<(&'m Member, u32)>, members: &'m [Member], base: u32) {
-        for m in members {
-            match m.anonymous() {
-                Some(inner) if inner.kind == CompositeKind::Struct => {
-                    flatten(out, &inner.members, base + m.byte_offset)
+    /// `Event.func`, for messages.
+    rust_name: &'p str,
+    c_desc: &'p str,
+}
+
+impl ByName<'_> {
+    fn walk(
+        &mut self,
+        layout: &StructLayout,
+        path: &str,
+        offset_path: Option<String>,
+        base: u32,
+        anchor: Option<&str>,
+    ) {
+        // Anonymous unions nested in a struct: which arm the Rust type holds
+        // is not known here, so only the enclosing size is checked.
+        let mut members: Vec<(&Member, u32)> = Vec::new();
+        fn flatten<'m>(out: &mut Vec<(&'m Member, u32)>, members: &'m [Member], base: u32) {
+            for m in members {
+                match m.anonymous() {
+                    Some(inner) if inner.kind == CompositeKind::Struct => {
+                        flatten(out, &inner.members, base + m.byte_offset)
+                    }
+                    Some(_) => {}
+                    None => out.push((m, base)),
                 }
-                Some(_) => {}
-                None => out.push((m, base)),
             }
         }
-    }
-    flatten(&mut members, &layout.members, 0);
-    for (m, inner_base) in members {
-        if m.name.is_empty() || m.bitfield_size.is_some() {
-            continue;
-        }
-        let offset = base + inner_base + m.byte_offset;
-        let sep = |p: &str| {
-            if p.is_empty() {
-                m.name.clone()
-            } else {
-                format!("{p}.{}", m.name)
+        flatten(&mut members, &layout.members, 0);
+        let (rust_name, c_desc) = (self.rust_name, self.c_desc);
+        for (m, inner_base) in members {
+            if m.name.is_empty() || m.bitfield_size.is_some() {
+                continue;
             }
-        };
-        let member_path = format!("{path}.{}", m.name);
-        let this_offset = offset_path.as_deref().map(sep);
-        let describe = format!(
-            "`{rust_name}{member_path}`: `{} {}` is {} bytes at byte offset {} of `{}` in `{c_desc}`",
-            m.type_name,
-            m.name,
-            m.size,
-            inner_base + m.byte_offset,
-            layout.name
-        );
-        plan.checks.push(Check::Nested {
-            field,
-            offset: this_offset.clone().map(|p| (p, offset)),
-            in_elem,
-            path: member_path.clone(),
-            size: m.size,
-            describe: describe.clone(),
-        });
-        if let Some(anchor) = anchor {
-            plan.checks.push(Check::ElemOffset {
-                field,
-                anchor: anchor.to_owned(),
-                path: member_path.clone(),
-                c_offset: offset,
-                describe,
-            });
-        }
-        match &m.shape {
-            Shape::Composite(inner) if inner.kind == CompositeKind::Struct => {
-                nested_checks(
-                    plan,
-                    field,
-                    inner,
-                    &member_path,
-                    this_offset,
-                    in_elem,
-                    rust_name,
-                    c_desc,
-                    offset,
-                    anchor,
+            let Some(ident) = field_ident(&m.name, self.span) else {
+                self.errors.at(
+                    self.span,
+                    format!(
+                        "`{rust_name}` is checked by C member names, but {} of `{}` has a name \
+                         no Rust field can have, not even raw: mark `{rust_name}` \
+                         `#[ring_event(nested)]`, and name the field of its type otherwise with \
+                         `#[ring_event(rename = \"{}\")]`",
+                        c_decl(&m.type_name, &m.name),
+                        layout.describe(),
+                        m.name
+                    ),
                 );
+                continue;
+            };
+            let offset = base + inner_base + m.byte_offset;
+            let member_path = format!("{path}.{ident}");
+            let this_offset = offset_path.as_deref().map(|p| {
+                if p.is_empty() {
+                    ident.to_string()
+                } else {
+                    format!("{p}.{ident}")
+                }
+            });
+            let describe = format!(
+                "`{rust_name}{member_path}`: {} is {} at byte offset {} of `{}` in `{c_desc}`",
+                c_decl(&m.type_name, &m.name),
+                bytes(m.size),
+                inner_base + m.byte_offset,
+                layout.describe()
+            );
+            self.plan.checks.push(Check::Nested {
+                field: self.field,
+                offset: this_offset.clone().map(|p| (p, offset)),
+                in_elem: self.in_elem,
+                path: member_path.clone(),
+                size: m.size,
+                describe: describe.clone(),
+            });
+            if let Some(anchor) = anchor {
+                self.plan.checks.push(Check::ElemOffset {
+                    field: self.field,
+                    anchor: anchor.to_owned(),
+                    path: member_path.clone(),
+                    c_offset: offset,
+                    describe,
+                });
             }
-            Shape::Array { elem, dims, .. } => {
-                if let Shape::Composite(inner) = &**elem {
-                    if inner.kind == CompositeKind::Struct {
-                        // No Rust type to take `offset_of!` in: each member's
-                        // offset is measured from the element it is in.
-                        let p = format!("{member_path}{}", "[0]".repeat(dims.len()));
-                        nested_checks(
-                            plan,
-                            field,
-                            inner,
-                            &p,
-                            None,
-                            in_elem,
-                            rust_name,
-                            c_desc,
-                            0,
-                            Some(&p),
-                        );
+            match &m.shape {
+                Shape::Composite(inner) if inner.kind == CompositeKind::Struct => {
+                    self.walk(inner, &member_path, this_offset, offset, anchor);
+                }
+                Shape::Array { elem, dims, .. } => {
+                    if let Shape::Composite(inner) = &**elem {
+                        if inner.kind == CompositeKind::Struct {
+                            // No Rust type to take `offset_of!` in: each
+                            // member's offset is measured from the element it
+                            // is in.
+                            let p = format!("{member_path}{}", "[0]".repeat(dims.len()));
+                            self.walk(inner, &p, None, 0, Some(&p));
+                        }
                     }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
 }

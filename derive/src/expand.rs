@@ -669,14 +669,18 @@ fn name_hint(
     describe: &str,
     span: Span,
 ) -> TokenStream {
-    let names: Vec<String> = path
+    let raw: Vec<String> = path
         .split('.')
         .map(|s| s.replace("[0]", ""))
         .filter(|s| !s.is_empty())
         .collect();
-    let Some(last) = names.last() else {
+    let Some(last) = raw.last() else {
         return TokenStream::new();
     };
+    // The tables hold the names as written (`r#mod`); compared unraw.
+    let names = raw
+        .iter()
+        .map(|s| s.strip_prefix("r#").unwrap_or(s).to_owned());
     let middle = format!(
         "` has no field `{last}` ({describe}): nested types are looked up by C member names \
          unless marked `#[ring_event(nested)]`; if `"

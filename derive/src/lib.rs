@@ -17,6 +17,7 @@ mod expand;
 mod foreign;
 mod object;
 mod parse;
+mod suggest;
 mod tagged;
 
 use proc_macro::TokenStream;
