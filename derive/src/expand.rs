@@ -32,10 +32,15 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             ),
         );
     }
-    if !input.generics.params.is_empty() {
+    generics(input, &mut errors);
+    if rust.fields.is_empty() {
         errors.at(
-            syn::spanned::Spanned::span(&input.generics),
-            "ring events cannot be generic: their layout is checked for one concrete type",
+            ident.span(),
+            format!(
+                "`{ident}` has no fields: a ring event of zero bytes has nothing to read; add \
+                 the fields of the C struct, or read the records as raw bytes \
+                 (`UnsafeReader<[u8]>`) to count them"
+            ),
         );
     }
     if let Some(tag) = &rust.container.tag {
@@ -57,6 +62,30 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             #checks
         };
     })
+}
+
+/// Ring events are not generic: each check is a constant of one concrete
+/// type, evaluated where the type is defined.
+fn generics(input: &DeriveInput, errors: &mut Errors) {
+    let ident = &input.ident;
+    for param in &input.generics.params {
+        let message = match param {
+            syn::GenericParam::Const(c) => format!(
+                "`{ident}` cannot be generic over `const {}: {}`: the derive proves the layout of \
+                 one concrete type where it is defined, and a layout that depends on `{}` could \
+                 be checked only where each size is used, which `cargo check` never does; \
+                 declare one struct per size (a `macro_rules!` can stamp them out), or read a \
+                 fixed header with `read_with_tail::<Header>()` and the rest of the record as \
+                 bytes",
+                c.ident,
+                c.ty.to_token_stream(),
+                c.ident
+            ),
+            _ => "ring events cannot be generic: their layout is checked for one concrete type"
+                .to_owned(),
+        };
+        errors.at(syn::spanned::Spanned::span(param), message);
+    }
 }
 
 /// `unsafe impl RingEvent for` the type.
@@ -147,6 +176,13 @@ pub(crate) fn layout_checks(
     let self_ty = &rust.self_ty;
     // Field types are checked by the member table (`ring_event_impl`).
     let mut out = vec![align_check(self_ty)];
+    let empty = format!(
+        "`{ident}` is zero bytes: a ring event of zero bytes has nothing to read; add the fields \
+         of the C struct, or read the records as raw bytes (`UnsafeReader<[u8]>`) to count them"
+    );
+    out.push(quote_spanned! {ident.span()=>
+        const _: () = ::core::assert!(::core::mem::size_of::<#self_ty>() != 0, #empty);
+    });
     if let Some(size) = &rust.container.size {
         let message = format!(
             "size of `{ident}` is not the {size} bytes given in `#[ring_event(size = {size})]`"
