@@ -49,6 +49,13 @@ pub unsafe trait RingEvent: Sized {
     #[doc(hidden)]
     const __MEMBERS: Option<&'static __private::Table> = None;
 
+    /// Whether the layout is proven for reading `Self` on its own:
+    /// [`__private::Proven`] when checked against BTF or free of implicit
+    /// padding, else [`__private::Unproven`] (a nested helper type, which the
+    /// enclosing type's check judges by the C layout).
+    #[doc(hidden)]
+    type __Layout: __private::Layout;
+
     #[doc(hidden)]
     fn __view(bytes: &[u8]) -> Option<&Self>;
 }
@@ -65,7 +72,10 @@ pub trait View {
     fn view(bytes: &[u8]) -> Result<&Self, ReadError>;
 }
 
-impl<T: RingEvent> View for T {
+impl<T: RingEvent> View for T
+where
+    T::__Layout: __private::ProvenFor<T>,
+{
     #[inline(always)]
     fn view(bytes: &[u8]) -> Result<&Self, ReadError> {
         match T::__view(bytes) {
@@ -106,7 +116,7 @@ impl<U: View> ViewAs<U> for [u8] {}
 ///
 /// As [`View::view`] for the header.
 #[inline]
-pub(crate) fn split_tail<H: RingEvent>(bytes: &[u8]) -> Result<(&H, &[u8]), ReadError> {
+pub(crate) fn split_tail<H: RingEvent + View>(bytes: &[u8]) -> Result<(&H, &[u8]), ReadError> {
     let header = H::view(bytes)?;
     // `view` succeeded, so `bytes.len() >= H::SIZE`.
     Ok((header, &bytes[H::SIZE..]))
@@ -192,7 +202,66 @@ pub mod __private {
         /// The innermost element's fields, when its type derives
         /// `RingEvent`.
         const TABLE: Option<&'static Table> = None;
+        /// Whether the type's layout is proven on its own (see
+        /// [`Layout`]); numbers always are.
+        const PROVEN: bool = true;
     }
+
+    /// The layout of a type read as a ring event on its own is proven:
+    /// checked against the BPF object, or free of implicit padding (whose
+    /// place can differ between the BPF target and the host), with every
+    /// field's type proven too.
+    #[derive(Debug)]
+    pub enum Proven {}
+
+    /// The layout is not proven on its own: the type (or a field's type) has
+    /// implicit padding and no BPF object to check it against. It can still
+    /// be a field of an event checked against BTF, whose check judges its
+    /// padding by the C layout.
+    #[derive(Debug)]
+    pub enum Unproven {}
+
+    /// [`Proven`] or [`Unproven`].
+    pub trait Layout {
+        const PROVEN: bool;
+    }
+
+    impl Layout for Proven {
+        const PROVEN: bool = true;
+    }
+
+    impl Layout for Unproven {
+        const PROVEN: bool = false;
+    }
+
+    /// Picks [`Proven`] or [`Unproven`] from a constant the derive computes.
+    #[derive(Debug)]
+    pub struct Select<const PROVEN: bool>;
+
+    pub trait Pick {
+        type Layout: Layout;
+    }
+
+    impl Pick for Select<true> {
+        type Layout = Proven;
+    }
+
+    impl Pick for Select<false> {
+        type Layout = Unproven;
+    }
+
+    /// The bound that lets `T` be read on its own.
+    #[diagnostic::on_unimplemented(
+        message = "`{T}` has implicit padding and no BPF object to check it against, so it cannot be read as a ring event on its own",
+        label = "read as a ring event here",
+        note = "the place of implicit padding (in `{T}` or in a field's type) can differ between the BPF target and this host: `u64` is 4-byte aligned on i686",
+        note = "check it against the object with `#[ring_event(btf = \"prog.bpf.o\", name = \"c_struct\")]`, or make the padding explicit with fields marked `#[ring_event(padding)]`",
+        note = "as a field of an event checked against BTF it needs neither: that check judges its padding by the C layout",
+        note = "in generic code, bound the type by `View` (what the readers require), not only by `RingEvent`"
+    )]
+    pub trait ProvenFor<T> {}
+
+    impl<T> ProvenFor<T> for Proven {}
 
     macro_rules! ring_fields {
         ($kind:ident: $($ty:ty),*) => { $(
@@ -223,12 +292,17 @@ pub mod __private {
         const KIND: Kind = T::KIND;
         const ELEM_SIZE: usize = T::ELEM_SIZE;
         const TABLE: Option<&'static Table> = T::TABLE;
+        const PROVEN: bool = T::PROVEN;
     }
     // SAFETY: a ring event's layout is itself checked by the derive.
     unsafe impl<T: super::RingEvent> RingField for T {
-        const KIND: Kind = Kind::Composite;
+        const KIND: Kind = match T::__MEMBERS {
+            Some(table) => table.kind,
+            None => Kind::Composite,
+        };
         const ELEM_SIZE: usize = size_of::<Self>();
         const TABLE: Option<&'static Table> = T::__MEMBERS;
+        const PROVEN: bool = <T::__Layout as Layout>::PROVEN;
     }
 
     /// The casting crate's byte-order types, for the checks of
@@ -242,13 +316,21 @@ pub mod __private {
         Int,
         /// `f32`, `f64`, zerocopy's `F32`, `F64`.
         Float,
-        /// A type deriving `RingEvent`.
+        /// A struct deriving `RingEvent`.
         Composite,
+        /// A union deriving `RingEvent`.
+        Union,
     }
 
     impl Kind {
         const fn same(self, other: Self) -> bool {
             self as u8 == other as u8
+        }
+
+        /// Whether a field holding `self` can stand for a C member holding
+        /// `c`: the same kind, or a struct for one arm of a C union.
+        const fn fits(self, c: Self) -> bool {
+            matches!((c, self), (Self::Union, Self::Composite)) || self.same(c)
         }
 
         /// `integers`, `floats`, `a struct`: for messages.
@@ -257,6 +339,7 @@ pub mod __private {
                 Self::Int => "integers",
                 Self::Float => "floats",
                 Self::Composite => "a struct",
+                Self::Union => "a union",
             }
         }
     }
@@ -268,6 +351,13 @@ pub mod __private {
         /// The Rust type's name, for messages.
         pub rust_name: &'static str,
         pub members: &'static [Member],
+        /// What the type holds: [`Kind::Composite`] for a struct,
+        /// [`Kind::Union`] for a union (which stands for a C union arm by
+        /// arm, each C arm matched by one of its fields or named in
+        /// `omitted`), its field's kind for a `#[repr(transparent)]` newtype.
+        pub kind: Kind,
+        /// `#[ring_event(omit = [..])]`: the C arms the union leaves out.
+        pub omitted: &'static [&'static str],
     }
 
     /// One field of a [`Table`].
@@ -288,6 +378,9 @@ pub mod __private {
         /// The table of the innermost element's type, when it derives
         /// `RingEvent`.
         pub table: Option<&'static Table>,
+        /// Whether the field's type is proven on its own
+        /// ([`RingField::PROVEN`]).
+        pub proven: bool,
     }
 
     /// A C member a nested check looks for in a [`Table`]: the member, or
@@ -329,6 +422,10 @@ pub mod __private {
         },
         /// No field stands for any arm, and no padding field covers them.
         Missing {
+            rust_name: &'static str,
+        },
+        /// A Rust union has no arm for this C arm, and does not omit it.
+        MissingArm {
             rust_name: &'static str,
         },
         /// The bytes from byte `from` to the end of the union are past the
@@ -429,30 +526,17 @@ pub mod __private {
         let Some(table) = table_at(root, parents) else {
             return Found::Skip;
         };
+        if table.kind.same(Kind::Union) {
+            // A Rust union: each C arm has its own check (`union_arm`).
+            return Found::Skip;
+        }
         let rust_name = table.rust_name;
         let mut end = None;
         let mut arm = 0;
         while arm < arms.len() {
             let c = &arms[arm];
             if let Some(member) = by_c_name(table, c.c_name) {
-                let kind_differs = match c.kind {
-                    Some(kind) => !kind.same(member.kind),
-                    None => false,
-                };
-                let what = if member.offset != offset {
-                    Some(Mismatch::Offset)
-                } else if member.size != c.size {
-                    Some(Mismatch::Size)
-                } else if member.elem_size != c.elem_size {
-                    Some(Mismatch::ElemSize)
-                } else if kind_differs {
-                    Some(Mismatch::Kind)
-                } else if member.kind.same(Kind::Composite) && member.table.is_none() {
-                    Some(Mismatch::NoTable)
-                } else {
-                    None
-                };
-                if let Some(what) = what {
+                if let Some(what) = compare(member, c, offset) {
                     return Found::Mismatch {
                         what,
                         arm,
@@ -477,6 +561,91 @@ pub mod __private {
                 from: (e / 8) as usize,
             },
         }
+    }
+
+    /// How `member` differs from C arm `c` at byte `offset`.
+    const fn compare(member: &Member, c: &Arm, offset: usize) -> Option<Mismatch> {
+        let kind_differs = match c.kind {
+            Some(kind) => !member.kind.fits(kind),
+            None => false,
+        };
+        if member.offset != offset {
+            Some(Mismatch::Offset)
+        } else if member.size != c.size {
+            Some(Mismatch::Size)
+        } else if member.elem_size != c.elem_size {
+            Some(Mismatch::ElemSize)
+        } else if kind_differs {
+            Some(Mismatch::Kind)
+        } else if matches!(member.kind, Kind::Composite | Kind::Union) && member.table.is_none() {
+            Some(Mismatch::NoTable)
+        } else {
+            None
+        }
+    }
+
+    /// Checks C arm `arm` (at byte `offset`) of the C union reached through
+    /// `parents`, when a Rust union stands for it: the arm with its C name
+    /// must have the arm's offset, size, element size and kind, or be named
+    /// in the union's `omit`. A struct standing for the union holds one arm,
+    /// which [`nested_member`] checks.
+    pub const fn union_arm(
+        root: Option<&'static Table>,
+        parents: &[&str],
+        offset: usize,
+        arm: &Arm,
+    ) -> Found {
+        let Some(table) = table_at(root, parents) else {
+            return Found::Skip;
+        };
+        if !table.kind.same(Kind::Union) {
+            return Found::Ok;
+        }
+        let rust_name = table.rust_name;
+        match by_c_name(table, arm.c_name) {
+            Some(member) => match compare(member, arm, offset) {
+                Some(what) => Found::Mismatch {
+                    what,
+                    arm: 0,
+                    member,
+                    rust_name,
+                },
+                None => Found::Ok,
+            },
+            None if contains(table.omitted, arm.c_name) => Found::Ok,
+            None => Found::MissingArm { rust_name },
+        }
+    }
+
+    const fn contains(names: &[&str], name: &str) -> bool {
+        let mut i = 0;
+        while i < names.len() {
+            if str_eq(names[i], name) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// A name in the `omit` of the union reached through `parents` that is
+    /// none of `c_names`, its C arms: `(type, name)`.
+    pub const fn stray_omit(
+        root: Option<&'static Table>,
+        parents: &[&str],
+        c_names: &[&str],
+    ) -> Option<(&'static str, &'static str)> {
+        let Some(table) = table_at(root, parents) else {
+            return None;
+        };
+        let mut i = 0;
+        while i < table.omitted.len() {
+            if !contains(c_names, table.omitted[i]) {
+                return Some((table.rust_name, table.omitted[i]));
+            }
+            i += 1;
+        }
+        None
     }
 
     /// A field of the table reached through `parents` whose C name is none
@@ -555,7 +724,25 @@ pub mod __private {
             kind: T::KIND,
             padding,
             table: T::TABLE,
+            proven: T::PROVEN,
         }
+    }
+
+    /// Whether a type of `size` bytes with the fields of `table` is proven
+    /// on its own: every field's type is, and the fields' sizes add up to
+    /// `size` (no implicit padding) unless `padding_free` says so already
+    /// (a union, `packed`, `transparent`).
+    pub const fn proven(table: &Table, size: usize, padding_free: bool) -> bool {
+        let mut sum = 0;
+        let mut i = 0;
+        while i < table.members.len() {
+            if !table.members[i].proven {
+                return false;
+            }
+            sum += table.members[i].size;
+            i += 1;
+        }
+        padding_free || sum == size
     }
 
     /// The leading tag of a tagged record, native-endian.
@@ -593,6 +780,7 @@ pub(crate) mod test_events {
     unsafe impl RingEvent for Word {
         const C_NAME: &'static str = "word";
         const SIZE: usize = 8;
+        type __Layout = super::__private::Proven;
 
         fn __view(bytes: &[u8]) -> Option<&Self> {
             Self::ref_from_prefix(bytes).ok().map(|(view, _)| view)
@@ -615,6 +803,8 @@ mod tests {
             member::<u32>("x", "left", 0, false),
             member::<[u8; 4]>("", "_y", 4, true),
         ],
+        kind: Kind::Composite,
+        omitted: &[],
     };
 
     /// `struct seg { struct point from; float len; }`.
@@ -627,12 +817,16 @@ mod tests {
             },
             member::<f32>("len", "len", 8, false),
         ],
+        kind: Kind::Composite,
+        omitted: &[],
     };
 
     /// A field whose type implements `RingEvent` by hand: no table.
     const HAND: Table = Table {
         rust_name: "Hand",
         members: &[member::<Word>("w", "w", 0, false)],
+        kind: Kind::Composite,
+        omitted: &[],
     };
 
     const fn arm(c_name: &'static str, size: usize, kind: Kind) -> Arm {
@@ -732,6 +926,8 @@ mod tests {
         const ONE_ARM: Table = Table {
             rust_name: "OneArm",
             members: &[member::<u32>("x", "x", 0, false)],
+            kind: Kind::Composite,
+            omitted: &[],
         };
         assert!(matches!(
             nested_member(Some(&ONE_ARM), &[], 0, 0, 64, &arms),
@@ -743,6 +939,8 @@ mod tests {
                 member::<u32>("x", "x", 0, false),
                 member::<u32>("", "_rest", 4, true),
             ],
+            kind: Kind::Composite,
+            omitted: &[],
         };
         assert!(matches!(
             nested_member(Some(&PADDED), &[], 0, 0, 64, &arms),
@@ -762,5 +960,110 @@ mod tests {
         assert_eq!(missing_name(Some(&SEG), &["start", "left"]), None);
         // A prefix missing is its own check's to report.
         assert_eq!(missing_name(Some(&SEG), &["from", "x"]), None);
+    }
+}
+
+#[cfg(test)]
+mod union_tests {
+    use super::__private::{
+        member, nested_member, stray_omit, union_arm, Arm, Found, Kind, Mismatch, Table,
+    };
+
+    /// `union { __u32 v4; __u8 v6[16]; __u64 raw[2]; }` as a Rust union with
+    /// `v4` renamed, `v6` as is, and `raw` omitted.
+    const IP: Table = Table {
+        rust_name: "Ip",
+        members: &[
+            member::<u32>("v4", "ipv4", 0, false),
+            member::<[u8; 16]>("v6", "v6", 0, false),
+        ],
+        kind: Kind::Union,
+        omitted: &["raw"],
+    };
+
+    const fn arm(c_name: &'static str, size: usize, elem_size: usize, kind: Kind) -> Arm {
+        Arm {
+            c_name,
+            size,
+            elem_size,
+            kind: Some(kind),
+        }
+    }
+
+    #[test]
+    fn a_rust_union_is_checked_arm_by_arm() {
+        let v4 = arm("v4", 4, 4, Kind::Int);
+        assert!(matches!(union_arm(Some(&IP), &[], 0, &v4), Found::Ok));
+        // An omitted arm needs no field.
+        let raw = arm("raw", 16, 8, Kind::Int);
+        assert!(matches!(union_arm(Some(&IP), &[], 0, &raw), Found::Ok));
+        // An arm neither matched nor omitted.
+        let other = arm("other", 8, 8, Kind::Int);
+        assert!(matches!(
+            union_arm(Some(&IP), &[], 0, &other),
+            Found::MissingArm { rust_name: "Ip" }
+        ));
+        // Each arm's element size and kind.
+        let v6 = arm("v6", 16, 4, Kind::Int);
+        assert!(matches!(
+            union_arm(Some(&IP), &[], 0, &v6),
+            Found::Mismatch { member, .. } if member.rust_name == "v6"
+        ));
+        let v4 = arm("v4", 4, 4, Kind::Float);
+        assert!(matches!(
+            union_arm(Some(&IP), &[], 0, &v4),
+            Found::Mismatch { .. }
+        ));
+        // The group check leaves a Rust union to the arms' checks.
+        assert!(matches!(
+            nested_member(Some(&IP), &[], 0, 0, 128, &[arm("v4", 4, 4, Kind::Int)]),
+            Found::Skip
+        ));
+        assert_eq!(stray_omit(Some(&IP), &[], &["v4", "v6", "raw"]), None);
+        assert_eq!(
+            stray_omit(Some(&IP), &[], &["v4", "v6"]),
+            Some(("Ip", "raw"))
+        );
+    }
+
+    #[test]
+    fn a_struct_stands_for_one_arm_and_a_union_only_for_a_union() {
+        // A struct for a C union (one arm of it): fits.
+        const HOLDER: Table = Table {
+            rust_name: "Holder",
+            members: &[super::__private::Member {
+                kind: Kind::Composite,
+                elem_size: 16,
+                table: Some(&IP),
+                ..member::<[u8; 16]>("u", "u", 0, false)
+            }],
+            kind: Kind::Composite,
+            omitted: &[],
+        };
+        let union = arm("u", 16, 16, Kind::Union);
+        assert!(matches!(
+            nested_member(Some(&HOLDER), &[], 0, 0, 128, &[union]),
+            Found::Ok
+        ));
+        // A union for a C struct: does not.
+        const WRONG: Table = Table {
+            rust_name: "Wrong",
+            members: &[super::__private::Member {
+                kind: Kind::Union,
+                elem_size: 16,
+                table: Some(&IP),
+                ..member::<[u8; 16]>("s", "s", 0, false)
+            }],
+            kind: Kind::Composite,
+            omitted: &[],
+        };
+        let strukt = arm("s", 16, 16, Kind::Composite);
+        assert!(matches!(
+            nested_member(Some(&WRONG), &[], 0, 0, 128, &[strukt]),
+            Found::Mismatch {
+                what: Mismatch::Kind,
+                ..
+            }
+        ));
     }
 }

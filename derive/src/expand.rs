@@ -14,7 +14,7 @@ use ringview_btf::layout::StructLayout;
 use ringview_btf::Object;
 
 use crate::object;
-use crate::parse::{self, RustStruct};
+use crate::parse::{self, RustField, RustStruct};
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     if let Data::Enum(data) = &input.data {
@@ -47,6 +47,13 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
         errors.at(
             tag.span(),
             "`tag` belongs on an enum of views, not on a struct",
+        );
+    }
+    if let (Some((span, _)), false) = (&rust.container.omit, rust.is_union) {
+        errors.at(
+            *span,
+            "`omit` leaves out arms of a C union, and belongs on a Rust union; a struct covers \
+             the C members it leaves out with fields marked `#[ring_event(padding)]`",
         );
     }
     for ty in rust.fields.iter().filter_map(|f| f.ty) {
@@ -102,6 +109,7 @@ pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
         ),
         None => (TokenStream::new(), TokenStream::new()),
     };
+    let layout = proof(rust);
     quote! {
         #table
         #[automatically_derived]
@@ -112,6 +120,7 @@ pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
             const C_NAME: &'static str = #c_name;
             const SIZE: usize = ::core::mem::size_of::<Self>();
             #members
+            type __Layout = #layout;
 
             #[inline(always)]
             fn __view(bytes: &[u8]) -> ::core::option::Option<&Self> {
@@ -120,6 +129,30 @@ pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
                 (&Cast::<Self>::new()).view(bytes)
             }
         }
+    }
+}
+
+/// Whether the layout is proven for reading the type on its own: checked
+/// against the BPF object; else free of implicit padding (a struct's size is
+/// the sum of its fields'), with every field's type proven too. A type that
+/// is not (a nested helper type) can still be a field of a checked event,
+/// whose check judges its padding by the C layout; reading it on its own is
+/// a type error (`ringview::__private::ProvenFor`).
+fn proof(rust: &RustStruct<'_>) -> TokenStream {
+    if rust.container.btf.is_some() || rust.from_c {
+        return quote!(::ringview::__private::Proven);
+    }
+    let self_ty = &rust.self_ty;
+    let padding_free = rust.repr.packed || rust.repr.transparent || rust.is_union;
+    // Through the member table, which names each field type once.
+    quote! {
+        <::ringview::__private::Select<{
+            ::ringview::__private::proven(
+                &__TABLE,
+                ::core::mem::size_of::<#self_ty>(),
+                #padding_free,
+            )
+        }> as ::ringview::__private::Pick>::Layout
     }
 }
 
@@ -158,10 +191,25 @@ fn member_table(rust: &RustStruct<'_>) -> Option<TokenStream> {
     });
     let members: Option<Vec<TokenStream>> = members.collect();
     let members = members?;
+    let kind = match (rust.is_union, rust.repr.transparent, rust.fields.first()) {
+        (true, _, _) => quote!(::ringview::__private::Kind::Union),
+        // A newtype holds what its field holds (a C enum's `u32`).
+        (false, true, Some(RustField { ty: Some(ty), .. })) => {
+            quote!(<#ty as ::ringview::__private::RingField>::KIND)
+        }
+        _ => quote!(::ringview::__private::Kind::Composite),
+    };
+    let omitted = rust
+        .container
+        .omit
+        .iter()
+        .flat_map(|(_, names)| names.iter().map(LitStr::value));
     Some(quote! {
         const __TABLE: ::ringview::__private::Table = ::ringview::__private::Table {
             rust_name: #rust_name,
             members: &[#(#members),*],
+            kind: #kind,
+            omitted: &[#(#omitted),*],
         };
     })
 }
@@ -191,23 +239,11 @@ pub(crate) fn layout_checks(
             const _: () = ::core::assert!(::core::mem::size_of::<#self_ty>() == #size, #message);
         });
     }
-    match &rust.container.btf {
-        Some(btf) => out.push(btf_checks(rust, btf, errors)?),
-        None if !rust.repr.packed && !rust.repr.transparent && !rust.is_union => {
-            let tys = rust.fields.iter().filter_map(|f| f.ty);
-            let message = format!(
-                "`{ident}` has implicit padding, whose place can differ between the BPF target \
-                 and this host: add explicit padding fields, or check the layout against the BPF \
-                 object with `#[ring_event(btf = \"prog.bpf.o\", name = \"c_struct\")]`"
-            );
-            out.push(quote! {
-                const _: () = ::core::assert!(
-                    ::core::mem::size_of::<#self_ty>() == 0 #(+ ::core::mem::size_of::<#tys>())*,
-                    #message
-                );
-            });
-        }
-        None => {}
+    // Without `btf`, implicit padding is judged where the type is used: by
+    // the C layout where a checked event nests it, and as a type error where
+    // it is read on its own (`proof`).
+    if let Some(btf) = &rust.container.btf {
+        out.push(btf_checks(rust, btf, errors)?);
     }
     Ok(quote!(#(#out)*))
 }
@@ -547,7 +583,31 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                     };
                 });
             }
-            Check::NestedRoot { field, message } => {
+            Check::ElemKind {
+                field,
+                c_float,
+                head,
+                tail,
+            } => {
+                let (_, span) = field_ident(*field);
+                if let Some(ty) = rust.fields[*field].ty {
+                    let want = if *c_float { quote!(Float) } else { quote!(Int) };
+                    out.push(quote_spanned! {span=>
+                        const _: () = {
+                            let kind = <#ty as ::ringview::__private::RingField>::KIND;
+                            if !::core::matches!(kind, ::ringview::__private::Kind::#want) {
+                                let m = __Message::new().str(#head).str(kind.holds()).str(#tail);
+                                ::core::panic!("{}", m.as_str())
+                            }
+                        };
+                    });
+                }
+            }
+            Check::NestedRoot {
+                field,
+                message,
+                union_for_struct,
+            } => {
                 let (_, span) = field_ident(*field);
                 if let Some(ty) = rust.fields[*field].ty {
                     out.push(quote_spanned! {span=>
@@ -556,6 +616,38 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                             #message
                         );
                     });
+                    if let Some(message) = union_for_struct {
+                        out.push(quote_spanned! {span=>
+                            const _: () = ::core::assert!(
+                                !::core::matches!(
+                                    <#ty as ::ringview::__private::RingField>::KIND,
+                                    ::ringview::__private::Kind::Union
+                                ),
+                                #message
+                            );
+                        });
+                    }
+                }
+            }
+            Check::UnionArm {
+                field,
+                parents,
+                arm,
+            } => {
+                let (name, span) = field_ident(*field);
+                if let Some(ty) = rust.fields[*field].ty {
+                    let head = format!("nested `{ident}.{name}`: ");
+                    let arm_token = arm_tokens(arm);
+                    let call = quote! {
+                        ::ringview::__private::union_arm(
+                            <#ty as ::ringview::__private::RingField>::TABLE,
+                            &[#(#parents),*],
+                            0,
+                            &#arm_token,
+                        )
+                    };
+                    let arms = std::slice::from_ref(arm);
+                    out.push(found_check(span, &head, &call, (0, 0), arms, ""));
                 }
             }
             Check::NestedMember {
@@ -615,6 +707,21 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                             ::core::panic!("{}", m.as_str())
                         };
                     });
+                    let omits = format!("`, but {c_type} has no arm `");
+                    let arms = format!("` (arms: {members})");
+                    out.push(quote_spanned! {span=>
+                        const _: () = if let ::core::option::Option::Some((ty, arm)) =
+                            ::ringview::__private::stray_omit(
+                                <#ty as ::ringview::__private::RingField>::TABLE,
+                                &[#(#parents),*],
+                                &[#(#c_names),*],
+                            )
+                        {
+                            let m = __Message::new().str(#head).str(ty)
+                                .str("` omits `").str(arm).str(#omits).str(arm).str(#arms);
+                            ::core::panic!("{}", m.as_str())
+                        };
+                    });
                 }
             }
             Check::Covered {
@@ -644,7 +751,9 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
             }
         }
     }
+    let errors = plan.errors.iter().map(syn::Error::to_compile_error);
     quote! {
+        #(#errors)*
         #SUPPORT
         #(#out)*
     }
@@ -751,75 +860,138 @@ fn nested_member(
     describe: &str,
 ) -> TokenStream {
     let offset = offset as usize;
-    let arm_tokens = arms.iter().map(|a| {
-        let (c_name, size, elem_size) = (&a.name, a.size as usize, a.elem_size as usize);
-        let kind = match a.kind {
-            Some(check::NestedKind::Int) => quote!(::core::option::Option::Some(::ringview::__private::Kind::Int)),
-            Some(check::NestedKind::Float) => quote!(::core::option::Option::Some(::ringview::__private::Kind::Float)),
-            Some(check::NestedKind::Composite) => {
-                quote!(::core::option::Option::Some(::ringview::__private::Kind::Composite))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        quote!(::ringview::__private::Arm { c_name: #c_name, size: #size, elem_size: #elem_size, kind: #kind })
-    });
+    let arm_tokens = arms.iter().map(arm_tokens);
+    let call = quote! {
+        ::ringview::__private::nested_member(
+            <#ty as ::ringview::__private::RingField>::TABLE,
+            &[#(#parents),*],
+            #offset,
+            #start_bits,
+            #end_bits,
+            &[#(#arm_tokens),*],
+        )
+    };
+    found_check(
+        span,
+        head,
+        &call,
+        (offset, (end_bits / 8) as usize),
+        arms,
+        describe,
+    )
+}
+
+/// `ringview::__private::Arm { .. }` for `arm`.
+fn arm_tokens(arm: &check::NestedArm) -> TokenStream {
+    let (c_name, size, elem_size) = (&arm.name, arm.size as usize, arm.elem_size as usize);
+    let kind = match arm.kind {
+        Some(check::NestedKind::Int) => quote!(::core::option::Option::Some(
+            ::ringview::__private::Kind::Int
+        )),
+        Some(check::NestedKind::Float) => quote!(::core::option::Option::Some(
+            ::ringview::__private::Kind::Float
+        )),
+        Some(check::NestedKind::Composite) => {
+            quote!(::core::option::Option::Some(
+                ::ringview::__private::Kind::Composite
+            ))
+        }
+        Some(check::NestedKind::Union) => {
+            quote!(::core::option::Option::Some(
+                ::ringview::__private::Kind::Union
+            ))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote!(::ringview::__private::Arm { c_name: #c_name, size: #size, elem_size: #elem_size, kind: #kind })
+}
+
+/// The constant that evaluates `call` (a `ringview::__private::Found`)
+/// for the C `arms` at bytes `offset..end`, and panics with the message of
+/// what it found; `describe` names the C member (or union) for `Missing`.
+fn found_check(
+    span: Span,
+    head: &str,
+    call: &TokenStream,
+    (offset, end): (usize, usize),
+    arms: &[check::NestedArm],
+    describe: &str,
+) -> TokenStream {
     let n = arms.len();
     let describes = arms.iter().map(|a| a.describe.as_str());
     let c_holds = arms.iter().map(|a| match a.kind {
         Some(check::NestedKind::Float) => "floats",
         Some(check::NestedKind::Composite) => "a struct",
+        Some(check::NestedKind::Union) => "a union",
         _ => "integers",
     });
     let sizes = arms.iter().map(|a| a.size as usize);
     let elem_sizes = arms.iter().map(|a| a.elem_size as usize);
-    let end = (end_bits / 8) as usize;
+    let rust_types = arms.iter().map(|a| a.rust_type.clone().unwrap_or_default());
     let missing = format!(
         "` has no field for {describe}, and no `#[ring_event(padding)]` field of it covers \
          those bytes: add the field (or fix its `rename`), or cover them with padding"
     );
+    let (missing_arm_head, missing_arm_tail) = match arms {
+        [arm] => (
+            format!("` has no arm for {}: add `", arm.describe),
+            format!(
+                "`, or leave the arm out on purpose with `#[ring_event(omit = [\"{}\"])]`",
+                arm.name
+            ),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let arm_field = arms.first().map_or_else(String::new, |a| {
+        crate::parse::field_ident(&a.name, span).map_or_else(|| a.name.clone(), |i| i.to_string())
+    });
+    let arm_type = arms
+        .first()
+        .and_then(|a| a.rust_type.clone())
+        .unwrap_or_else(|| "a type deriving RingEvent".to_owned());
     let uncovered = format!(
-        "`: the bytes {{from}}..{end} of {describe} past the arm it has are not covered by a \
+        "`: the bytes {{from}}..{{end}} of {describe} past the arm it has are not covered by a \
          `#[ring_event(padding)]` field"
     );
-    let (uncovered_head, uncovered_tail) = uncovered
+    let (uncovered_head, rest) = uncovered
         .split_once("{from}")
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap_or_default();
+    let (uncovered_mid, uncovered_tail) = rest
+        .split_once("{end}")
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .unwrap_or_default();
     quote_spanned! {span=>
         #[allow(unused_variables, unreachable_patterns)]
         const _: () = {
-            const ARMS: &[::ringview::__private::Arm] = &[#(#arm_tokens),*];
             const DESCRIBE: [&str; #n] = [#(#describes),*];
             const C_HOLDS: [&str; #n] = [#(#c_holds),*];
             const C_SIZE: [usize; #n] = [#(#sizes),*];
             const C_ELEM: [usize; #n] = [#(#elem_sizes),*];
-            match ::ringview::__private::nested_member(
-                <#ty as ::ringview::__private::RingField>::TABLE,
-                &[#(#parents),*],
-                #offset,
-                #start_bits,
-                #end_bits,
-                ARMS,
-            ) {
+            const C_TYPE: [&str; #n] = [#(#rust_types),*];
+            match #call {
                 ::ringview::__private::Found::Ok | ::ringview::__private::Found::Skip => {}
                 ::ringview::__private::Found::Mismatch { what, arm, member, rust_name } => {
-                    let m = __Message::new().str(#head).str("`");
+                    let m = __Message::new().str(#head).str("`").str(rust_name).str(".")
+                        .str(member.rust_name);
                     let m = match what {
-                        ::ringview::__private::Mismatch::Offset => m.str(rust_name).str(".").str(member.rust_name)
+                        ::ringview::__private::Mismatch::Offset => m
                             .str("` is at byte ").num(member.offset).str(", but ")
                             .str(DESCRIBE[arm]).str(" is at byte offset ").num(#offset),
-                        ::ringview::__private::Mismatch::Size => m.str(rust_name).str(".").str(member.rust_name)
-                            .str("` is ").num(member.size).str(" bytes, but ")
-                            .str(DESCRIBE[arm]).str(" is ").num(C_SIZE[arm]).str(" bytes"),
-                        ::ringview::__private::Mismatch::ElemSize => m.str(rust_name).str(".").str(member.rust_name)
-                            .str("` has elements of ").num(member.elem_size).str(" bytes, but ")
-                            .str(DESCRIBE[arm]).str(" has elements of ").num(C_ELEM[arm])
-                            .str(" bytes"),
-                        ::ringview::__private::Mismatch::Kind => m.str(rust_name).str(".").str(member.rust_name)
+                        ::ringview::__private::Mismatch::Size => m
+                            .str("` is ").bytes(member.size).str(", but ")
+                            .str(DESCRIBE[arm]).str(" is ").bytes(C_SIZE[arm])
+                            .fix(member.rust_name, C_TYPE[arm]),
+                        ::ringview::__private::Mismatch::ElemSize => m
+                            .str("` has ").num(member.elem_size).str("-byte elements, but ")
+                            .str(DESCRIBE[arm]).str(" has ").num(C_ELEM[arm])
+                            .str("-byte elements").fix(member.rust_name, C_TYPE[arm]),
+                        ::ringview::__private::Mismatch::Kind => m
                             .str("` holds ").str(member.kind.holds()).str(", but ")
                             .str(DESCRIBE[arm]).str(" holds ").str(C_HOLDS[arm])
-                            .str(": the same bytes would mean a different number"),
-                        ::ringview::__private::Mismatch::NoTable => m.str(rust_name).str(".").str(member.rust_name)
+                            .str(": the same bytes would mean something else")
+                            .fix(member.rust_name, C_TYPE[arm]),
+                        ::ringview::__private::Mismatch::NoTable => m
                             .str("` stands for ").str(DESCRIBE[arm])
                             .str(", but its type records no fields to check it against: derive \
                                  RingEvent on it"),
@@ -830,9 +1002,16 @@ fn nested_member(
                     let m = __Message::new().str(#head).str("`").str(rust_name).str(#missing);
                     ::core::panic!("{}", m.as_str())
                 }
+                ::ringview::__private::Found::MissingArm { rust_name } => {
+                    let m = __Message::new().str(#head).str("`").str(rust_name)
+                        .str(#missing_arm_head).str(#arm_field).str(": ").str(#arm_type)
+                        .str(#missing_arm_tail);
+                    ::core::panic!("{}", m.as_str())
+                }
                 ::ringview::__private::Found::Uncovered { rust_name, from } => {
                     let m = __Message::new().str(#head).str("`").str(rust_name)
-                        .str(#uncovered_head).num(from).str(#uncovered_tail);
+                        .str(#uncovered_head).num(from).str(#uncovered_mid)
+                        .num(#end).str(#uncovered_tail);
                     ::core::panic!("{}", m.as_str())
                 }
             }
@@ -880,6 +1059,17 @@ impl quote::ToTokens for Support {
                     }
                     self
                 }
+                /// `1 byte`, `4 bytes`.
+                const fn bytes(self, n: usize) -> Self {
+                    self.num(n).str(if n == 1 { " byte" } else { " bytes" })
+                }
+                /// `; write `field: T``, when C's type has a Rust one.
+                const fn fix(self, field: &str, ty: &str) -> Self {
+                    if ty.is_empty() {
+                        return self;
+                    }
+                    self.str("; write `").str(field).str(": ").str(ty).str("`")
+                }
                 const fn as_str(&self) -> &str {
                     match ::core::str::from_utf8(self.buf.split_at(self.len).0) {
                         ::core::result::Result::Ok(s) => s,
@@ -916,10 +1106,12 @@ impl quote::ToTokens for Support {
                 }
                 let mut m = __Message::new().str(head).num(rust).str(tail);
                 if later > 0 {
-                    m = m.str("; the ").num(later).str(" fields after it are shifted by ")
+                    m = m.str("; the ").num(later)
+                        .str(if later == 1 { " field after it is" } else { " fields after it are" })
+                        .str(" shifted by ")
                         .str(if shift < 0 { "-" } else { "" })
-                        .num(shift.unsigned_abs())
-                        .str(" bytes too");
+                        .bytes(shift.unsigned_abs())
+                        .str(" too");
                 }
                 ::core::option::Option::Some(m)
             }

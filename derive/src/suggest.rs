@@ -27,14 +27,6 @@ pub(crate) fn bytes(n: impl Into<u64>) -> String {
     }
 }
 
-/// `1 field is`, `3 fields are`.
-pub(crate) fn fields_are(n: usize) -> String {
-    match n {
-        1 => "1 field after it is".to_owned(),
-        n => format!("{n} fields after it are"),
-    }
-}
-
 /// The Rust type that stands for a C member: `u32` for `__u32`, `[u8; 16]`
 /// for `char[16]`, `[u64; 2]` for `unsigned __int128`; for a union, the type
 /// of its largest numeric arm. `None` for a struct (which needs a type of
@@ -195,7 +187,5 @@ mod tests {
         assert_eq!(c_decl("int (*)[4]", "p"), "`int (*)[4] p`");
         assert_eq!(bytes(1u32), "1 byte");
         assert_eq!(bytes(16u32), "16 bytes");
-        assert_eq!(fields_are(1), "1 field after it is");
-        assert_eq!(fields_are(2), "2 fields after it are");
     }
 }

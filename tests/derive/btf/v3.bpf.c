@@ -153,6 +153,26 @@ struct mount_args_event {
 CHECK(struct mount_args_event, mount, 52);
 CHECK_SIZE(struct mount_args_event, 144);
 
+// Nested structs with implicit padding, one of them anonymous: their Rust
+// types need no `btf` or padding fields of their own.
+struct tagged {
+	__u8 tag;
+	__u32 value;
+};
+
+struct tagged_event {
+	__u32 pid;
+	struct tagged first;
+	struct tagged more[2];
+	struct {
+		__u16 kind;
+		__u64 at;
+	} when;
+};
+CHECK(struct tagged_event, more, 12);
+CHECK(struct tagged_event, when, 32);
+CHECK_SIZE(struct tagged_event, 48);
+
 typedef char path_t[16];
 
 // The Rust types messages name: `char[16]`, `unsigned __int128`, an enum,
@@ -204,6 +224,11 @@ int on_packet(void *ctx)
 		m->op = FSOPEN;
 		m->fsopen.flags = 1;
 		bpf_ringbuf_submit(m, 0);
+	}
+	struct tagged_event *g = bpf_ringbuf_reserve(&rb, sizeof(*g), 0);
+	if (g) {
+		g->pid = 1;
+		bpf_ringbuf_submit(g, 0);
 	}
 	struct wide_event *w = bpf_ringbuf_reserve(&rb, sizeof(*w), 0);
 	if (w) {
