@@ -714,9 +714,13 @@ fn member_checks(
         );
         return false;
     }
-    // What to write instead, when C's type has a Rust counterpart.
-    let write =
-        rust_type(member).map_or_else(String::new, |ty| format!("; write `{rust_name}: {ty}`"));
+    // What to write instead, when C's type has a Rust counterpart (not for
+    // a field reached through the one holding an anonymous member, which a
+    // generator wrote: `check_layout!`).
+    let write = match rust_type(member) {
+        Some(ty) if field.place.is_none() => format!("; write `{rust_name}: {ty}`"),
+        _ => String::new(),
+    };
     let offset = (base_bits.saturating_add(member.bit_offset)) / 8;
     plan.checks.push(Check::Offset {
         field: index,
