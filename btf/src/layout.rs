@@ -133,6 +133,17 @@ pub enum Shape {
     Other,
 }
 
+/// A named type that is no struct or union, found where one was looked
+/// for: what the name stands for, so a message can say so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtherType {
+    /// `enum name`.
+    Enum,
+    /// `typedef <target> name`, with the target as C spells it (`char[16]`,
+    /// `__u32`).
+    Typedef(String),
+}
+
 /// Counts expanded members against [`MAX_MEMBERS`], and remembers the
 /// shapes already expanded.
 #[derive(Debug, Default)]
