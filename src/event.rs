@@ -142,8 +142,16 @@ pub mod __private {
 
     use crate::error::ReadError;
 
-    /// Picks the casting crate by autoref: zerocopy when the type
-    /// implements its traits, else bytemuck (with the `bytemuck` feature).
+    /// zerocopy, for `#[ringview::event]`'s derives
+    /// (`#[zerocopy(crate = "::ringview::__private::zerocopy")]`): the
+    /// event's crate needs no zerocopy dependency of its own.
+    pub use zerocopy;
+
+    /// Picks the casting crate by autoref, called as
+    /// `(&&Cast::<T>::new()).view(bytes)`: zerocopy when the type implements
+    /// its traits (`ViaZerocopy`, on `&Cast`), else bytemuck with the
+    /// `bytemuck` feature (`ViaBytemuck`, on `&&Cast`), else `ViaNeither`
+    /// (on `Cast`), whose bound fails with a message that says what to add.
     #[derive(Debug, Default)]
     pub struct Cast<T>(PhantomData<T>);
 
@@ -158,7 +166,7 @@ pub mod __private {
         fn view<'a>(&self, bytes: &'a [u8]) -> Option<&'a T>;
     }
 
-    impl<T> ViaZerocopy<T> for Cast<T>
+    impl<T> ViaZerocopy<T> for &Cast<T>
     where
         T: zerocopy::FromBytes + zerocopy::KnownLayout + zerocopy::Immutable,
     {
@@ -174,12 +182,38 @@ pub mod __private {
     }
 
     #[cfg(feature = "bytemuck")]
-    impl<T: bytemuck::AnyBitPattern> ViaBytemuck<T> for &Cast<T> {
+    impl<T: bytemuck::AnyBitPattern> ViaBytemuck<T> for &&Cast<T> {
         #[inline(always)]
         fn view<'a>(&self, bytes: &'a [u8]) -> Option<&'a T> {
             bytemuck::try_from_bytes(bytes.get(..size_of::<T>())?).ok()
         }
     }
+
+    /// The cast when neither crate's traits are implemented: its bound,
+    /// [`CastFromBytes`], is never met, and its message says what to add.
+    pub trait ViaNeither<T> {
+        fn view<'a>(&self, bytes: &'a [u8]) -> Option<&'a T>
+        where
+            T: CastFromBytes;
+    }
+
+    impl<T> ViaNeither<T> for Cast<T> {
+        fn view<'a>(&self, _: &'a [u8]) -> Option<&'a T>
+        where
+            T: CastFromBytes,
+        {
+            None
+        }
+    }
+
+    /// Implemented by no type: the bound of [`ViaNeither`], for its message.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be read in place from a ring's bytes: it implements neither zerocopy's `FromBytes + Immutable + KnownLayout` nor bytemuck's `AnyBitPattern`",
+        label = "cast from the ring's bytes here",
+        note = "write `#[ringview::event(..)]` on the type instead of `#[derive(RingEvent)]`: it derives zerocopy's traits through ringview, with no zerocopy dependency",
+        note = "or derive them yourself: `#[derive(zerocopy::FromBytes, zerocopy::Immutable, zerocopy::KnownLayout, RingEvent)]` (or bytemuck's `AnyBitPattern`, with ringview's `bytemuck` feature)"
+    )]
+    pub trait CastFromBytes {}
 
     /// What a field of a ring event may be: fixed-size plain data whose
     /// every bit pattern is valid on both sides.

@@ -177,7 +177,7 @@ pub use ring_id::{RingId, RingKey};
 #[cfg(feature = "derive")]
 pub use ringview_derive::RingEvent;
 #[cfg(feature = "derive")]
-pub use ringview_derive::{check_layout, ring_event};
+pub use ringview_derive::{check_layout, event, ring_event};
 pub use uapi::{
     BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT,
     BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ,

@@ -126,7 +126,7 @@ pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
             fn __view(bytes: &[u8]) -> ::core::option::Option<&Self> {
                 #[allow(unused_imports)]
                 use ::ringview::__private::*;
-                (&Cast::<Self>::new()).view(bytes)
+                (&&Cast::<Self>::new()).view(bytes)
             }
         }
     }

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+mod attribute;
 mod attrs;
 mod check;
 mod expand;
@@ -22,6 +23,30 @@ mod tagged;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
+
+/// Makes a struct or union a ring event: adds `#[repr(C)]` (unless the type
+/// has a `repr`), derives zerocopy's `FromBytes`, `Immutable` and
+/// `KnownLayout` through ringview's own re-export of zerocopy (so the crate
+/// needs no zerocopy dependency), and derives [`RingEvent`](derive@RingEvent)
+/// with the arguments as its `#[ring_event(..)]`.
+///
+/// ```ignore
+/// #[ringview::event(btf = "prog.bpf.o", name = "exec_event")]
+/// struct ExecEvent {
+///     pid: u32,
+///     ppid: u32,
+///     comm: [u8; 16],
+/// }
+/// ```
+///
+/// The arguments are those of `#[ring_event(..)]` on the type (`btf`,
+/// `name`, `size`, `omit`); fields take `#[ring_event(..)]` as with the
+/// derive. The type must not derive the traits the attribute adds. On an
+/// enum of views it adds only the derive.
+#[proc_macro_attribute]
+pub fn event(args: TokenStream, item: TokenStream) -> TokenStream {
+    attribute::expand(args.into(), item.into()).into()
+}
 
 /// Implements `ringview::RingEvent` for a `#[repr(C)]` struct (or union)
 /// after checking its layout, or `ringview::TaggedEvent` for an enum of
