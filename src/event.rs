@@ -779,6 +779,160 @@ pub mod __private {
         padding_free || sum == size
     }
 
+    /// A message built at compile time, with numbers the compiler knows
+    /// (the checks' panics).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Message {
+        buf: [u8; 2048],
+        len: usize,
+    }
+
+    impl Message {
+        pub const fn new() -> Self {
+            Self {
+                buf: [0; 2048],
+                len: 0,
+            }
+        }
+
+        pub const fn str(mut self, s: &str) -> Self {
+            let b = s.as_bytes();
+            let mut i = 0;
+            while i < b.len() && self.len < self.buf.len() {
+                self.buf[self.len] = b[i];
+                self.len += 1;
+                i += 1;
+            }
+            self
+        }
+
+        pub const fn num(mut self, mut n: usize) -> Self {
+            let mut digits = [0u8; 20];
+            let mut k = 0;
+            loop {
+                digits[k] = b'0' + (n % 10) as u8;
+                k += 1;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            while k > 0 && self.len < self.buf.len() {
+                k -= 1;
+                self.buf[self.len] = digits[k];
+                self.len += 1;
+            }
+            self
+        }
+
+        /// `1 byte`, `4 bytes`.
+        pub const fn bytes(self, n: usize) -> Self {
+            self.num(n).str(if n == 1 { " byte" } else { " bytes" })
+        }
+
+        /// ``; write `field: T` ``, when C's type has a Rust one (`ty`).
+        pub const fn fix(self, field: &str, ty: &str) -> Self {
+            if ty.is_empty() {
+                return self;
+            }
+            self.str("; write `").str(field).str(": ").str(ty).str("`")
+        }
+
+        pub const fn as_str(&self) -> &str {
+            match std::str::from_utf8(self.buf.split_at(self.len).0) {
+                Ok(s) => s,
+                Err(_) => "",
+            }
+        }
+    }
+
+    impl Default for Message {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// The size of the field a projection reaches.
+    pub const fn size_of_field<T, F>(_: fn(&T) -> &F) -> usize {
+        size_of::<F>()
+    }
+
+    /// The message for offset `i` of `all` (Rust's, C's), unless it matches
+    /// C or continues the shift of the offset before it: one mistake that
+    /// shifts the fields after it is reported once.
+    pub const fn shifted(
+        all: &[(usize, usize)],
+        i: usize,
+        head: &str,
+        tail: &str,
+    ) -> Option<Message> {
+        let (rust, c) = all[i];
+        if rust == c {
+            return None;
+        }
+        let shift = rust as isize - c as isize;
+        if i > 0 && all[i - 1].0 as isize - all[i - 1].1 as isize == shift {
+            return None;
+        }
+        let mut later = 0;
+        while i + later + 1 < all.len()
+            && all[i + later + 1].0 as isize - all[i + later + 1].1 as isize == shift
+        {
+            later += 1;
+        }
+        let mut m = Message::new().str(head).num(rust).str(tail);
+        if later > 0 {
+            m = m
+                .str("; the ")
+                .num(later)
+                .str(if later == 1 {
+                    " field after it is"
+                } else {
+                    " fields after it are"
+                })
+                .str(" shifted by ")
+                .str(if shift < 0 { "-" } else { "" })
+                .bytes(shift.unsigned_abs())
+                .str(" too");
+        }
+        Some(m)
+    }
+
+    /// The message when no padding field (`(name, offset, size)`) holds
+    /// bits `start..end`.
+    pub const fn uncovered(
+        paddings: &[(&str, usize, usize)],
+        start: u64,
+        end: u64,
+        message: &str,
+    ) -> Option<Message> {
+        let mut i = 0;
+        while i < paddings.len() {
+            let (_, offset, size) = paddings[i];
+            if (offset as u64) * 8 <= start && end <= ((offset + size) as u64) * 8 {
+                return None;
+            }
+            i += 1;
+        }
+        let mut m = Message::new().str(message).str(" (padding fields: ");
+        let mut i = 0;
+        while i < paddings.len() {
+            let (name, offset, size) = paddings[i];
+            if i > 0 {
+                m = m.str(", ");
+            }
+            m = m
+                .str("`")
+                .str(name)
+                .str("` bytes ")
+                .num(offset)
+                .str("..")
+                .num(offset + size);
+            i += 1;
+        }
+        Some(m.str(")"))
+    }
+
     /// The leading tag of a tagged record, native-endian.
     #[inline]
     pub fn tag<const N: usize>(

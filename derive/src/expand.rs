@@ -1019,8 +1019,8 @@ fn found_check(
     }
 }
 
-/// Const helpers the checks share, emitted once per type: messages built at
-/// compile time with the Rust side's numbers in them.
+/// The const helpers the checks share (`ringview::__private`), under the
+/// names the checks use: one `use` per type, not their code.
 const SUPPORT: Support = Support;
 
 struct Support;
@@ -1028,119 +1028,10 @@ struct Support;
 impl quote::ToTokens for Support {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         tokens.extend(quote! {
-            #[allow(dead_code)]
-            struct __Message { buf: [u8; 2048], len: usize }
-            #[allow(dead_code)]
-            impl __Message {
-                const fn new() -> Self { Self { buf: [0; 2048], len: 0 } }
-                const fn str(mut self, s: &str) -> Self {
-                    let b = s.as_bytes();
-                    let mut i = 0;
-                    while i < b.len() && self.len < self.buf.len() {
-                        self.buf[self.len] = b[i];
-                        self.len += 1;
-                        i += 1;
-                    }
-                    self
-                }
-                const fn num(mut self, mut n: usize) -> Self {
-                    let mut digits = [0u8; 20];
-                    let mut k = 0;
-                    loop {
-                        digits[k] = b'0' + (n % 10) as u8;
-                        k += 1;
-                        n /= 10;
-                        if n == 0 { break; }
-                    }
-                    while k > 0 && self.len < self.buf.len() {
-                        k -= 1;
-                        self.buf[self.len] = digits[k];
-                        self.len += 1;
-                    }
-                    self
-                }
-                /// `1 byte`, `4 bytes`.
-                const fn bytes(self, n: usize) -> Self {
-                    self.num(n).str(if n == 1 { " byte" } else { " bytes" })
-                }
-                /// `; write `field: T``, when C's type has a Rust one.
-                const fn fix(self, field: &str, ty: &str) -> Self {
-                    if ty.is_empty() {
-                        return self;
-                    }
-                    self.str("; write `").str(field).str(": ").str(ty).str("`")
-                }
-                const fn as_str(&self) -> &str {
-                    match ::core::str::from_utf8(self.buf.split_at(self.len).0) {
-                        ::core::result::Result::Ok(s) => s,
-                        ::core::result::Result::Err(_) => "",
-                    }
-                }
-            }
-            #[allow(dead_code)]
-            const fn __size_of<T, F>(_: fn(&T) -> &F) -> usize {
-                ::core::mem::size_of::<F>()
-            }
-            /// The message for offset `i`, unless it matches C or continues
-            /// the shift of the offset before it.
-            #[allow(dead_code)]
-            const fn __shifted(
-                all: &[(usize, usize)],
-                i: usize,
-                head: &str,
-                tail: &str,
-            ) -> ::core::option::Option<__Message> {
-                let (rust, c) = all[i];
-                if rust == c {
-                    return ::core::option::Option::None;
-                }
-                let shift = rust as isize - c as isize;
-                if i > 0 && all[i - 1].0 as isize - all[i - 1].1 as isize == shift {
-                    return ::core::option::Option::None;
-                }
-                let mut later = 0;
-                while i + later + 1 < all.len()
-                    && all[i + later + 1].0 as isize - all[i + later + 1].1 as isize == shift
-                {
-                    later += 1;
-                }
-                let mut m = __Message::new().str(head).num(rust).str(tail);
-                if later > 0 {
-                    m = m.str("; the ").num(later)
-                        .str(if later == 1 { " field after it is" } else { " fields after it are" })
-                        .str(" shifted by ")
-                        .str(if shift < 0 { "-" } else { "" })
-                        .bytes(shift.unsigned_abs())
-                        .str(" too");
-                }
-                ::core::option::Option::Some(m)
-            }
-            /// The message when no padding field holds bits `start..end`.
-            #[allow(dead_code)]
-            const fn __covered(
-                paddings: &[(&str, usize, usize)],
-                start: u64,
-                end: u64,
-                message: &str,
-            ) -> ::core::option::Option<__Message> {
-                let mut i = 0;
-                while i < paddings.len() {
-                    let (_, offset, size) = paddings[i];
-                    if (offset as u64) * 8 <= start && end <= ((offset + size) as u64) * 8 {
-                        return ::core::option::Option::None;
-                    }
-                    i += 1;
-                }
-                let mut m = __Message::new().str(message).str(" (padding fields: ");
-                let mut i = 0;
-                while i < paddings.len() {
-                    let (name, offset, size) = paddings[i];
-                    if i > 0 { m = m.str(", "); }
-                    m = m.str("`").str(name).str("` bytes ").num(offset).str("..").num(offset + size);
-                    i += 1;
-                }
-                ::core::option::Option::Some(m.str(")"))
-            }
+            #[allow(unused_imports)]
+            use ::ringview::__private::{
+                shifted as __shifted, size_of_field as __size_of, uncovered as __covered, Message as __Message,
+            };
         });
     }
 }
