@@ -5,16 +5,20 @@ use crate::error::ReadError;
 
 /// A `#[repr(C)]` struct whose layout is proven to match a BPF C struct.
 ///
-/// Implemented by `#[derive(RingEvent)]` (re-exported with the default
-/// `derive` feature), which rejects at compile time what can make the Rust
-/// and BPF layouts differ: a missing `#[repr(C)]`, generics, fields whose
-/// size or valid values differ between BPF and the host (`bool`, `char`,
-/// enums, references, pointers, `usize`), alignment over 8, implicit
-/// padding not checked against BTF, and, with `#[ring_event(btf = ..)]`, any
-/// size or offset that differs from the compiled BPF object's BTF.
+/// Implemented by `#[ringview::event(..)]` or `#[derive(RingEvent)]`
+/// (re-exported with the default `derive` feature), which reject at compile
+/// time what can make the Rust and BPF layouts differ: a missing
+/// `#[repr(C)]`, generics, fields whose size or valid values differ between
+/// BPF and the host (`bool`, `char`, enums, references, pointers, `usize`),
+/// alignment over 8, zero-size events, and, with `btf = ".."`, any size or
+/// offset that differs from the compiled BPF object's BTF. A type with
+/// implicit padding and no BPF object is refused where it is read on its own
+/// (it does not implement [`View`]); as a field of a checked event, that
+/// event's check judges it by the C layout.
 ///
 /// The cast itself goes through `zerocopy` (`FromBytes + KnownLayout +
-/// Immutable`) or, with the `bytemuck` feature, through bytemuck's
+/// Immutable`, which `#[ringview::event]` derives through ringview's own
+/// re-export) or, with the `bytemuck` feature, through bytemuck's
 /// `AnyBitPattern`: derive whichever your code already uses.
 ///
 /// # Attributes
@@ -24,13 +28,16 @@ use crate::error::ReadError;
 /// the path is absolute, `$OUT_DIR/...`, relative to the crate's
 /// `Cargo.toml`, or relative to the calling file, tried in that order),
 /// `name = "c_struct"` (the C struct, union or typedef; the Rust name if
-/// absent) and `size = N`. On fields: `rename = "c_name"` (the C member the
-/// field stands for), `padding` (the field stands for the C bytes it covers,
-/// by no name) and `nested` (the field's type derives `RingEvent`, and the
-/// C member's type is checked through that type's own fields, renames and
-/// padding included, at every depth). On enums of views: `tag = "field:
-/// type"`, and `tag = N` on each variant. The derive's documentation (in
-/// `ringview-derive`) details each check.
+/// absent), `size = N`, and on unions `omit = ["arm", ..]` (C arms left out
+/// on purpose). On fields: `rename = "c_name"` (the C member the field
+/// stands for), `padding` (the field stands for the C bytes it covers, by no
+/// name) and `nested` (the field's type derives `RingEvent`, and the C
+/// member's type is checked through that type's own fields, renames and
+/// padding included, at every depth; named after no C member, it stands for
+/// an anonymous struct or union). On enums of views: `tag = "field: type"`,
+/// and `tag = N` on each variant. `#[ringview::event(..)]` takes the type's
+/// arguments directly. The derive's documentation (in `ringview-derive`)
+/// details each check.
 ///
 /// # Safety
 ///

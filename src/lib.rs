@@ -15,11 +15,11 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use ringview::{RingBuf, RingEvent, UnsafeReader};
-//! use zerocopy::{FromBytes, Immutable, KnownLayout};
+//! use ringview::{RingBuf, UnsafeReader};
 //!
-//! #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
-//! #[repr(C)]
+//! // `#[repr(C)]`, the casting derives and `RingEvent`, checked against the
+//! // compiled BPF object with `#[ringview::event(btf = "prog.bpf.o")]`.
+//! #[ringview::event]
 //! struct ExecEvent {
 //!     pid: u32,
 //!     ppid: u32,
@@ -114,9 +114,9 @@
 //!
 //! # Cargo features
 //!
-//! - `derive` (default): `#[derive(RingEvent)]`, which proves at compile
-//!   time that a Rust struct has the layout of the BPF C struct (against the
-//!   compiled BPF object's BTF when given one).
+//! - `derive` (default): `#[ringview::event]` and `#[derive(RingEvent)]`,
+//!   which prove at compile time that a Rust struct has the layout of the
+//!   BPF C struct (against the compiled BPF object's BTF when given one).
 //! - `bytemuck`: events may derive bytemuck's `AnyBitPattern`/`Pod` instead
 //!   of zerocopy's traits.
 //! - `tokio`: `AsyncReader` and `AsyncUnsafeReader` (`read().await`, over
