@@ -1479,6 +1479,81 @@ pub(crate) mod tests {
         );
     }
 
+    fn v3_layout(name: &str) -> StructLayout {
+        const V3: &[u8] = include_bytes!("../../tests/derive/btf/v3.bpf.o");
+        let object = Object::new(PathBuf::from("v3.bpf.o"), V3.to_vec());
+        object.struct_layout(name).expect("in v3.bpf.o")
+    }
+
+    #[test]
+    fn nested_fields_named_after_no_member_stand_for_the_anonymous_unions_in_order() {
+        let input: syn::DeriveInput = parse_quote! {
+            #[repr(C)]
+            struct TcpEvent {
+                #[ring_event(nested)]
+                saddr: SAddr,
+                #[ring_event(nested)]
+                daddr: DAddr,
+                task: [u8; 16],
+                ts_us: u64,
+                af: u32,
+                pid: u32,
+                uid: u32,
+                sport: u16,
+                dport: u16,
+            }
+        };
+        let mut errors = Errors::default();
+        let rust = parse::derive_input(&input, &mut errors);
+        let plan = plan(&rust, &v3_layout("tcp_event"), "v3.bpf.o", &mut errors);
+        assert!(errors.finish().is_ok());
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+        let mut planned = offsets(&plan);
+        planned.sort_unstable();
+        assert_eq!(planned[..3], [(0, 0), (1, 16), (2, 32)]);
+        // Each union's arms, one check per arm, through the field's type.
+        let arms: Vec<_> = plan
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::UnionArm { field, arm, .. } => Some((*field, arm.name.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            arms,
+            [
+                (0, "saddr_v4"),
+                (0, "saddr_v6"),
+                (1, "daddr_v4"),
+                (1, "daddr_v6")
+            ]
+        );
+        // A third has none left.
+        let input: syn::DeriveInput = parse_quote! {
+            #[repr(C)]
+            struct TcpEvent {
+                #[ring_event(nested)]
+                saddr: SAddr,
+                #[ring_event(nested)]
+                daddr: DAddr,
+                #[ring_event(nested)]
+                more: DAddr,
+            }
+        };
+        let mut errors = Errors::default();
+        let rust = parse::derive_input(&input, &mut errors);
+        let _ = super::plan(&rust, &v3_layout("tcp_event"), "v3.bpf.o", &mut errors);
+        let messages: Vec<String> = errors
+            .finish()
+            .expect_err("refused")
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("none is left for it"), "{messages:?}");
+    }
+
     #[test]
     fn nested_needs_a_struct_in_c() {
         let input: syn::DeriveInput = parse_quote! {

@@ -328,7 +328,7 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
         (name, f.span)
     };
     let mut out = Vec::new();
-    let offsets: Vec<(usize, u32, String)> = plan
+    let mut offsets: Vec<(usize, u32, String)> = plan
         .checks
         .iter()
         .filter_map(|c| match c {
@@ -340,6 +340,9 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
             _ => None,
         })
         .collect();
+    // In field order (fields standing for anonymous members are planned
+    // last): a shift is reported once, at the first field it moves.
+    offsets.sort_by_key(|&(field, ..)| field);
     if !offsets.is_empty() {
         let n = offsets.len();
         let pairs = offsets.iter().map(|(field, c, _)| {
