@@ -19,3 +19,5 @@ bpftool gen object tests/derive/btf/linked.bpf.o tests/derive/btf/linked_a.bpf.o
 llvm-objcopy -O binary --only-section=.BTF tests/derive/btf/linked.bpf.o tests/derive/btf/linked.BTF
 llvm-objcopy --add-section .BTF=tests/derive/btf/linked.BTF tests/derive/btf/linked.bpf.o tests/derive/btf/two_btf.bpf.o
 rm tests/derive/btf/linked.BTF
+# The raw BTF of v3.bpf.o, as `/sys/kernel/btf/vmlinux` is raw BTF.
+llvm-objcopy --dump-section .BTF=tests/derive/btf/v3.BTF tests/derive/btf/v3.bpf.o /dev/null

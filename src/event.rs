@@ -5,16 +5,20 @@ use crate::error::ReadError;
 
 /// A `#[repr(C)]` struct whose layout is proven to match a BPF C struct.
 ///
-/// Implemented by `#[derive(RingEvent)]` (re-exported with the default
-/// `derive` feature), which rejects at compile time what can make the Rust
-/// and BPF layouts differ: a missing `#[repr(C)]`, generics, fields whose
-/// size or valid values differ between BPF and the host (`bool`, `char`,
-/// enums, references, pointers, `usize`), alignment over 8, implicit
-/// padding not checked against BTF, and, with `#[ring_event(btf = ..)]`, any
-/// size or offset that differs from the compiled BPF object's BTF.
+/// Implemented by `#[ringview::event(..)]` or `#[derive(RingEvent)]`
+/// (re-exported with the default `derive` feature), which reject at compile
+/// time what can make the Rust and BPF layouts differ: a missing
+/// `#[repr(C)]`, generics, fields whose size or valid values differ between
+/// BPF and the host (`bool`, `char`, enums, references, pointers, `usize`),
+/// alignment over 8, zero-size events, and, with `btf = ".."`, any size or
+/// offset that differs from the compiled BPF object's BTF. A type with
+/// implicit padding and no BPF object is refused where it is read on its own
+/// (it does not implement [`View`]); as a field of a checked event, that
+/// event's check judges it by the C layout.
 ///
 /// The cast itself goes through `zerocopy` (`FromBytes + KnownLayout +
-/// Immutable`) or, with the `bytemuck` feature, through bytemuck's
+/// Immutable`, which `#[ringview::event]` derives through ringview's own
+/// re-export) or, with the `bytemuck` feature, through bytemuck's
 /// `AnyBitPattern`: derive whichever your code already uses.
 ///
 /// # Attributes
@@ -24,13 +28,16 @@ use crate::error::ReadError;
 /// the path is absolute, `$OUT_DIR/...`, relative to the crate's
 /// `Cargo.toml`, or relative to the calling file, tried in that order),
 /// `name = "c_struct"` (the C struct, union or typedef; the Rust name if
-/// absent) and `size = N`. On fields: `rename = "c_name"` (the C member the
-/// field stands for), `padding` (the field stands for the C bytes it covers,
-/// by no name) and `nested` (the field's type derives `RingEvent`, and the
-/// C member's type is checked through that type's own fields, renames and
-/// padding included, at every depth). On enums of views: `tag = "field:
-/// type"`, and `tag = N` on each variant. The derive's documentation (in
-/// `ringview-derive`) details each check.
+/// absent), `size = N`, and on unions `omit = ["arm", ..]` (C arms left out
+/// on purpose). On fields: `rename = "c_name"` (the C member the field
+/// stands for), `padding` (the field stands for the C bytes it covers, by no
+/// name) and `nested` (the field's type derives `RingEvent`, and the C
+/// member's type is checked through that type's own fields, renames and
+/// padding included, at every depth; named after no C member, it stands for
+/// an anonymous struct or union). On enums of views: `tag = "field: type"`,
+/// and `tag = N` on each variant. `#[ringview::event(..)]` takes the type's
+/// arguments directly. The derive's documentation (in `ringview-derive`)
+/// details each check.
 ///
 /// # Safety
 ///
@@ -49,6 +56,13 @@ pub unsafe trait RingEvent: Sized {
     #[doc(hidden)]
     const __MEMBERS: Option<&'static __private::Table> = None;
 
+    /// Whether the layout is proven for reading `Self` on its own:
+    /// [`__private::Proven`] when checked against BTF or free of implicit
+    /// padding, else [`__private::Unproven`] (a nested helper type, which the
+    /// enclosing type's check judges by the C layout).
+    #[doc(hidden)]
+    type __Layout: __private::Layout;
+
     #[doc(hidden)]
     fn __view(bytes: &[u8]) -> Option<&Self>;
 }
@@ -65,7 +79,10 @@ pub trait View {
     fn view(bytes: &[u8]) -> Result<&Self, ReadError>;
 }
 
-impl<T: RingEvent> View for T {
+impl<T: RingEvent> View for T
+where
+    T::__Layout: __private::ProvenFor<T>,
+{
     #[inline(always)]
     fn view(bytes: &[u8]) -> Result<&Self, ReadError> {
         match T::__view(bytes) {
@@ -106,7 +123,7 @@ impl<U: View> ViewAs<U> for [u8] {}
 ///
 /// As [`View::view`] for the header.
 #[inline]
-pub(crate) fn split_tail<H: RingEvent>(bytes: &[u8]) -> Result<(&H, &[u8]), ReadError> {
+pub(crate) fn split_tail<H: RingEvent + View>(bytes: &[u8]) -> Result<(&H, &[u8]), ReadError> {
     let header = H::view(bytes)?;
     // `view` succeeded, so `bytes.len() >= H::SIZE`.
     Ok((header, &bytes[H::SIZE..]))
@@ -132,8 +149,16 @@ pub mod __private {
 
     use crate::error::ReadError;
 
-    /// Picks the casting crate by autoref: zerocopy when the type
-    /// implements its traits, else bytemuck (with the `bytemuck` feature).
+    /// zerocopy, for `#[ringview::event]`'s derives
+    /// (`#[zerocopy(crate = "::ringview::__private::zerocopy")]`): the
+    /// event's crate needs no zerocopy dependency of its own.
+    pub use zerocopy;
+
+    /// Picks the casting crate by autoref, called as
+    /// `(&&Cast::<T>::new()).view(bytes)`: zerocopy when the type implements
+    /// its traits (`ViaZerocopy`, on `&Cast`), else bytemuck with the
+    /// `bytemuck` feature (`ViaBytemuck`, on `&&Cast`), else `ViaNeither`
+    /// (on `Cast`), whose bound fails with a message that says what to add.
     #[derive(Debug, Default)]
     pub struct Cast<T>(PhantomData<T>);
 
@@ -148,7 +173,7 @@ pub mod __private {
         fn view<'a>(&self, bytes: &'a [u8]) -> Option<&'a T>;
     }
 
-    impl<T> ViaZerocopy<T> for Cast<T>
+    impl<T> ViaZerocopy<T> for &Cast<T>
     where
         T: zerocopy::FromBytes + zerocopy::KnownLayout + zerocopy::Immutable,
     {
@@ -164,12 +189,38 @@ pub mod __private {
     }
 
     #[cfg(feature = "bytemuck")]
-    impl<T: bytemuck::AnyBitPattern> ViaBytemuck<T> for &Cast<T> {
+    impl<T: bytemuck::AnyBitPattern> ViaBytemuck<T> for &&Cast<T> {
         #[inline(always)]
         fn view<'a>(&self, bytes: &'a [u8]) -> Option<&'a T> {
             bytemuck::try_from_bytes(bytes.get(..size_of::<T>())?).ok()
         }
     }
+
+    /// The cast when neither crate's traits are implemented: its bound,
+    /// [`CastFromBytes`], is never met, and its message says what to add.
+    pub trait ViaNeither<T> {
+        fn view<'a>(&self, bytes: &'a [u8]) -> Option<&'a T>
+        where
+            T: CastFromBytes;
+    }
+
+    impl<T> ViaNeither<T> for Cast<T> {
+        fn view<'a>(&self, _: &'a [u8]) -> Option<&'a T>
+        where
+            T: CastFromBytes,
+        {
+            None
+        }
+    }
+
+    /// Implemented by no type: the bound of [`ViaNeither`], for its message.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be read in place from a ring's bytes: it implements neither zerocopy's `FromBytes + Immutable + KnownLayout` nor bytemuck's `AnyBitPattern`",
+        label = "cast from the ring's bytes here",
+        note = "write `#[ringview::event(..)]` on the type instead of `#[derive(RingEvent)]`: it derives zerocopy's traits through ringview, with no zerocopy dependency",
+        note = "or derive them yourself: `#[derive(zerocopy::FromBytes, zerocopy::Immutable, zerocopy::KnownLayout, RingEvent)]` (or bytemuck's `AnyBitPattern`, with ringview's `bytemuck` feature)"
+    )]
+    pub trait CastFromBytes {}
 
     /// What a field of a ring event may be: fixed-size plain data whose
     /// every bit pattern is valid on both sides.
@@ -192,7 +243,66 @@ pub mod __private {
         /// The innermost element's fields, when its type derives
         /// `RingEvent`.
         const TABLE: Option<&'static Table> = None;
+        /// Whether the type's layout is proven on its own (see
+        /// [`Layout`]); numbers always are.
+        const PROVEN: bool = true;
     }
+
+    /// The layout of a type read as a ring event on its own is proven:
+    /// checked against the BPF object, or free of implicit padding (whose
+    /// place can differ between the BPF target and the host), with every
+    /// field's type proven too.
+    #[derive(Debug)]
+    pub enum Proven {}
+
+    /// The layout is not proven on its own: the type (or a field's type) has
+    /// implicit padding and no BPF object to check it against. It can still
+    /// be a field of an event checked against BTF, whose check judges its
+    /// padding by the C layout.
+    #[derive(Debug)]
+    pub enum Unproven {}
+
+    /// [`Proven`] or [`Unproven`].
+    pub trait Layout {
+        const PROVEN: bool;
+    }
+
+    impl Layout for Proven {
+        const PROVEN: bool = true;
+    }
+
+    impl Layout for Unproven {
+        const PROVEN: bool = false;
+    }
+
+    /// Picks [`Proven`] or [`Unproven`] from a constant the derive computes.
+    #[derive(Debug)]
+    pub struct Select<const PROVEN: bool>;
+
+    pub trait Pick {
+        type Layout: Layout;
+    }
+
+    impl Pick for Select<true> {
+        type Layout = Proven;
+    }
+
+    impl Pick for Select<false> {
+        type Layout = Unproven;
+    }
+
+    /// The bound that lets `T` be read on its own.
+    #[diagnostic::on_unimplemented(
+        message = "`{T}` has implicit padding and no BPF object to check it against, so it cannot be read as a ring event on its own",
+        label = "read as a ring event here",
+        note = "the place of implicit padding (in `{T}` or in a field's type) can differ between the BPF target and this host: `u64` is 4-byte aligned on i686",
+        note = "check it against the object with `#[ring_event(btf = \"prog.bpf.o\", name = \"c_struct\")]`, or make the padding explicit with fields marked `#[ring_event(padding)]`",
+        note = "as a field of an event checked against BTF it needs neither: that check judges its padding by the C layout",
+        note = "in generic code, bound the type by `View` (what the readers require), not only by `RingEvent`"
+    )]
+    pub trait ProvenFor<T> {}
+
+    impl<T> ProvenFor<T> for Proven {}
 
     macro_rules! ring_fields {
         ($kind:ident: $($ty:ty),*) => { $(
@@ -223,12 +333,17 @@ pub mod __private {
         const KIND: Kind = T::KIND;
         const ELEM_SIZE: usize = T::ELEM_SIZE;
         const TABLE: Option<&'static Table> = T::TABLE;
+        const PROVEN: bool = T::PROVEN;
     }
     // SAFETY: a ring event's layout is itself checked by the derive.
     unsafe impl<T: super::RingEvent> RingField for T {
-        const KIND: Kind = Kind::Composite;
+        const KIND: Kind = match T::__MEMBERS {
+            Some(table) => table.kind,
+            None => Kind::Composite,
+        };
         const ELEM_SIZE: usize = size_of::<Self>();
         const TABLE: Option<&'static Table> = T::__MEMBERS;
+        const PROVEN: bool = <T::__Layout as Layout>::PROVEN;
     }
 
     /// The casting crate's byte-order types, for the checks of
@@ -242,13 +357,21 @@ pub mod __private {
         Int,
         /// `f32`, `f64`, zerocopy's `F32`, `F64`.
         Float,
-        /// A type deriving `RingEvent`.
+        /// A struct deriving `RingEvent`.
         Composite,
+        /// A union deriving `RingEvent`.
+        Union,
     }
 
     impl Kind {
         const fn same(self, other: Self) -> bool {
             self as u8 == other as u8
+        }
+
+        /// Whether a field holding `self` can stand for a C member holding
+        /// `c`: the same kind, or a struct for one arm of a C union.
+        const fn fits(self, c: Self) -> bool {
+            matches!((c, self), (Self::Union, Self::Composite)) || self.same(c)
         }
 
         /// `integers`, `floats`, `a struct`: for messages.
@@ -257,6 +380,7 @@ pub mod __private {
                 Self::Int => "integers",
                 Self::Float => "floats",
                 Self::Composite => "a struct",
+                Self::Union => "a union",
             }
         }
     }
@@ -268,6 +392,13 @@ pub mod __private {
         /// The Rust type's name, for messages.
         pub rust_name: &'static str,
         pub members: &'static [Member],
+        /// What the type holds: [`Kind::Composite`] for a struct,
+        /// [`Kind::Union`] for a union (which stands for a C union arm by
+        /// arm, each C arm matched by one of its fields or named in
+        /// `omitted`), its field's kind for a `#[repr(transparent)]` newtype.
+        pub kind: Kind,
+        /// `#[ring_event(omit = [..])]`: the C arms the union leaves out.
+        pub omitted: &'static [&'static str],
     }
 
     /// One field of a [`Table`].
@@ -288,6 +419,9 @@ pub mod __private {
         /// The table of the innermost element's type, when it derives
         /// `RingEvent`.
         pub table: Option<&'static Table>,
+        /// Whether the field's type is proven on its own
+        /// ([`RingField::PROVEN`]).
+        pub proven: bool,
     }
 
     /// A C member a nested check looks for in a [`Table`]: the member, or
@@ -331,6 +465,10 @@ pub mod __private {
         Missing {
             rust_name: &'static str,
         },
+        /// A Rust union has no arm for this C arm, and does not omit it.
+        MissingArm {
+            rust_name: &'static str,
+        },
         /// The bytes from byte `from` to the end of the union are past the
         /// largest arm present and not covered by padding.
         Uncovered {
@@ -352,6 +490,14 @@ pub mod __private {
             i += 1;
         }
         true
+    }
+
+    /// `mod` for `r#mod`: a field's name as C spells the member.
+    const fn unraw(name: &str) -> &str {
+        match name.as_bytes() {
+            [b'r', b'#', ..] => name.split_at(2).1,
+            _ => name,
+        }
     }
 
     /// The field of `table` standing for C member `c_name`, padding aside.
@@ -421,30 +567,17 @@ pub mod __private {
         let Some(table) = table_at(root, parents) else {
             return Found::Skip;
         };
+        if table.kind.same(Kind::Union) {
+            // A Rust union: each C arm has its own check (`union_arm`).
+            return Found::Skip;
+        }
         let rust_name = table.rust_name;
         let mut end = None;
         let mut arm = 0;
         while arm < arms.len() {
             let c = &arms[arm];
             if let Some(member) = by_c_name(table, c.c_name) {
-                let kind_differs = match c.kind {
-                    Some(kind) => !kind.same(member.kind),
-                    None => false,
-                };
-                let what = if member.offset != offset {
-                    Some(Mismatch::Offset)
-                } else if member.size != c.size {
-                    Some(Mismatch::Size)
-                } else if member.elem_size != c.elem_size {
-                    Some(Mismatch::ElemSize)
-                } else if kind_differs {
-                    Some(Mismatch::Kind)
-                } else if member.kind.same(Kind::Composite) && member.table.is_none() {
-                    Some(Mismatch::NoTable)
-                } else {
-                    None
-                };
-                if let Some(what) = what {
+                if let Some(what) = compare(member, c, offset) {
                     return Found::Mismatch {
                         what,
                         arm,
@@ -469,6 +602,91 @@ pub mod __private {
                 from: (e / 8) as usize,
             },
         }
+    }
+
+    /// How `member` differs from C arm `c` at byte `offset`.
+    const fn compare(member: &Member, c: &Arm, offset: usize) -> Option<Mismatch> {
+        let kind_differs = match c.kind {
+            Some(kind) => !member.kind.fits(kind),
+            None => false,
+        };
+        if member.offset != offset {
+            Some(Mismatch::Offset)
+        } else if member.size != c.size {
+            Some(Mismatch::Size)
+        } else if member.elem_size != c.elem_size {
+            Some(Mismatch::ElemSize)
+        } else if kind_differs {
+            Some(Mismatch::Kind)
+        } else if matches!(member.kind, Kind::Composite | Kind::Union) && member.table.is_none() {
+            Some(Mismatch::NoTable)
+        } else {
+            None
+        }
+    }
+
+    /// Checks C arm `arm` (at byte `offset`) of the C union reached through
+    /// `parents`, when a Rust union stands for it: the arm with its C name
+    /// must have the arm's offset, size, element size and kind, or be named
+    /// in the union's `omit`. A struct standing for the union holds one arm,
+    /// which [`nested_member`] checks.
+    pub const fn union_arm(
+        root: Option<&'static Table>,
+        parents: &[&str],
+        offset: usize,
+        arm: &Arm,
+    ) -> Found {
+        let Some(table) = table_at(root, parents) else {
+            return Found::Skip;
+        };
+        if !table.kind.same(Kind::Union) {
+            return Found::Ok;
+        }
+        let rust_name = table.rust_name;
+        match by_c_name(table, arm.c_name) {
+            Some(member) => match compare(member, arm, offset) {
+                Some(what) => Found::Mismatch {
+                    what,
+                    arm: 0,
+                    member,
+                    rust_name,
+                },
+                None => Found::Ok,
+            },
+            None if contains(table.omitted, arm.c_name) => Found::Ok,
+            None => Found::MissingArm { rust_name },
+        }
+    }
+
+    const fn contains(names: &[&str], name: &str) -> bool {
+        let mut i = 0;
+        while i < names.len() {
+            if str_eq(names[i], name) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// A name in the `omit` of the union reached through `parents` that is
+    /// none of `c_names`, its C arms: `(type, name)`.
+    pub const fn stray_omit(
+        root: Option<&'static Table>,
+        parents: &[&str],
+        c_names: &[&str],
+    ) -> Option<(&'static str, &'static str)> {
+        let Some(table) = table_at(root, parents) else {
+            return None;
+        };
+        let mut i = 0;
+        while i < table.omitted.len() {
+            if !contains(c_names, table.omitted[i]) {
+                return Some((table.rust_name, table.omitted[i]));
+            }
+            i += 1;
+        }
+        None
     }
 
     /// A field of the table reached through `parents` whose C name is none
@@ -500,8 +718,9 @@ pub mod __private {
         None
     }
 
-    /// For a check by Rust field names (`path`, array steps left out): the
-    /// type that lacks the last one, when the others are there.
+    /// For a check by C member names (`path`, array steps left out, keywords
+    /// unraw): the type that lacks a field for the last one, when the others
+    /// are there.
     pub const fn missing_name(root: Option<&'static Table>, path: &[&str]) -> Option<&'static str> {
         let Some(mut table) = root else {
             return None;
@@ -511,7 +730,7 @@ pub mod __private {
             let mut found = None;
             let mut j = 0;
             while j < table.members.len() {
-                if str_eq(table.members[j].rust_name, path[i]) {
+                if str_eq(unraw(table.members[j].rust_name), path[i]) {
                     found = Some(&table.members[j]);
                     break;
                 }
@@ -546,7 +765,179 @@ pub mod __private {
             kind: T::KIND,
             padding,
             table: T::TABLE,
+            proven: T::PROVEN,
         }
+    }
+
+    /// Whether a type of `size` bytes with the fields of `table` is proven
+    /// on its own: every field's type is, and the fields' sizes add up to
+    /// `size` (no implicit padding) unless `padding_free` says so already
+    /// (a union, `packed`, `transparent`).
+    pub const fn proven(table: &Table, size: usize, padding_free: bool) -> bool {
+        let mut sum = 0;
+        let mut i = 0;
+        while i < table.members.len() {
+            if !table.members[i].proven {
+                return false;
+            }
+            sum += table.members[i].size;
+            i += 1;
+        }
+        padding_free || sum == size
+    }
+
+    /// A message built at compile time, with numbers the compiler knows
+    /// (the checks' panics).
+    #[derive(Debug, Clone, Copy)]
+    pub struct Message {
+        buf: [u8; 2048],
+        len: usize,
+    }
+
+    impl Message {
+        pub const fn new() -> Self {
+            Self {
+                buf: [0; 2048],
+                len: 0,
+            }
+        }
+
+        pub const fn str(mut self, s: &str) -> Self {
+            let b = s.as_bytes();
+            let mut i = 0;
+            while i < b.len() && self.len < self.buf.len() {
+                self.buf[self.len] = b[i];
+                self.len += 1;
+                i += 1;
+            }
+            self
+        }
+
+        pub const fn num(mut self, mut n: usize) -> Self {
+            let mut digits = [0u8; 20];
+            let mut k = 0;
+            loop {
+                digits[k] = b'0' + (n % 10) as u8;
+                k += 1;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            while k > 0 && self.len < self.buf.len() {
+                k -= 1;
+                self.buf[self.len] = digits[k];
+                self.len += 1;
+            }
+            self
+        }
+
+        /// `1 byte`, `4 bytes`.
+        pub const fn bytes(self, n: usize) -> Self {
+            self.num(n).str(if n == 1 { " byte" } else { " bytes" })
+        }
+
+        /// ``; write `field: T` ``, when C's type has a Rust one (`ty`).
+        pub const fn fix(self, field: &str, ty: &str) -> Self {
+            if ty.is_empty() {
+                return self;
+            }
+            self.str("; write `").str(field).str(": ").str(ty).str("`")
+        }
+
+        pub const fn as_str(&self) -> &str {
+            match std::str::from_utf8(self.buf.split_at(self.len).0) {
+                Ok(s) => s,
+                Err(_) => "",
+            }
+        }
+    }
+
+    impl Default for Message {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// The size of the field a projection reaches.
+    pub const fn size_of_field<T, F>(_: fn(&T) -> &F) -> usize {
+        size_of::<F>()
+    }
+
+    /// The message for offset `i` of `all` (Rust's, C's), unless it matches
+    /// C or continues the shift of the offset before it: one mistake that
+    /// shifts the fields after it is reported once.
+    pub const fn shifted(
+        all: &[(usize, usize)],
+        i: usize,
+        head: &str,
+        tail: &str,
+    ) -> Option<Message> {
+        let (rust, c) = all[i];
+        if rust == c {
+            return None;
+        }
+        let shift = rust as isize - c as isize;
+        if i > 0 && all[i - 1].0 as isize - all[i - 1].1 as isize == shift {
+            return None;
+        }
+        let mut later = 0;
+        while i + later + 1 < all.len()
+            && all[i + later + 1].0 as isize - all[i + later + 1].1 as isize == shift
+        {
+            later += 1;
+        }
+        let mut m = Message::new().str(head).num(rust).str(tail);
+        if later > 0 {
+            m = m
+                .str("; the ")
+                .num(later)
+                .str(if later == 1 {
+                    " field after it is"
+                } else {
+                    " fields after it are"
+                })
+                .str(" shifted by ")
+                .str(if shift < 0 { "-" } else { "" })
+                .bytes(shift.unsigned_abs())
+                .str(" too");
+        }
+        Some(m)
+    }
+
+    /// The message when no padding field (`(name, offset, size)`) holds
+    /// bits `start..end`.
+    pub const fn uncovered(
+        paddings: &[(&str, usize, usize)],
+        start: u64,
+        end: u64,
+        message: &str,
+    ) -> Option<Message> {
+        let mut i = 0;
+        while i < paddings.len() {
+            let (_, offset, size) = paddings[i];
+            if (offset as u64) * 8 <= start && end <= ((offset + size) as u64) * 8 {
+                return None;
+            }
+            i += 1;
+        }
+        let mut m = Message::new().str(message).str(" (padding fields: ");
+        let mut i = 0;
+        while i < paddings.len() {
+            let (name, offset, size) = paddings[i];
+            if i > 0 {
+                m = m.str(", ");
+            }
+            m = m
+                .str("`")
+                .str(name)
+                .str("` bytes ")
+                .num(offset)
+                .str("..")
+                .num(offset + size);
+            i += 1;
+        }
+        Some(m.str(")"))
     }
 
     /// The leading tag of a tagged record, native-endian.
@@ -584,6 +975,7 @@ pub(crate) mod test_events {
     unsafe impl RingEvent for Word {
         const C_NAME: &'static str = "word";
         const SIZE: usize = 8;
+        type __Layout = super::__private::Proven;
 
         fn __view(bytes: &[u8]) -> Option<&Self> {
             Self::ref_from_prefix(bytes).ok().map(|(view, _)| view)
@@ -606,6 +998,8 @@ mod tests {
             member::<u32>("x", "left", 0, false),
             member::<[u8; 4]>("", "_y", 4, true),
         ],
+        kind: Kind::Composite,
+        omitted: &[],
     };
 
     /// `struct seg { struct point from; float len; }`.
@@ -618,12 +1012,16 @@ mod tests {
             },
             member::<f32>("len", "len", 8, false),
         ],
+        kind: Kind::Composite,
+        omitted: &[],
     };
 
     /// A field whose type implements `RingEvent` by hand: no table.
     const HAND: Table = Table {
         rust_name: "Hand",
         members: &[member::<Word>("w", "w", 0, false)],
+        kind: Kind::Composite,
+        omitted: &[],
     };
 
     const fn arm(c_name: &'static str, size: usize, kind: Kind) -> Arm {
@@ -723,6 +1121,8 @@ mod tests {
         const ONE_ARM: Table = Table {
             rust_name: "OneArm",
             members: &[member::<u32>("x", "x", 0, false)],
+            kind: Kind::Composite,
+            omitted: &[],
         };
         assert!(matches!(
             nested_member(Some(&ONE_ARM), &[], 0, 0, 64, &arms),
@@ -734,6 +1134,8 @@ mod tests {
                 member::<u32>("x", "x", 0, false),
                 member::<u32>("", "_rest", 4, true),
             ],
+            kind: Kind::Composite,
+            omitted: &[],
         };
         assert!(matches!(
             nested_member(Some(&PADDED), &[], 0, 0, 64, &arms),
@@ -753,5 +1155,110 @@ mod tests {
         assert_eq!(missing_name(Some(&SEG), &["start", "left"]), None);
         // A prefix missing is its own check's to report.
         assert_eq!(missing_name(Some(&SEG), &["from", "x"]), None);
+    }
+}
+
+#[cfg(test)]
+mod union_tests {
+    use super::__private::{
+        member, nested_member, stray_omit, union_arm, Arm, Found, Kind, Mismatch, Table,
+    };
+
+    /// `union { __u32 v4; __u8 v6[16]; __u64 raw[2]; }` as a Rust union with
+    /// `v4` renamed, `v6` as is, and `raw` omitted.
+    const IP: Table = Table {
+        rust_name: "Ip",
+        members: &[
+            member::<u32>("v4", "ipv4", 0, false),
+            member::<[u8; 16]>("v6", "v6", 0, false),
+        ],
+        kind: Kind::Union,
+        omitted: &["raw"],
+    };
+
+    const fn arm(c_name: &'static str, size: usize, elem_size: usize, kind: Kind) -> Arm {
+        Arm {
+            c_name,
+            size,
+            elem_size,
+            kind: Some(kind),
+        }
+    }
+
+    #[test]
+    fn a_rust_union_is_checked_arm_by_arm() {
+        let v4 = arm("v4", 4, 4, Kind::Int);
+        assert!(matches!(union_arm(Some(&IP), &[], 0, &v4), Found::Ok));
+        // An omitted arm needs no field.
+        let raw = arm("raw", 16, 8, Kind::Int);
+        assert!(matches!(union_arm(Some(&IP), &[], 0, &raw), Found::Ok));
+        // An arm neither matched nor omitted.
+        let other = arm("other", 8, 8, Kind::Int);
+        assert!(matches!(
+            union_arm(Some(&IP), &[], 0, &other),
+            Found::MissingArm { rust_name: "Ip" }
+        ));
+        // Each arm's element size and kind.
+        let v6 = arm("v6", 16, 4, Kind::Int);
+        assert!(matches!(
+            union_arm(Some(&IP), &[], 0, &v6),
+            Found::Mismatch { member, .. } if member.rust_name == "v6"
+        ));
+        let v4 = arm("v4", 4, 4, Kind::Float);
+        assert!(matches!(
+            union_arm(Some(&IP), &[], 0, &v4),
+            Found::Mismatch { .. }
+        ));
+        // The group check leaves a Rust union to the arms' checks.
+        assert!(matches!(
+            nested_member(Some(&IP), &[], 0, 0, 128, &[arm("v4", 4, 4, Kind::Int)]),
+            Found::Skip
+        ));
+        assert_eq!(stray_omit(Some(&IP), &[], &["v4", "v6", "raw"]), None);
+        assert_eq!(
+            stray_omit(Some(&IP), &[], &["v4", "v6"]),
+            Some(("Ip", "raw"))
+        );
+    }
+
+    #[test]
+    fn a_struct_stands_for_one_arm_and_a_union_only_for_a_union() {
+        // A struct for a C union (one arm of it): fits.
+        const HOLDER: Table = Table {
+            rust_name: "Holder",
+            members: &[super::__private::Member {
+                kind: Kind::Composite,
+                elem_size: 16,
+                table: Some(&IP),
+                ..member::<[u8; 16]>("u", "u", 0, false)
+            }],
+            kind: Kind::Composite,
+            omitted: &[],
+        };
+        let union = arm("u", 16, 16, Kind::Union);
+        assert!(matches!(
+            nested_member(Some(&HOLDER), &[], 0, 0, 128, &[union]),
+            Found::Ok
+        ));
+        // A union for a C struct: does not.
+        const WRONG: Table = Table {
+            rust_name: "Wrong",
+            members: &[super::__private::Member {
+                kind: Kind::Union,
+                elem_size: 16,
+                table: Some(&IP),
+                ..member::<[u8; 16]>("s", "s", 0, false)
+            }],
+            kind: Kind::Composite,
+            omitted: &[],
+        };
+        let strukt = arm("s", 16, 16, Kind::Composite);
+        assert!(matches!(
+            nested_member(Some(&WRONG), &[], 0, 0, 128, &[strukt]),
+            Found::Mismatch {
+                what: Mismatch::Kind,
+                ..
+            }
+        ));
     }
 }

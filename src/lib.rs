@@ -16,11 +16,11 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use ringview::{RingBuf, RingEvent, UnsafeReader};
-//! use zerocopy::{FromBytes, Immutable, KnownLayout};
+//! use ringview::{RingBuf, UnsafeReader};
 //!
-//! #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
-//! #[repr(C)]
+//! // `#[repr(C)]`, the casting derives and `RingEvent`, checked against the
+//! // compiled BPF object with `#[ringview::event(btf = "prog.bpf.o")]`.
+//! #[ringview::event]
 //! struct ExecEvent {
 //!     pid: u32,
 //!     ppid: u32,
@@ -132,9 +132,9 @@
 //!
 //! # Cargo features
 //!
-//! - `derive` (default): `#[derive(RingEvent)]`, which proves at compile
-//!   time that a Rust struct has the layout of the BPF C struct (against the
-//!   compiled BPF object's BTF when given one).
+//! - `derive` (default): `#[ringview::event]` and `#[derive(RingEvent)]`,
+//!   which prove at compile time that a Rust struct has the layout of the
+//!   BPF C struct (against the compiled BPF object's BTF when given one).
 //! - `bytemuck`: events may derive bytemuck's `AnyBitPattern`/`Pod` instead
 //!   of zerocopy's traits.
 //! - `tokio`: `AsyncReader` and `AsyncUnsafeReader` (`read().await`, over
@@ -212,7 +212,7 @@ pub use ring_id::{Handles, RingId, RingKey, Untyped};
 #[cfg(feature = "derive")]
 pub use ringview_derive::RingEvent;
 #[cfg(feature = "derive")]
-pub use ringview_derive::{check_layout, ring_event};
+pub use ringview_derive::{check_layout, event, ring_event};
 pub use uapi::{
     BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT,
     BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ,

@@ -36,3 +36,18 @@ fn rejects_what_v1_let_through_with_messages_that_lead_with_the_fix() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/derive/v2_fail/*.rs");
 }
+
+/// v3: C members named like Rust keywords, unions arm by arm, nested helper
+/// types with nothing of their own, the attribute form
+/// (`tests/derive/btf/v3.bpf.c`).
+#[test]
+fn v3_accepts_what_users_write_first() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/derive/v3_pass/*.rs");
+}
+
+#[test]
+fn v3_rejects_with_messages_that_give_the_fix() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/derive/v3_fail/*.rs");
+}

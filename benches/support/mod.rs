@@ -117,8 +117,9 @@ pub struct Feed {
     pub cpu: Option<usize>,
 }
 
-/// Word access shared by the typed events of every size.
-pub trait Words {
+/// Word access shared by the typed events of every size, each readable on
+/// its own (`View`).
+pub trait Words: ringview::View {
     fn words(&self) -> &[u64];
 }
 

@@ -20,7 +20,7 @@ use gimli::{constants as dw, AttributeValue, EndianSlice, LittleEndian, SectionI
 
 use crate::btf::elf;
 use crate::layout::{
-    Budget, CompositeKind, Enumerator, Member, Scalar, Shape, StructLayout, MAX_MEMBERS,
+    Budget, CompositeKind, Enumerator, Member, OtherType, Scalar, Shape, StructLayout, MAX_MEMBERS,
     MAX_RESOLVE_DEPTH,
 };
 
@@ -194,6 +194,32 @@ impl Dwarf {
         }
         layouts.pop().ok_or_else(|| DwarfError::StructNotFound {
             available: self.composite_names(),
+        })
+    }
+
+    /// What a type named `name` that is no struct or union (nor a typedef
+    /// of one) is: an enum, or a typedef of what C spells.
+    pub fn other_type(&self, name: &str) -> Option<OtherType> {
+        if name.is_empty() {
+            return None;
+        }
+        self.units.iter().find_map(|unit| {
+            unit.dies.iter().enumerate().find_map(|(index, die)| {
+                if die.name != name || die.declaration || unit.is_composite(index) {
+                    return None;
+                }
+                if die.tag == dw::DW_TAG_enumeration_type.0 {
+                    Some(OtherType::Enum)
+                } else if die.tag == dw::DW_TAG_typedef.0 {
+                    let target = unit.strip(index, 0).ok().flatten();
+                    if target.is_some_and(|t| unit.is_composite(t)) {
+                        return None;
+                    }
+                    Some(OtherType::Typedef(unit.spell(die.ty, 1).ok()?))
+                } else {
+                    None
+                }
+            })
         })
     }
 

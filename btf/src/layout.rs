@@ -213,6 +213,17 @@ pub fn normalize(value: u64, size: u32, signed: bool) -> u64 {
     }
 }
 
+/// A named type that is no struct or union, found where one was looked
+/// for: what the name stands for, so a message can say so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OtherType {
+    /// `enum name`.
+    Enum,
+    /// `typedef <target> name`, with the target as C spells it (`char[16]`,
+    /// `__u32`).
+    Typedef(String),
+}
+
 /// Counts expanded members against [`MAX_MEMBERS`], and remembers the
 /// shapes already expanded.
 #[derive(Debug, Default)]

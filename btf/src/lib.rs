@@ -31,5 +31,5 @@ pub mod dwarf;
 pub mod layout;
 mod object;
 
-pub use layout::{CompositeKind, Enumerator, Member, Scalar, Shape, StructLayout};
+pub use layout::{CompositeKind, Enumerator, Member, OtherType, Scalar, Shape, StructLayout};
 pub use object::{similar_names, Object};

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::btf::{Btf, BtfError};
 use crate::dwarf::{Dwarf, DwarfError};
-use crate::layout::StructLayout;
+use crate::layout::{OtherType, StructLayout};
 
 /// How many similar names a "not found" message lists.
 const SUGGESTIONS: usize = 10;
@@ -64,15 +64,19 @@ impl Object {
     ///
     /// # Errors
     ///
-    /// A message that leads with the fix when neither has it.
+    /// A message that leads with the fix when neither has it: what the name
+    /// is when it is no struct or union (an enum, a typedef of an array),
+    /// how to keep the struct in BTF, or, for a raw BTF file, what it holds.
     pub fn struct_layout(&self, name: &str) -> Result<StructLayout, String> {
         let file = &self.file_name;
         let mut names = Vec::new();
+        let mut other = None;
         let btf_missing = match &self.btf {
             Ok(btf) => match btf.struct_layout(name) {
                 Ok(layout) => return Ok(layout),
                 Err(BtfError::StructNotFound { available, .. }) => {
                     names.extend(available);
+                    other = btf.other_type(name);
                     "it is not in the BTF".to_owned()
                 }
                 Err(e) => return Err(format!("`{file}`: {e}")),
@@ -80,12 +84,19 @@ impl Object {
             Err(BtfError::NoBtfSection) => "the object has no BTF".to_owned(),
             Err(e) => return Err(format!("cannot read the BTF of `{file}`: {e}")),
         };
+        if is_raw_btf(&self.bytes) {
+            return Err(match other {
+                Some(other) => not_composite(name, file, &other),
+                None => raw_not_found(name, file, &names),
+            });
+        }
         let dwarf = self.dwarf();
         let dwarf_missing = match &*dwarf {
             Ok(dwarf) => match dwarf.struct_layout(name) {
                 Ok(layout) => return Ok(layout),
                 Err(DwarfError::StructNotFound { available }) => {
                     names.extend(available.iter().cloned());
+                    other = other.or_else(|| dwarf.other_type(name));
                     "nor in the DWARF".to_owned()
                 }
                 Err(e) => return Err(format!("`{file}`: {e}")),
@@ -93,10 +104,54 @@ impl Object {
             Err(DwarfError::NoDebugInfo) => "and the object has no DWARF to look in".to_owned(),
             Err(e) => return Err(format!("cannot read the DWARF of `{file}`: {e}")),
         };
+        if let Some(other) = other {
+            return Err(not_composite(name, file, &other));
+        }
         names.sort_unstable();
         names.dedup();
         Err(not_found(name, file, &btf_missing, &dwarf_missing, &names))
     }
+}
+
+/// The message for a name that is an enum or a typedef of no struct or
+/// union: what it is, and what stands for it in Rust instead.
+fn not_composite(name: &str, file: &str, other: &OtherType) -> String {
+    let what = match other {
+        OtherType::Enum => format!("`enum {name}`"),
+        OtherType::Typedef(target) => format!("a typedef of `{target}`"),
+    };
+    let instead = match other {
+        OtherType::Enum => "for a C enum, write a `u32` field, or a `#[repr(transparent)]` \
+                            newtype of `u32` deriving RingEvent without `btf` or `name`"
+            .to_owned(),
+        OtherType::Typedef(target) => format!(
+            "for `{name}`, write a field of the Rust type for `{target}`, or a \
+             `#[repr(transparent)]` newtype of it deriving RingEvent without `btf` or `name`"
+        ),
+    };
+    format!(
+        "`{name}` in `{file}` is {what}, not a struct or union, and `name = \"..\"` names the C \
+         struct or union a type stands for: {instead}; the struct that holds it checks its size \
+         and kind"
+    )
+}
+
+/// The message for a struct a raw BTF file does not have: such a file
+/// (`/sys/kernel/btf/vmlinux`) holds the types of the kernel it was dumped
+/// from, and has no DWARF and no C source to add a line to.
+fn raw_not_found(name: &str, file: &str, names: &[String]) -> String {
+    let mut message = format!(
+        "no struct or union named `{name}` in `{file}`, a raw BTF file (as \
+         `/sys/kernel/btf/vmlinux` is): it holds the types of the kernel (or program) it was \
+         dumped from, and no DWARF to fall back on; check the name against that kernel's \
+         version and configuration, or, for a struct of your BPF program, give the compiled \
+         `.bpf.o` instead"
+    );
+    let similar = similar_names(name, names);
+    if !similar.is_empty() {
+        message.push_str(&format!("; similar names: {}", similar.join(", ")));
+    }
+    message
 }
 
 /// The message for a struct neither BTF nor DWARF has: the fix first, then
@@ -105,9 +160,10 @@ fn not_found(name: &str, file: &str, btf: &str, dwarf: &str, names: &[String]) -
     let no_dwarf = dwarf.contains("no DWARF");
     let mut message = format!(
         "no struct or union named `{name}` in `{file}`: {btf}, {dwarf}. clang leaves out of BTF \
-         a struct the program uses only as a local variable or through a local pointer; keep \
-         it with one line in the C source: `struct {name} *unused_{name} \
-         __attribute__((unused));`, or `__type(value, struct {name})` on the ring buffer map"
+         a type the program uses only as a local variable or through a local pointer; keep it \
+         with one line in the C source: `struct {name} *unused_{name} \
+         __attribute__((unused));` (`union {name}` for a union, `{name}` alone for a typedef), \
+         or `__type(value, struct {name})` on the ring buffer map"
     );
     if no_dwarf {
         message.push_str(
@@ -170,6 +226,41 @@ mod tests {
         let many: Vec<String> = (0..50).map(|i| format!("event{i}")).collect();
         assert_eq!(similar_names("event", &many).len(), SUGGESTIONS);
         assert_eq!(distance("kitten", "sitting"), 3);
+    }
+
+    /// Built from `tests/derive/btf/v3.bpf.c` by `build-bpf.sh`, with its
+    /// raw BTF.
+    const V3: &[u8] = include_bytes!("../../tests/derive/btf/v3.bpf.o");
+    const V3_RAW: &[u8] = include_bytes!("../../tests/derive/btf/v3.BTF");
+
+    #[test]
+    fn enums_and_typedefs_are_named_for_what_they_are() {
+        let object = Object::new("v3.bpf.o".into(), V3.to_vec());
+        let m = object.struct_layout("op").unwrap_err();
+        assert!(
+            m.starts_with("`op` in `v3.bpf.o` is `enum op`, not a struct or union"),
+            "{m}"
+        );
+        assert!(m.contains("a `u32` field"), "{m}");
+        let m = object.struct_layout("path_t").unwrap_err();
+        assert!(
+            m.starts_with("`path_t` in `v3.bpf.o` is a typedef of `char[16]`"),
+            "{m}"
+        );
+        // A struct and an enum may share a name: the struct wins.
+        assert!(object.struct_layout("tcp_event").is_ok());
+    }
+
+    #[test]
+    fn a_raw_btf_file_gets_a_hint_that_fits_it() {
+        let object = Object::new("v3.BTF".into(), V3_RAW.to_vec());
+        assert!(object.struct_layout("tcp_event").is_ok());
+        let m = object.struct_layout("tcp_evnt").unwrap_err();
+        assert!(m.contains("a raw BTF file"), "{m}");
+        assert!(!m.contains("unused_tcp_evnt"), "{m}");
+        assert!(m.contains("similar names: tcp_event"), "{m}");
+        let m = object.struct_layout("op").unwrap_err();
+        assert!(m.contains("is `enum op`"), "{m}");
     }
 
     #[test]

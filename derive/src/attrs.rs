@@ -15,6 +15,8 @@ pub(crate) struct ContainerAttrs {
     pub size: Option<LitInt>,
     /// `tag = "field: type"` (enums)
     pub tag: Option<LitStr>,
+    /// `omit = ["arm", ..]` (unions): the C arms left out on purpose.
+    pub omit: Option<(Span, Vec<LitStr>)>,
 }
 
 /// `#[ring_event(...)]` on a field.
@@ -73,10 +75,17 @@ pub(crate) fn container(attrs: &[Attribute], errors: &mut Errors) -> ContainerAt
                 out.size = Some(meta.value()?.parse()?);
             } else if meta.path.is_ident("tag") {
                 out.tag = Some(meta.value()?.parse()?);
+            } else if meta.path.is_ident("omit") {
+                let value = meta.value()?;
+                let content;
+                syn::bracketed!(content in value);
+                let names = content.parse_terminated(|i| i.parse::<LitStr>(), syn::Token![,])?;
+                out.omit = Some((meta.path.span(), names.into_iter().collect()));
             } else {
                 return Err(meta.error(
                     "unknown ring_event attribute: expected `btf = \"..\"`, `name = \"..\"`, \
-                     `size = N` or (on enums) `tag = \"field: type\"`",
+                     `size = N`, (on unions) `omit = [\"arm\", ..]` or (on enums) \
+                     `tag = \"field: type\"`",
                 ));
             }
             Ok(())

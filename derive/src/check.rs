@@ -4,9 +4,11 @@
 //! the compiler evaluates.
 
 use std::collections::HashSet;
+use std::ops::Range;
 
 use crate::attrs::Errors;
-use crate::parse::{RustField, RustKind, RustStruct};
+use crate::parse::{field_ident, RustField, RustKind, RustStruct};
+use crate::suggest::{bytes, c_decl, rust_type};
 use ringview_btf::layout::{CompositeKind, Member, Shape, StructLayout};
 
 /// A check the compiler evaluates, on the Rust field at index `field`.
@@ -68,9 +70,27 @@ pub(crate) enum Check {
         c_float: bool,
         message: String,
     },
+    /// Whether the field's type (or array element type) holds numbers of
+    /// C's kind, when its syntax does not tell (a struct, a union, an
+    /// alias): `c_float` is what C holds. The message is completed with
+    /// what the Rust type holds.
+    ElemKind {
+        field: usize,
+        c_float: bool,
+        /// `` `ConnEvent.saddr` holds ``
+        head: String,
+        /// `` , but `__u8 saddr_v6[16]` of `struct conn_event` holds integers: ... ``
+        tail: String,
+    },
     /// `#[ring_event(nested)]`: the field's type must have a member table
-    /// (derive `RingEvent`).
-    NestedRoot { field: usize, message: String },
+    /// (derive `RingEvent`), and be a struct when C's is (a union stands
+    /// only for a C union).
+    NestedRoot {
+        field: usize,
+        message: String,
+        /// The message when C's is a struct and the Rust type a union.
+        union_for_struct: Option<String>,
+    },
     /// One C member, or anonymous union, of the C type reached from a
     /// `nested` field through the C members `parents`: looked up by C name
     /// in the member tables of the Rust types, level by level.
@@ -88,6 +108,14 @@ pub(crate) enum Check {
         /// `` member `__u32 x` (bytes 0..4) of `struct point` (`seg.from` in
         /// `struct nested_event`) ``, or the anonymous union or bitfield
         describe: String,
+    },
+    /// One arm of the C union reached from a `nested` field through the C
+    /// members `parents`, when a Rust union stands for it: the arm with its
+    /// C name must match it, or the union must `omit` it.
+    UnionArm {
+        field: usize,
+        parents: Vec<String>,
+        arm: NestedArm,
     },
     /// Every field of the table reached through `parents` must stand for
     /// one of `c_names`, the members of `c_type` (`` `struct point` (`seg.from`
@@ -119,6 +147,8 @@ pub(crate) struct NestedArm {
     /// `` `__u32 x` of `struct point` (`seg.from` in `struct nested_event`) ``,
     /// for messages.
     pub(crate) describe: String,
+    /// The Rust type to write for it, when it has one (`u32`).
+    pub(crate) rust_type: Option<String>,
 }
 
 /// The kinds of `ringview::__private::Kind`.
@@ -127,12 +157,23 @@ pub(crate) enum NestedKind {
     Int,
     Float,
     Composite,
+    Union,
 }
 
 /// The plan for one Rust type against one C layout.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
     pub(crate) checks: Vec<Check>,
+    /// Mismatches found at expansion that leave the other checks sound (an
+    /// element kind, a bitfield): reported with the checks, not instead of
+    /// them.
+    pub(crate) errors: Vec<syn::Error>,
+}
+
+impl Plan {
+    fn error(&mut self, span: proc_macro2::Span, message: impl std::fmt::Display) {
+        self.errors.push(syn::Error::new(span, message));
+    }
 }
 
 /// A named C member reachable by name from the record: direct, or inside
@@ -146,46 +187,84 @@ struct Slot<'c> {
 }
 
 /// An anonymous union (or the record, when it is a union).
-struct Group {
+struct Group<'c> {
     start_bits: u64,
     size: u32,
     type_name: String,
-    /// Each arm's size.
-    arms: Vec<u32>,
+    /// Each arm.
+    arms: Vec<&'c Member>,
+}
+
+/// An anonymous struct or union member, which a `nested` field named after
+/// no C member can stand for.
+struct Anon<'c> {
+    member: &'c Member,
+    bits: u32,
+    /// The slots of the named members inside it.
+    slots: Range<usize>,
+    /// The unions it is in, as [`Slot::groups`].
+    groups: Vec<(usize, usize)>,
+    /// The group it is, when it is a union.
+    group: Option<usize>,
 }
 
 struct Namespace<'c> {
     slots: Vec<Slot<'c>>,
-    groups: Vec<Group>,
+    groups: Vec<Group<'c>>,
+    /// Outer before inner, in C order.
+    anons: Vec<Anon<'c>>,
 }
 
 impl<'c> Namespace<'c> {
     fn walk(&mut self, members: &'c [Member], base_bits: u32, groups: &[(usize, usize)]) {
         for member in members {
             let bits = base_bits.saturating_add(member.bit_offset);
-            match member.anonymous() {
-                Some(inner) if inner.kind == CompositeKind::Union => {
-                    let group = self.groups.len();
-                    self.groups.push(Group {
-                        start_bits: u64::from(bits),
-                        size: member.size,
-                        type_name: member.type_name.clone(),
-                        arms: inner.members.iter().map(|m| m.size).collect(),
-                    });
-                    for (arm, m) in inner.members.iter().enumerate() {
-                        let mut chain = groups.to_vec();
-                        chain.push((group, arm));
-                        self.walk(std::slice::from_ref(m), bits, &chain);
-                    }
-                }
-                Some(inner) => self.walk(&inner.members, bits, groups),
-                None => self.slots.push(Slot {
+            let Some(inner) = member.anonymous() else {
+                self.slots.push(Slot {
                     member,
                     base_bits,
                     groups: groups.to_vec(),
-                }),
+                });
+                continue;
+            };
+            let anon = self.anons.len();
+            let first = self.slots.len();
+            self.anons.push(Anon {
+                member,
+                bits,
+                slots: first..first,
+                groups: groups.to_vec(),
+                group: None,
+            });
+            if inner.kind == CompositeKind::Union {
+                let group = self.groups.len();
+                self.anons[anon].group = Some(group);
+                self.groups.push(Group {
+                    start_bits: u64::from(bits),
+                    size: member.size,
+                    type_name: member.type_name.clone(),
+                    arms: inner.members.iter().collect(),
+                });
+                for (arm, m) in inner.members.iter().enumerate() {
+                    let mut chain = groups.to_vec();
+                    chain.push((group, arm));
+                    self.walk(std::slice::from_ref(m), bits, &chain);
+                }
+            } else {
+                self.walk(&inner.members, bits, groups);
             }
+            self.anons[anon].slots = first..self.slots.len();
         }
+    }
+
+    /// `the anonymous `union` (bytes 8..24)`.
+    fn describe_anon(anon: &Anon<'_>) -> String {
+        let start = anon.bits / 8;
+        format!(
+            "the anonymous `{}` (bytes {start}..{})",
+            anon.member.type_name,
+            start.saturating_add(anon.member.size)
+        )
     }
 }
 
@@ -202,8 +281,8 @@ pub(crate) fn plan(
     plan.checks.push(Check::Size {
         size: layout.size,
         message: format!(
-            "size of `{ident}` differs: `{c_desc}` is {} bytes in `{file}`",
-            layout.size
+            "size of `{ident}` differs: `{c_desc}` is {} in `{file}`",
+            bytes(layout.size)
         ),
     });
     if rust.fields.iter().any(|f| f.ident.is_none()) {
@@ -217,13 +296,14 @@ pub(crate) fn plan(
     let mut ns = Namespace {
         slots: Vec::new(),
         groups: Vec::new(),
+        anons: Vec::new(),
     };
     if layout.kind == CompositeKind::Union {
         ns.groups.push(Group {
             start_bits: 0,
             size: layout.size,
             type_name: c_desc.clone(),
-            arms: layout.members.iter().map(|m| m.size).collect(),
+            arms: layout.members.iter().collect(),
         });
         for (arm, m) in layout.members.iter().enumerate() {
             ns.walk(std::slice::from_ref(m), 0, &[(0, arm)]);
@@ -239,6 +319,33 @@ pub(crate) fn plan(
     let mut unmatched = false;
     // The arm each union group's matched fields are in.
     let mut chosen: Vec<Option<usize>> = vec![None; ns.groups.len()];
+    // Union groups a field stands for whole (an anonymous union).
+    let mut whole = HashSet::new();
+    // `nested` fields named after no C member: they stand for anonymous
+    // members, once the named fields have claimed theirs.
+    let mut for_anons = Vec::new();
+    let choose = |chosen: &mut Vec<Option<usize>>,
+                  errors: &mut Errors,
+                  field: &RustField<'_>,
+                  groups: &[(usize, usize)]| {
+        for &(group, arm) in groups {
+            match chosen[group] {
+                // From C's names, every arm has its field (`check_layout!`).
+                Some(other) if other != arm && !rust.is_union && !rust.from_c => errors.at(
+                    field.span,
+                    format!(
+                        "`{ident}.{}` is in another arm of the `{}` than an earlier field: one \
+                         Rust struct can stand for only one arm of a C union; stand for the \
+                         union with a `#[repr(C)]` union of its arms, marked \
+                         `#[ring_event(nested)]`",
+                        field.rust_name(),
+                        ns.groups[group].type_name
+                    ),
+                ),
+                _ => chosen[group] = Some(arm),
+            }
+        }
+    };
     for (index, field) in rust.fields.iter().enumerate() {
         if field.attrs.padding {
             continue;
@@ -251,6 +358,10 @@ pub(crate) fn plan(
             .enumerate()
             .find(|(_, s)| !s.member.name.is_empty() && s.member.name == c_name)
         else {
+            if field.attrs.nested.is_some() && field.attrs.rename.is_none() && !rust.from_c {
+                for_anons.push(index);
+                continue;
+            }
             unmatched = true;
             let names: Vec<&str> = ns
                 .slots
@@ -262,6 +373,17 @@ pub(crate) fn plan(
                 "none".to_owned()
             } else {
                 names.join(", ")
+            };
+            let anon_hint = match ns.anons.first() {
+                Some(anon) if field.attrs.rename.is_none() => format!(
+                    "; to stand for {}, make it a `#[repr(C)]` {} deriving RingEvent and mark \
+                     it `#[ring_event(nested)]`",
+                    Namespace::describe_anon(anon),
+                    anon.member
+                        .anonymous()
+                        .map_or(CompositeKind::Struct, |l| l.kind)
+                ),
+                _ => String::new(),
             };
             let message = match &field.attrs.rename {
                 Some(rename) => {
@@ -278,28 +400,17 @@ pub(crate) fn plan(
                 None => format!(
                     "`{ident}.{rust_name}` has no counterpart in `{c_desc}` (members: {members}); \
                      rename it with `#[ring_event(rename = \"c_name\")]` or mark it \
-                     `#[ring_event(padding)]`"
+                     `#[ring_event(padding)]`{anon_hint}"
                 ),
             };
             errors.at(field.span, message);
             continue;
         };
         matched.insert(slot_index);
-        for &(group, arm) in &slot.groups {
-            match chosen[group] {
-                // From C's names, every arm has its field (`check_layout!`).
-                Some(other) if other != arm && !rust.is_union && !rust.from_c => errors.at(
-                    field.span,
-                    format!(
-                        "`{ident}.{rust_name}` is in another arm of the `{}` than an earlier \
-                         field: one Rust struct can stand for only one arm of a C union",
-                        ns.groups[group].type_name
-                    ),
-                ),
-                _ => chosen[group] = Some(arm),
-            }
-        }
-        member_checks(
+        choose(&mut chosen, errors, field, &slot.groups);
+        // A field on a bitfield was reported; the bits around it would be
+        // reported again as not covered.
+        unmatched |= !member_checks(
             &mut plan,
             index,
             field,
@@ -307,8 +418,50 @@ pub(crate) fn plan(
             slot.base_bits,
             &c_desc,
             ident,
-            errors,
         );
+    }
+
+    // The anonymous members no named field is in, in C order, for the
+    // `nested` fields named after none.
+    let mut taken: Vec<Range<usize>> = Vec::new();
+    let available: Vec<&Anon<'_>> = ns
+        .anons
+        .iter()
+        .filter(|a| !matched.iter().any(|s| a.slots.contains(s)))
+        .collect();
+    let mut anons = available.into_iter();
+    for index in for_anons {
+        let field = &rust.fields[index];
+        let rust_name = field.rust_name();
+        let next = anons.find(|a| {
+            !taken
+                .iter()
+                .any(|t| t.start <= a.slots.start && a.slots.end <= t.end && !a.slots.is_empty())
+        });
+        let Some(anon) = next else {
+            unmatched = true;
+            errors.at(
+                field.span,
+                format!(
+                    "`{ident}.{rust_name}` is marked `#[ring_event(nested)]` and named after no \
+                     member of `{c_desc}`, so it stands for an anonymous struct or union, but \
+                     none is left for it; name the C member it stands for with \
+                     `#[ring_event(rename = \"c_name\")]`"
+                ),
+            );
+            continue;
+        };
+        taken.push(anon.slots.clone());
+        matched.extend(anon.slots.clone());
+        choose(&mut chosen, errors, field, &anon.groups);
+        if let Some(group) = anon.group {
+            whole.insert(group);
+        }
+        anon_checks(&mut plan, index, field, anon, &c_desc, ident);
+    }
+
+    if rust.is_union && !rust.from_c {
+        union_arms(rust, layout, &c_desc, errors);
     }
 
     // Fields named after the C members: the members they do not name (in
@@ -320,14 +473,14 @@ pub(crate) fn plan(
     let paddings: Vec<usize> = (0..rust.fields.len())
         .filter(|&i| rust.fields[i].attrs.padding)
         .collect();
-    let mut require = |plan: &mut Plan, start: u64, end: u64, describe: String| {
+    let mut require = |plan: &mut Plan, start: u64, end: u64, describe: String, fix: String| {
         if unmatched {
             // Reported through the field that matched nothing.
         } else if paddings.is_empty() {
             errors.at(
                 ident.span(),
                 format!(
-                    "{describe} of `{c_desc}` has no field in `{ident}`: add one, or cover it \
+                    "`{ident}` has no field for {describe} of `{c_desc}`: {fix}cover the bytes \
                      with a field marked `#[ring_event(padding)]`"
                 ),
             );
@@ -345,10 +498,26 @@ pub(crate) fn plan(
     };
     // Unions no field matched: their whole bytes; matched arms smaller than
     // their union: the rest of it.
-    let mut covered_groups = HashSet::new();
+    let mut covered_groups = whole.clone();
     for (group, g) in ns.groups.iter().enumerate() {
         let end = g.start_bits + u64::from(g.size) * 8;
+        let largest = g
+            .arms
+            .iter()
+            .find(|m| m.size == g.size && !m.name.is_empty() && m.bitfield_size.is_none());
+        let write_largest = |pre: &str| match largest.and_then(|m| rust_type(m).map(|t| (m, t))) {
+            Some((m, ty)) => format!(
+                "{pre}write its {}-byte arm, `{}: {ty}`, or ",
+                m.size,
+                field_ident(&m.name, ident.span())
+                    .map_or_else(|| m.name.clone(), |i| i.to_string())
+            ),
+            None => String::new(),
+        };
+        let stand_for = "stand for the whole union with a `#[repr(C)]` union of its arms marked \
+                         `#[ring_event(nested)]`, or ";
         match chosen[group] {
+            _ if whole.contains(&group) => {}
             None if !rust.is_union => {
                 covered_groups.insert(group);
                 require(
@@ -356,25 +525,31 @@ pub(crate) fn plan(
                     g.start_bits,
                     end,
                     format!(
-                        "anonymous `{}` (bytes {}..{})",
+                        "the anonymous `{}` (bytes {}..{})",
                         g.type_name,
                         g.start_bits / 8,
                         end / 8
                     ),
+                    format!("{}{stand_for}", write_largest("")),
                 );
             }
-            Some(arm) if g.arms[arm] < g.size && !rust.is_union => {
-                let start = g.start_bits + u64::from(g.arms[arm]) * 8;
+            Some(arm) if g.arms[arm].size < g.size && !rust.is_union => {
+                let start = g.start_bits + u64::from(g.arms[arm].size) * 8;
+                let arm = g.arms[arm];
                 require(
                     &mut plan,
                     start,
                     end,
                     format!(
-                        "the bytes {}..{} of `{}` past the matched arm",
+                        "the bytes {}..{} of `{}` (bytes {}..{}) past its arm {}",
                         start / 8,
                         end / 8,
-                        g.type_name
+                        g.type_name,
+                        g.start_bits / 8,
+                        end / 8,
+                        c_decl(&arm.type_name, &arm.name)
                     ),
+                    format!("{}{stand_for}", write_largest("")),
                 );
             }
             _ => {}
@@ -397,13 +572,125 @@ pub(crate) fn plan(
         let m = slot.member;
         let start = u64::from(slot.base_bits) + u64::from(m.bit_offset);
         let end = start + m.bitfield_size.map_or(u64::from(m.size) * 8, u64::from);
-        require(&mut plan, start, end, m.describe(slot.base_bits));
+        let fix = match (m.bitfield_size, rust_type(m)) {
+            (None, Some(ty)) => format!(
+                "add `{}: {ty}`, or ",
+                field_ident(&m.name, ident.span())
+                    .map_or_else(|| m.name.clone(), |i| i.to_string())
+            ),
+            _ => String::new(),
+        };
+        require(&mut plan, start, end, m.describe(slot.base_bits), fix);
     }
     plan
 }
 
-/// The checks of one matched field against its C member.
-#[expect(clippy::too_many_arguments, reason = "one call site, all context")]
+/// A Rust union against a C union: every named C arm has an arm, or is
+/// named in `omit`; every name in `omit` is a C arm.
+fn union_arms(rust: &RustStruct<'_>, layout: &StructLayout, c_desc: &str, errors: &mut Errors) {
+    let ident = rust.ident;
+    let omitted: Vec<String> = rust
+        .container
+        .omit
+        .iter()
+        .flat_map(|(_, names)| names.iter().map(syn::LitStr::value))
+        .collect();
+    let arms: Vec<&Member> = layout
+        .members
+        .iter()
+        .filter(|m| !m.name.is_empty() && m.bitfield_size.is_none())
+        .collect();
+    for m in &arms {
+        let has = rust
+            .fields
+            .iter()
+            .any(|f| !f.attrs.padding && f.c_name().as_deref() == Some(m.name.as_str()));
+        if has || omitted.contains(&m.name) {
+            continue;
+        }
+        let arm =
+            field_ident(&m.name, ident.span()).map_or_else(|| m.name.clone(), |i| i.to_string());
+        let add = match rust_type(m) {
+            Some(ty) => format!("add `{arm}: {ty}`"),
+            None => format!("add an arm `{arm}` of a type deriving RingEvent"),
+        };
+        errors.at(
+            ident.span(),
+            format!(
+                "`{ident}` has no arm for {} of `{c_desc}`: {add}, or leave the arm out on \
+                 purpose with `#[ring_event(omit = [\"{}\"])]`",
+                c_decl(&m.type_name, &m.name),
+                m.name
+            ),
+        );
+    }
+    for name in rust.container.omit.iter().flat_map(|(_, names)| names) {
+        if !arms.iter().any(|m| m.name == name.value()) {
+            let names: Vec<&str> = arms.iter().map(|m| m.name.as_str()).collect();
+            errors.at(
+                name.span(),
+                format!(
+                    "`{ident}` omits `{}`, but `{c_desc}` has no arm `{}` (arms: {})",
+                    name.value(),
+                    name.value(),
+                    names.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// The checks of a `nested` field standing for an anonymous struct or
+/// union: its offset and size, and its C members through its type's table.
+fn anon_checks(
+    plan: &mut Plan,
+    index: usize,
+    field: &RustField<'_>,
+    anon: &Anon<'_>,
+    c_desc: &str,
+    ident: &syn::Ident,
+) {
+    let rust_name = field.rust_name();
+    let what = Namespace::describe_anon(anon);
+    let offset = anon.bits / 8;
+    plan.checks.push(Check::Offset {
+        field: index,
+        c_offset: offset,
+        c_says: format!("{what} is at byte offset {offset} in `{c_desc}`"),
+    });
+    let m = anon.member;
+    let fix = rust_type(m).map_or_else(String::new, |ty| {
+        format!("; a union's largest arm is `{ty}`")
+    });
+    plan.checks.push(Check::FieldSize {
+        field: index,
+        size: m.size,
+        message: format!(
+            "size of `{ident}.{rust_name}` differs: {what} is {} in `{c_desc}`{fix}",
+            bytes(m.size)
+        ),
+    });
+    let Some(inner) = m.anonymous() else {
+        return;
+    };
+    plan.checks.push(Check::NestedRoot {
+        field: index,
+        message: format!(
+            "`{ident}.{rust_name}` stands for {what} of `{c_desc}`, but its type records no \
+             fields to check it against: derive RingEvent on it"
+        ),
+        union_for_struct: (inner.kind == CompositeKind::Struct).then(|| {
+            format!(
+                "`{ident}.{rust_name}` is a union, but {what} of `{c_desc}` is a struct: a Rust \
+                 union stands only for a C union"
+            )
+        }),
+    });
+    nested_plan(plan, index, inner, &[], &rust_name, c_desc);
+}
+
+/// The checks of one matched field against its C member; `false` when the
+/// member is a bitfield, which no field can stand for.
 fn member_checks(
     plan: &mut Plan,
     index: usize,
@@ -412,12 +699,11 @@ fn member_checks(
     base_bits: u32,
     c_desc: &str,
     ident: &syn::Ident,
-    errors: &mut Errors,
-) {
+) -> bool {
     let rust_name = field.rust_name();
-    let c_member = format!("`{} {}`", member.type_name, member.name);
+    let c_member = c_decl(&member.type_name, &member.name);
     if let Some(bits) = member.bitfield_size {
-        errors.at(
+        plan.error(
             field.span,
             format!(
                 "`{ident}.{rust_name}` maps onto the bitfield `{} {}:{bits}` of `{c_desc}`: \
@@ -426,8 +712,15 @@ fn member_checks(
                 member.type_name, member.name
             ),
         );
-        return;
+        return false;
     }
+    // What to write instead, when C's type has a Rust counterpart (not for
+    // a field reached through the one holding an anonymous member, which a
+    // generator wrote: `check_layout!`).
+    let write = match rust_type(member) {
+        Some(ty) if field.place.is_none() => format!("; write `{rust_name}: {ty}`"),
+        _ => String::new(),
+    };
     let offset = (base_bits.saturating_add(member.bit_offset)) / 8;
     plan.checks.push(Check::Offset {
         field: index,
@@ -438,8 +731,8 @@ fn member_checks(
         field: index,
         size: member.size,
         message: format!(
-            "size of `{ident}.{rust_name}` differs: {c_member} is {} bytes in `{c_desc}`",
-            member.size
+            "size of `{ident}.{rust_name}` differs: {c_member} is {} in `{c_desc}`{write}",
+            bytes(member.size)
         ),
     });
     // Element kinds, as far as the Rust syntax tells.
@@ -449,37 +742,70 @@ fn member_checks(
         } => (&**elem, Some(*elem_size)),
         shape => (shape, None),
     };
+    let c_holds = match c_elem {
+        Shape::Float => "floats",
+        _ => "integers",
+    };
     let kind_error = |what: &str| {
         format!(
-            "`{ident}.{rust_name}` holds {what}, but {c_member} of `{c_desc}` does not: \
-             the same bytes would mean a different number"
+            "`{ident}.{rust_name}` holds {what}, but {c_member} of `{c_desc}` holds {c_holds}: \
+             the same bytes would mean a different number{write}"
         )
     };
+    let c_union = matches!(c_elem, Shape::Composite(l) if l.kind == CompositeKind::Union);
     match (c_elem, field.kind) {
-        (Shape::Int, RustKind::Float) => errors.at(field.span, kind_error("floats")),
-        (Shape::Float, RustKind::Int) => errors.at(field.span, kind_error("integers")),
-        (Shape::Composite(_), RustKind::Int | RustKind::Float) => errors.at(
+        (Shape::Int, RustKind::Float) => plan.error(field.span, kind_error("floats")),
+        (Shape::Float, RustKind::Int) => plan.error(field.span, kind_error("integers")),
+        (Shape::Composite(_), RustKind::Int | RustKind::Float) => plan.error(
             field.span,
             format!(
                 "`{ident}.{rust_name}` is plain numbers, but {c_member} of `{c_desc}` is a \
-                 {}: use a `#[repr(C)]` type deriving RingEvent (checked member by member), or \
-                 cover it with a `#[ring_event(padding)]` field",
-                if matches!(c_elem, Shape::Composite(l) if l.kind == CompositeKind::Union) {
-                    "union"
+                 {}: {}, or cover it with a `#[ring_event(padding)]` field{}",
+                if c_union { "union" } else { "struct" },
+                if c_union {
+                    "use a `#[repr(C)]` union of its arms deriving RingEvent, marked \
+                     `#[ring_event(nested)]`"
                 } else {
-                    "struct"
+                    "use a `#[repr(C)]` struct deriving RingEvent (checked member by member)"
+                },
+                if c_union {
+                    rust_type(member).map_or_else(String::new, |ty| {
+                        format!(", or write its largest arm's type, `{rust_name}: {ty}`")
+                    })
+                } else {
+                    String::new()
                 }
             ),
         ),
         _ => {}
     }
-    if field.ty.is_none() && matches!(c_elem, Shape::Int | Shape::Float) {
+    if matches!(c_elem, Shape::Int | Shape::Float) && field.attrs.nested.is_none() {
         let c_float = *c_elem == Shape::Float;
-        plan.checks.push(Check::Kind {
-            field: index,
-            c_float,
-            message: kind_error(if c_float { "integers" } else { "floats" }),
-        });
+        match field.ty {
+            // `check_layout!`: the compiler tells the kinds apart.
+            None => plan.checks.push(Check::Kind {
+                field: index,
+                c_float,
+                message: kind_error(if c_float { "integers" } else { "floats" }),
+            }),
+            // A type the syntax does not tell: its `RingField` kind.
+            Some(_) if field.kind == RustKind::Opaque => plan.checks.push(Check::ElemKind {
+                field: index,
+                c_float,
+                head: format!("`{ident}.{rust_name}` holds "),
+                tail: format!(
+                    ", but {c_member} of `{c_desc}` holds {c_holds}: the same bytes would mean \
+                     something else{write}{}",
+                    if c_union {
+                        ""
+                    } else {
+                        "; a `#[repr(C)]` union marked `#[ring_event(nested)]` stands for a whole \
+                         C union, not for one of its arms"
+                    }
+                ),
+            }),
+            Some(_) => {}
+        }
     }
     if let Some(elem_size) = c_elem_size.filter(|_| field.is_array) {
         plan.checks.push(Check::ElemSize {
@@ -487,8 +813,9 @@ fn member_checks(
             dims: dims(&member.shape),
             size: elem_size,
             message: format!(
-                "element size of `{ident}.{rust_name}` differs: the elements of {c_member} are \
-                 {elem_size} bytes in `{c_desc}`"
+                "element size of `{ident}.{rust_name}` differs: {c_member} has {}-byte elements \
+                 in `{c_desc}`{write}",
+                elem_size
             ),
         });
     }
@@ -503,44 +830,51 @@ fn member_checks(
                          fields to check {c_member} of `{c_desc}` against: derive RingEvent on \
                          it (`ring_event!` and hand implementations record none)"
                     ),
+                    union_for_struct: (nested.kind == CompositeKind::Struct).then(|| {
+                        format!(
+                            "`{name}` is a union, but {c_member} of `{c_desc}` is a struct: a \
+                             Rust union stands only for a C union"
+                        )
+                    }),
                 });
                 let c_path = format!("{}{}", member.name, "[]".repeat(dims(&member.shape)));
                 nested_plan(plan, index, nested, &[], &c_path, c_desc);
             }
-            _ => errors.at(
+            _ => plan.error(
                 span,
                 format!(
                     "`{name}` is marked `#[ring_event(nested)]`, but {c_member} of `{c_desc}` is \
-                     not a struct or union (or an array of them)"
+                     not a struct or union (or an array of them){write}"
                 ),
             ),
         }
-        return;
+        return true;
     }
     // Nested structs, all the way down.
     if let Shape::Composite(nested) = c_elem {
         if field.kind == RustKind::Opaque {
             let in_elem = c_elem_size.is_some();
             let path = if in_elem {
-                format!("{}{}", "[0]".repeat(dims(&member.shape)), "")
+                "[0]".repeat(dims(&member.shape))
             } else {
                 String::new()
             };
             let name = format!("{ident}.{rust_name}");
-            nested_checks(
+            let mut errors = Vec::new();
+            ByName {
                 plan,
-                index,
-                nested,
-                &path,
-                Some(String::new()),
+                errors: &mut errors,
+                field: index,
+                span: field.span,
                 in_elem,
-                &name,
+                rust_name: &name,
                 c_desc,
-                0,
-                None,
-            );
+            }
+            .walk(nested, &path, Some(String::new()), 0, None);
+            plan.errors.extend(errors);
         }
     }
+    true
 }
 
 fn dims(shape: &Shape) -> usize {
@@ -604,6 +938,7 @@ fn nested_kind(shape: &Shape) -> Option<NestedKind> {
     match shape {
         Shape::Int => Some(NestedKind::Int),
         Shape::Float => Some(NestedKind::Float),
+        Shape::Composite(l) if l.kind == CompositeKind::Union => Some(NestedKind::Union),
         Shape::Composite(_) => Some(NestedKind::Composite),
         Shape::Array { elem, .. } => nested_kind(elem),
         Shape::Other => None,
@@ -650,7 +985,7 @@ fn nested_plan(
             .arms
             .iter()
             .map(|m| {
-                let c_member = format!("{} {}", m.type_name, m.name);
+                let c_member = c_decl(&m.type_name, &m.name);
                 NestedArm {
                     name: m.name.clone(),
                     size: m.size,
@@ -659,11 +994,22 @@ fn nested_plan(
                         _ => m.size,
                     },
                     kind: nested_kind(&m.shape),
-                    describe: within(&format!("`{c_member}`")),
+                    describe: within(&c_member),
+                    rust_type: rust_type(m),
                 }
             })
             .collect();
         c_names.extend(arms.iter().map(|a| a.name.clone()));
+        if layout.kind == CompositeKind::Union {
+            // Checked arm by arm when a Rust union stands for it.
+            for arm in &arms {
+                plan.checks.push(Check::UnionArm {
+                    field,
+                    parents: parents.to_vec(),
+                    arm: arm.clone(),
+                });
+            }
+        }
         let describe = match (&group.describe, group.arms.as_slice()) {
             (Some(d), _) => within(d),
             (None, [m]) => within(&m.describe(0)),
@@ -703,113 +1049,119 @@ fn nested_plan(
     }
 }
 
-/// Checks each named member of the nested `layout`: its size, and its offset
-/// (by `offset_of!` while the path has no array, else from the array element
-/// at `anchor`), recursing into structs and arrays of structs.
-#[expect(clippy::too_many_arguments, reason = "recursion state")]
-fn nested_checks(
-    plan: &mut Plan,
+/// The checks of a nested struct by C member names (a field not marked
+/// `nested`): each named member's size, and its offset (by `offset_of!`
+/// while the path has no array, else from the array element at `anchor`),
+/// recursing into structs and arrays of structs. The paths are Rust's: C
+/// names that are Rust keywords are spelled raw (`func.r#mod`).
+struct ByName<'p> {
+    plan: &'p mut Plan,
+    errors: &'p mut Vec<syn::Error>,
     field: usize,
-    layout: &StructLayout,
-    path: &str,
-    offset_path: Option<String>,
+    /// Where errors point: the field.
+    span: proc_macro2::Span,
+    /// Whether offsets are relative to the innermost element type of the
+    /// field (an array of structs) rather than to `Self`.
     in_elem: bool,
-    rust_name: &str,
-    c_desc: &str,
-    base: u32,
-    anchor: Option<&str>,
-) {
-    // Anonymous unions nested in a struct: which arm the Rust type holds
-    // is not known here, so only the enclosing size is checked.
-    let mut members: Vec<(&Member, u32)> = Vec::new();
-    fn flatten<'m>(out: &mut Vec<(&'m Member, u32)>, members: &'m [Member], base: u32) {
-        for m in members {
-            match m.anonymous() {
-                Some(inner) if inner.kind == CompositeKind::Struct => {
-                    flatten(out, &inner.members, base + m.byte_offset)
+    /// `Event.func`, for messages.
+    rust_name: &'p str,
+    c_desc: &'p str,
+}
+
+impl ByName<'_> {
+    fn walk(
+        &mut self,
+        layout: &StructLayout,
+        path: &str,
+        offset_path: Option<String>,
+        base: u32,
+        anchor: Option<&str>,
+    ) {
+        // Anonymous unions nested in a struct: which arm the Rust type holds
+        // is not known here, so only the enclosing size is checked.
+        let mut members: Vec<(&Member, u32)> = Vec::new();
+        fn flatten<'m>(out: &mut Vec<(&'m Member, u32)>, members: &'m [Member], base: u32) {
+            for m in members {
+                match m.anonymous() {
+                    Some(inner) if inner.kind == CompositeKind::Struct => {
+                        flatten(out, &inner.members, base + m.byte_offset)
+                    }
+                    Some(_) => {}
+                    None => out.push((m, base)),
                 }
-                Some(_) => {}
-                None => out.push((m, base)),
             }
         }
-    }
-    flatten(&mut members, &layout.members, 0);
-    for (m, inner_base) in members {
-        if m.name.is_empty() || m.bitfield_size.is_some() {
-            continue;
-        }
-        let offset = base + inner_base + m.byte_offset;
-        let sep = |p: &str| {
-            if p.is_empty() {
-                m.name.clone()
-            } else {
-                format!("{p}.{}", m.name)
+        flatten(&mut members, &layout.members, 0);
+        let (rust_name, c_desc) = (self.rust_name, self.c_desc);
+        for (m, inner_base) in members {
+            if m.name.is_empty() || m.bitfield_size.is_some() {
+                continue;
             }
-        };
-        let member_path = format!("{path}.{}", m.name);
-        let this_offset = offset_path.as_deref().map(sep);
-        let describe = format!(
-            "`{rust_name}{member_path}`: `{} {}` is {} bytes at byte offset {} of `{}` in `{c_desc}`",
-            m.type_name,
-            m.name,
-            m.size,
-            inner_base + m.byte_offset,
-            layout.name
-        );
-        plan.checks.push(Check::Nested {
-            field,
-            offset: this_offset.clone().map(|p| (p, offset)),
-            in_elem,
-            path: member_path.clone(),
-            size: m.size,
-            describe: describe.clone(),
-        });
-        if let Some(anchor) = anchor {
-            plan.checks.push(Check::ElemOffset {
-                field,
-                anchor: anchor.to_owned(),
-                path: member_path.clone(),
-                c_offset: offset,
-                describe,
+            let Some(ident) = field_ident(&m.name, self.span) else {
+                self.errors.push(syn::Error::new(
+                    self.span,
+                    format!(
+                        "`{rust_name}` is checked by C member names, but {} of `{}` has a name \
+                         no Rust field can have, not even raw: mark `{rust_name}` \
+                         `#[ring_event(nested)]`, and name the field of its type otherwise with \
+                         `#[ring_event(rename = \"{}\")]`",
+                        c_decl(&m.type_name, &m.name),
+                        layout.describe(),
+                        m.name
+                    ),
+                ));
+                continue;
+            };
+            let offset = base + inner_base + m.byte_offset;
+            let member_path = format!("{path}.{ident}");
+            let this_offset = offset_path.as_deref().map(|p| {
+                if p.is_empty() {
+                    ident.to_string()
+                } else {
+                    format!("{p}.{ident}")
+                }
             });
-        }
-        match &m.shape {
-            Shape::Composite(inner) if inner.kind == CompositeKind::Struct => {
-                nested_checks(
-                    plan,
-                    field,
-                    inner,
-                    &member_path,
-                    this_offset,
-                    in_elem,
-                    rust_name,
-                    c_desc,
-                    offset,
-                    anchor,
-                );
+            let describe = format!(
+                "`{rust_name}{member_path}`: {} is {} at byte offset {} of `{}` in `{c_desc}`",
+                c_decl(&m.type_name, &m.name),
+                bytes(m.size),
+                inner_base + m.byte_offset,
+                layout.describe()
+            );
+            self.plan.checks.push(Check::Nested {
+                field: self.field,
+                offset: this_offset.clone().map(|p| (p, offset)),
+                in_elem: self.in_elem,
+                path: member_path.clone(),
+                size: m.size,
+                describe: describe.clone(),
+            });
+            if let Some(anchor) = anchor {
+                self.plan.checks.push(Check::ElemOffset {
+                    field: self.field,
+                    anchor: anchor.to_owned(),
+                    path: member_path.clone(),
+                    c_offset: offset,
+                    describe,
+                });
             }
-            Shape::Array { elem, dims, .. } => {
-                if let Shape::Composite(inner) = &**elem {
-                    if inner.kind == CompositeKind::Struct {
-                        // No Rust type to take `offset_of!` in: each member's
-                        // offset is measured from the element it is in.
-                        let p = format!("{member_path}{}", "[0]".repeat(dims.len()));
-                        nested_checks(
-                            plan,
-                            field,
-                            inner,
-                            &p,
-                            None,
-                            in_elem,
-                            rust_name,
-                            c_desc,
-                            0,
-                            Some(&p),
-                        );
+            match &m.shape {
+                Shape::Composite(inner) if inner.kind == CompositeKind::Struct => {
+                    self.walk(inner, &member_path, this_offset, offset, anchor);
+                }
+                Shape::Array { elem, dims, .. } => {
+                    if let Shape::Composite(inner) = &**elem {
+                        if inner.kind == CompositeKind::Struct {
+                            // No Rust type to take `offset_of!` in: each
+                            // member's offset is measured from the element it
+                            // is in.
+                            let p = format!("{member_path}{}", "[0]".repeat(dims.len()));
+                            self.walk(inner, &p, None, 0, Some(&p));
+                        }
                     }
                 }
+                _ => {}
             }
-            _ => {}
         }
     }
 }
@@ -840,10 +1192,11 @@ pub(crate) mod tests {
         let mut errors = Errors::default();
         let rust = parse::derive_input(input, &mut errors);
         let plan = plan(&rust, &tools_layout(name), "tools.bpf.o", &mut errors);
-        let messages = match errors.finish() {
+        let mut messages: Vec<String> = match errors.finish() {
             Ok(()) => Vec::new(),
             Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
         };
+        messages.extend(plan.errors.iter().map(ToString::to_string));
         (plan, messages)
     }
 
@@ -895,8 +1248,8 @@ pub(crate) mod tests {
             field: 3,
             dims: 1,
             size: 1,
-            message: "element size of `ConnEvent.saddr_v6` differs: the elements of \
-                      `__u8[16] saddr_v6` are 1 bytes in `struct conn_event`"
+            message: "element size of `ConnEvent.saddr_v6` differs: `__u8 saddr_v6[16]` has \
+                      1-byte elements in `struct conn_event`; write `saddr_v6: [u8; 16]`"
                 .to_owned(),
         }));
     }
@@ -1100,7 +1453,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             arm.describe,
-            "`__u8[16] v6` of `struct addr` (`peers[]` in `struct peer_event`)"
+            "`__u8 v6[16]` of `struct addr` (`peers[]` in `struct peer_event`)"
         );
         let strays: Vec<_> = plan
             .checks
@@ -1124,6 +1477,81 @@ pub(crate) mod tests {
                 (2, String::new(), names),
             ]
         );
+    }
+
+    fn v3_layout(name: &str) -> StructLayout {
+        const V3: &[u8] = include_bytes!("../../tests/derive/btf/v3.bpf.o");
+        let object = Object::new(PathBuf::from("v3.bpf.o"), V3.to_vec());
+        object.struct_layout(name).expect("in v3.bpf.o")
+    }
+
+    #[test]
+    fn nested_fields_named_after_no_member_stand_for_the_anonymous_unions_in_order() {
+        let input: syn::DeriveInput = parse_quote! {
+            #[repr(C)]
+            struct TcpEvent {
+                #[ring_event(nested)]
+                saddr: SAddr,
+                #[ring_event(nested)]
+                daddr: DAddr,
+                task: [u8; 16],
+                ts_us: u64,
+                af: u32,
+                pid: u32,
+                uid: u32,
+                sport: u16,
+                dport: u16,
+            }
+        };
+        let mut errors = Errors::default();
+        let rust = parse::derive_input(&input, &mut errors);
+        let plan = plan(&rust, &v3_layout("tcp_event"), "v3.bpf.o", &mut errors);
+        assert!(errors.finish().is_ok());
+        assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+        let mut planned = offsets(&plan);
+        planned.sort_unstable();
+        assert_eq!(planned[..3], [(0, 0), (1, 16), (2, 32)]);
+        // Each union's arms, one check per arm, through the field's type.
+        let arms: Vec<_> = plan
+            .checks
+            .iter()
+            .filter_map(|c| match c {
+                Check::UnionArm { field, arm, .. } => Some((*field, arm.name.as_str())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            arms,
+            [
+                (0, "saddr_v4"),
+                (0, "saddr_v6"),
+                (1, "daddr_v4"),
+                (1, "daddr_v6")
+            ]
+        );
+        // A third has none left.
+        let input: syn::DeriveInput = parse_quote! {
+            #[repr(C)]
+            struct TcpEvent {
+                #[ring_event(nested)]
+                saddr: SAddr,
+                #[ring_event(nested)]
+                daddr: DAddr,
+                #[ring_event(nested)]
+                more: DAddr,
+            }
+        };
+        let mut errors = Errors::default();
+        let rust = parse::derive_input(&input, &mut errors);
+        let _ = super::plan(&rust, &v3_layout("tcp_event"), "v3.bpf.o", &mut errors);
+        let messages: Vec<String> = errors
+            .finish()
+            .expect_err("refused")
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(messages[0].contains("none is left for it"), "{messages:?}");
     }
 
     #[test]
@@ -1184,9 +1612,10 @@ pub(crate) mod tests {
         };
         let (_, errors) = plan_of(&input, "point");
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(
-            errors[0].starts_with("`Point.x` holds floats"),
-            "{errors:?}"
+        assert_eq!(
+            errors[0],
+            "`Point.x` holds floats, but `__u32 x` of `struct point` holds integers: the same \
+             bytes would mean a different number; write `x: u32`"
         );
     }
 }

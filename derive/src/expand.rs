@@ -14,7 +14,7 @@ use ringview_btf::layout::StructLayout;
 use ringview_btf::Object;
 
 use crate::object;
-use crate::parse::{self, RustStruct};
+use crate::parse::{self, RustField, RustStruct};
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     if let Data::Enum(data) = &input.data {
@@ -32,16 +32,28 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
             ),
         );
     }
-    if !input.generics.params.is_empty() {
+    generics(input, &mut errors);
+    if rust.fields.is_empty() {
         errors.at(
-            syn::spanned::Spanned::span(&input.generics),
-            "ring events cannot be generic: their layout is checked for one concrete type",
+            ident.span(),
+            format!(
+                "`{ident}` has no fields: a ring event of zero bytes has nothing to read; add \
+                 the fields of the C struct, or read the records as raw bytes \
+                 (`UnsafeReader<[u8]>`) to count them"
+            ),
         );
     }
     if let Some(tag) = &rust.container.tag {
         errors.at(
             tag.span(),
             "`tag` belongs on an enum of views, not on a struct",
+        );
+    }
+    if let (Some((span, _)), false) = (&rust.container.omit, rust.is_union) {
+        errors.at(
+            *span,
+            "`omit` leaves out arms of a C union, and belongs on a Rust union; a struct covers \
+             the C members it leaves out with fields marked `#[ring_event(padding)]`",
         );
     }
     for ty in rust.fields.iter().filter_map(|f| f.ty) {
@@ -59,6 +71,30 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream> {
     })
 }
 
+/// Ring events are not generic: each check is a constant of one concrete
+/// type, evaluated where the type is defined.
+fn generics(input: &DeriveInput, errors: &mut Errors) {
+    let ident = &input.ident;
+    for param in &input.generics.params {
+        let message = match param {
+            syn::GenericParam::Const(c) => format!(
+                "`{ident}` cannot be generic over `const {}: {}`: the derive proves the layout of \
+                 one concrete type where it is defined, and a layout that depends on `{}` could \
+                 be checked only where each size is used, which `cargo check` never does; \
+                 declare one struct per size (a `macro_rules!` can stamp them out), or read a \
+                 fixed header with `read_with_tail::<Header>()` and the rest of the record as \
+                 bytes",
+                c.ident,
+                c.ty.to_token_stream(),
+                c.ident
+            ),
+            _ => "ring events cannot be generic: their layout is checked for one concrete type"
+                .to_owned(),
+        };
+        errors.at(syn::spanned::Spanned::span(param), message);
+    }
+}
+
 /// `unsafe impl RingEvent for` the type.
 pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
     let self_ty = &rust.self_ty;
@@ -73,6 +109,7 @@ pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
         ),
         None => (TokenStream::new(), TokenStream::new()),
     };
+    let layout = proof(rust);
     quote! {
         #table
         #[automatically_derived]
@@ -83,14 +120,39 @@ pub(crate) fn ring_event_impl(rust: &RustStruct<'_>) -> TokenStream {
             const C_NAME: &'static str = #c_name;
             const SIZE: usize = ::core::mem::size_of::<Self>();
             #members
+            type __Layout = #layout;
 
             #[inline(always)]
             fn __view(bytes: &[u8]) -> ::core::option::Option<&Self> {
                 #[allow(unused_imports)]
                 use ::ringview::__private::*;
-                (&Cast::<Self>::new()).view(bytes)
+                (&&Cast::<Self>::new()).view(bytes)
             }
         }
+    }
+}
+
+/// Whether the layout is proven for reading the type on its own: checked
+/// against the BPF object; else free of implicit padding (a struct's size is
+/// the sum of its fields'), with every field's type proven too. A type that
+/// is not (a nested helper type) can still be a field of a checked event,
+/// whose check judges its padding by the C layout; reading it on its own is
+/// a type error (`ringview::__private::ProvenFor`).
+fn proof(rust: &RustStruct<'_>) -> TokenStream {
+    if rust.container.btf.is_some() || rust.from_c {
+        return quote!(::ringview::__private::Proven);
+    }
+    let self_ty = &rust.self_ty;
+    let padding_free = rust.repr.packed || rust.repr.transparent || rust.is_union;
+    // Through the member table, which names each field type once.
+    quote! {
+        <::ringview::__private::Select<{
+            ::ringview::__private::proven(
+                &__TABLE,
+                ::core::mem::size_of::<#self_ty>(),
+                #padding_free,
+            )
+        }> as ::ringview::__private::Pick>::Layout
     }
 }
 
@@ -129,10 +191,25 @@ fn member_table(rust: &RustStruct<'_>) -> Option<TokenStream> {
     });
     let members: Option<Vec<TokenStream>> = members.collect();
     let members = members?;
+    let kind = match (rust.is_union, rust.repr.transparent, rust.fields.first()) {
+        (true, _, _) => quote!(::ringview::__private::Kind::Union),
+        // A newtype holds what its field holds (a C enum's `u32`).
+        (false, true, Some(RustField { ty: Some(ty), .. })) => {
+            quote!(<#ty as ::ringview::__private::RingField>::KIND)
+        }
+        _ => quote!(::ringview::__private::Kind::Composite),
+    };
+    let omitted = rust
+        .container
+        .omit
+        .iter()
+        .flat_map(|(_, names)| names.iter().map(LitStr::value));
     Some(quote! {
         const __TABLE: ::ringview::__private::Table = ::ringview::__private::Table {
             rust_name: #rust_name,
             members: &[#(#members),*],
+            kind: #kind,
+            omitted: &[#(#omitted),*],
         };
     })
 }
@@ -147,6 +224,13 @@ pub(crate) fn layout_checks(
     let self_ty = &rust.self_ty;
     // Field types are checked by the member table (`ring_event_impl`).
     let mut out = vec![align_check(self_ty)];
+    let empty = format!(
+        "`{ident}` is zero bytes: a ring event of zero bytes has nothing to read; add the fields \
+         of the C struct, or read the records as raw bytes (`UnsafeReader<[u8]>`) to count them"
+    );
+    out.push(quote_spanned! {ident.span()=>
+        const _: () = ::core::assert!(::core::mem::size_of::<#self_ty>() != 0, #empty);
+    });
     if let Some(size) = &rust.container.size {
         let message = format!(
             "size of `{ident}` is not the {size} bytes given in `#[ring_event(size = {size})]`"
@@ -155,23 +239,11 @@ pub(crate) fn layout_checks(
             const _: () = ::core::assert!(::core::mem::size_of::<#self_ty>() == #size, #message);
         });
     }
-    match &rust.container.btf {
-        Some(btf) => out.push(btf_checks(rust, btf, errors)?),
-        None if !rust.repr.packed && !rust.repr.transparent && !rust.is_union => {
-            let tys = rust.fields.iter().filter_map(|f| f.ty);
-            let message = format!(
-                "`{ident}` has implicit padding, whose place can differ between the BPF target \
-                 and this host: add explicit padding fields, or check the layout against the BPF \
-                 object with `#[ring_event(btf = \"prog.bpf.o\", name = \"c_struct\")]`"
-            );
-            out.push(quote! {
-                const _: () = ::core::assert!(
-                    ::core::mem::size_of::<#self_ty>() == 0 #(+ ::core::mem::size_of::<#tys>())*,
-                    #message
-                );
-            });
-        }
-        None => {}
+    // Without `btf`, implicit padding is judged where the type is used: by
+    // the C layout where a checked event nests it, and as a type error where
+    // it is read on its own (`proof`).
+    if let Some(btf) = &rust.container.btf {
+        out.push(btf_checks(rust, btf, errors)?);
     }
     Ok(quote!(#(#out)*))
 }
@@ -256,7 +328,7 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
         (name, f.span)
     };
     let mut out = Vec::new();
-    let offsets: Vec<(usize, u32, String)> = plan
+    let mut offsets: Vec<(usize, u32, String)> = plan
         .checks
         .iter()
         .filter_map(|c| match c {
@@ -268,6 +340,9 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
             _ => None,
         })
         .collect();
+    // In field order (fields standing for anonymous members are planned
+    // last): a shift is reported once, at the first field it moves.
+    offsets.sort_by_key(|&(field, ..)| field);
     if !offsets.is_empty() {
         let n = offsets.len();
         let pairs = offsets.iter().map(|(field, c, _)| {
@@ -511,7 +586,31 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                     };
                 });
             }
-            Check::NestedRoot { field, message } => {
+            Check::ElemKind {
+                field,
+                c_float,
+                head,
+                tail,
+            } => {
+                let (_, span) = field_ident(*field);
+                if let Some(ty) = rust.fields[*field].ty {
+                    let want = if *c_float { quote!(Float) } else { quote!(Int) };
+                    out.push(quote_spanned! {span=>
+                        const _: () = {
+                            let kind = <#ty as ::ringview::__private::RingField>::KIND;
+                            if !::core::matches!(kind, ::ringview::__private::Kind::#want) {
+                                let m = __Message::new().str(#head).str(kind.holds()).str(#tail);
+                                ::core::panic!("{}", m.as_str())
+                            }
+                        };
+                    });
+                }
+            }
+            Check::NestedRoot {
+                field,
+                message,
+                union_for_struct,
+            } => {
                 let (_, span) = field_ident(*field);
                 if let Some(ty) = rust.fields[*field].ty {
                     out.push(quote_spanned! {span=>
@@ -520,6 +619,38 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                             #message
                         );
                     });
+                    if let Some(message) = union_for_struct {
+                        out.push(quote_spanned! {span=>
+                            const _: () = ::core::assert!(
+                                !::core::matches!(
+                                    <#ty as ::ringview::__private::RingField>::KIND,
+                                    ::ringview::__private::Kind::Union
+                                ),
+                                #message
+                            );
+                        });
+                    }
+                }
+            }
+            Check::UnionArm {
+                field,
+                parents,
+                arm,
+            } => {
+                let (name, span) = field_ident(*field);
+                if let Some(ty) = rust.fields[*field].ty {
+                    let head = format!("nested `{ident}.{name}`: ");
+                    let arm_token = arm_tokens(arm);
+                    let call = quote! {
+                        ::ringview::__private::union_arm(
+                            <#ty as ::ringview::__private::RingField>::TABLE,
+                            &[#(#parents),*],
+                            0,
+                            &#arm_token,
+                        )
+                    };
+                    let arms = std::slice::from_ref(arm);
+                    out.push(found_check(span, &head, &call, (0, 0), arms, ""));
                 }
             }
             Check::NestedMember {
@@ -579,6 +710,21 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
                             ::core::panic!("{}", m.as_str())
                         };
                     });
+                    let omits = format!("`, but {c_type} has no arm `");
+                    let arms = format!("` (arms: {members})");
+                    out.push(quote_spanned! {span=>
+                        const _: () = if let ::core::option::Option::Some((ty, arm)) =
+                            ::ringview::__private::stray_omit(
+                                <#ty as ::ringview::__private::RingField>::TABLE,
+                                &[#(#parents),*],
+                                &[#(#c_names),*],
+                            )
+                        {
+                            let m = __Message::new().str(#head).str(ty)
+                                .str("` omits `").str(arm).str(#omits).str(arm).str(#arms);
+                            ::core::panic!("{}", m.as_str())
+                        };
+                    });
                 }
             }
             Check::Covered {
@@ -608,7 +754,9 @@ pub(crate) fn emit(rust: &RustStruct<'_>, plan: &Plan) -> TokenStream {
             }
         }
     }
+    let errors = plan.errors.iter().map(syn::Error::to_compile_error);
     quote! {
+        #(#errors)*
         #SUPPORT
         #(#out)*
     }
@@ -669,14 +817,18 @@ fn name_hint(
     describe: &str,
     span: Span,
 ) -> TokenStream {
-    let names: Vec<String> = path
+    let raw: Vec<String> = path
         .split('.')
         .map(|s| s.replace("[0]", ""))
         .filter(|s| !s.is_empty())
         .collect();
-    let Some(last) = names.last() else {
+    let Some(last) = raw.last() else {
         return TokenStream::new();
     };
+    // The tables hold the names as written (`r#mod`); compared unraw.
+    let names = raw
+        .iter()
+        .map(|s| s.strip_prefix("r#").unwrap_or(s).to_owned());
     let middle = format!(
         "` has no field `{last}` ({describe}): nested types are looked up by C member names \
          unless marked `#[ring_event(nested)]`; if `"
@@ -711,75 +863,138 @@ fn nested_member(
     describe: &str,
 ) -> TokenStream {
     let offset = offset as usize;
-    let arm_tokens = arms.iter().map(|a| {
-        let (c_name, size, elem_size) = (&a.name, a.size as usize, a.elem_size as usize);
-        let kind = match a.kind {
-            Some(check::NestedKind::Int) => quote!(::core::option::Option::Some(::ringview::__private::Kind::Int)),
-            Some(check::NestedKind::Float) => quote!(::core::option::Option::Some(::ringview::__private::Kind::Float)),
-            Some(check::NestedKind::Composite) => {
-                quote!(::core::option::Option::Some(::ringview::__private::Kind::Composite))
-            }
-            None => quote!(::core::option::Option::None),
-        };
-        quote!(::ringview::__private::Arm { c_name: #c_name, size: #size, elem_size: #elem_size, kind: #kind })
-    });
+    let arm_tokens = arms.iter().map(arm_tokens);
+    let call = quote! {
+        ::ringview::__private::nested_member(
+            <#ty as ::ringview::__private::RingField>::TABLE,
+            &[#(#parents),*],
+            #offset,
+            #start_bits,
+            #end_bits,
+            &[#(#arm_tokens),*],
+        )
+    };
+    found_check(
+        span,
+        head,
+        &call,
+        (offset, (end_bits / 8) as usize),
+        arms,
+        describe,
+    )
+}
+
+/// `ringview::__private::Arm { .. }` for `arm`.
+fn arm_tokens(arm: &check::NestedArm) -> TokenStream {
+    let (c_name, size, elem_size) = (&arm.name, arm.size as usize, arm.elem_size as usize);
+    let kind = match arm.kind {
+        Some(check::NestedKind::Int) => quote!(::core::option::Option::Some(
+            ::ringview::__private::Kind::Int
+        )),
+        Some(check::NestedKind::Float) => quote!(::core::option::Option::Some(
+            ::ringview::__private::Kind::Float
+        )),
+        Some(check::NestedKind::Composite) => {
+            quote!(::core::option::Option::Some(
+                ::ringview::__private::Kind::Composite
+            ))
+        }
+        Some(check::NestedKind::Union) => {
+            quote!(::core::option::Option::Some(
+                ::ringview::__private::Kind::Union
+            ))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote!(::ringview::__private::Arm { c_name: #c_name, size: #size, elem_size: #elem_size, kind: #kind })
+}
+
+/// The constant that evaluates `call` (a `ringview::__private::Found`)
+/// for the C `arms` at bytes `offset..end`, and panics with the message of
+/// what it found; `describe` names the C member (or union) for `Missing`.
+fn found_check(
+    span: Span,
+    head: &str,
+    call: &TokenStream,
+    (offset, end): (usize, usize),
+    arms: &[check::NestedArm],
+    describe: &str,
+) -> TokenStream {
     let n = arms.len();
     let describes = arms.iter().map(|a| a.describe.as_str());
     let c_holds = arms.iter().map(|a| match a.kind {
         Some(check::NestedKind::Float) => "floats",
         Some(check::NestedKind::Composite) => "a struct",
+        Some(check::NestedKind::Union) => "a union",
         _ => "integers",
     });
     let sizes = arms.iter().map(|a| a.size as usize);
     let elem_sizes = arms.iter().map(|a| a.elem_size as usize);
-    let end = (end_bits / 8) as usize;
+    let rust_types = arms.iter().map(|a| a.rust_type.clone().unwrap_or_default());
     let missing = format!(
         "` has no field for {describe}, and no `#[ring_event(padding)]` field of it covers \
          those bytes: add the field (or fix its `rename`), or cover them with padding"
     );
+    let (missing_arm_head, missing_arm_tail) = match arms {
+        [arm] => (
+            format!("` has no arm for {}: add `", arm.describe),
+            format!(
+                "`, or leave the arm out on purpose with `#[ring_event(omit = [\"{}\"])]`",
+                arm.name
+            ),
+        ),
+        _ => (String::new(), String::new()),
+    };
+    let arm_field = arms.first().map_or_else(String::new, |a| {
+        crate::parse::field_ident(&a.name, span).map_or_else(|| a.name.clone(), |i| i.to_string())
+    });
+    let arm_type = arms
+        .first()
+        .and_then(|a| a.rust_type.clone())
+        .unwrap_or_else(|| "a type deriving RingEvent".to_owned());
     let uncovered = format!(
-        "`: the bytes {{from}}..{end} of {describe} past the arm it has are not covered by a \
+        "`: the bytes {{from}}..{{end}} of {describe} past the arm it has are not covered by a \
          `#[ring_event(padding)]` field"
     );
-    let (uncovered_head, uncovered_tail) = uncovered
+    let (uncovered_head, rest) = uncovered
         .split_once("{from}")
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        .unwrap_or_default();
+    let (uncovered_mid, uncovered_tail) = rest
+        .split_once("{end}")
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .unwrap_or_default();
     quote_spanned! {span=>
         #[allow(unused_variables, unreachable_patterns)]
         const _: () = {
-            const ARMS: &[::ringview::__private::Arm] = &[#(#arm_tokens),*];
             const DESCRIBE: [&str; #n] = [#(#describes),*];
             const C_HOLDS: [&str; #n] = [#(#c_holds),*];
             const C_SIZE: [usize; #n] = [#(#sizes),*];
             const C_ELEM: [usize; #n] = [#(#elem_sizes),*];
-            match ::ringview::__private::nested_member(
-                <#ty as ::ringview::__private::RingField>::TABLE,
-                &[#(#parents),*],
-                #offset,
-                #start_bits,
-                #end_bits,
-                ARMS,
-            ) {
+            const C_TYPE: [&str; #n] = [#(#rust_types),*];
+            match #call {
                 ::ringview::__private::Found::Ok | ::ringview::__private::Found::Skip => {}
                 ::ringview::__private::Found::Mismatch { what, arm, member, rust_name } => {
-                    let m = __Message::new().str(#head).str("`");
+                    let m = __Message::new().str(#head).str("`").str(rust_name).str(".")
+                        .str(member.rust_name);
                     let m = match what {
-                        ::ringview::__private::Mismatch::Offset => m.str(rust_name).str(".").str(member.rust_name)
+                        ::ringview::__private::Mismatch::Offset => m
                             .str("` is at byte ").num(member.offset).str(", but ")
                             .str(DESCRIBE[arm]).str(" is at byte offset ").num(#offset),
-                        ::ringview::__private::Mismatch::Size => m.str(rust_name).str(".").str(member.rust_name)
-                            .str("` is ").num(member.size).str(" bytes, but ")
-                            .str(DESCRIBE[arm]).str(" is ").num(C_SIZE[arm]).str(" bytes"),
-                        ::ringview::__private::Mismatch::ElemSize => m.str(rust_name).str(".").str(member.rust_name)
-                            .str("` has elements of ").num(member.elem_size).str(" bytes, but ")
-                            .str(DESCRIBE[arm]).str(" has elements of ").num(C_ELEM[arm])
-                            .str(" bytes"),
-                        ::ringview::__private::Mismatch::Kind => m.str(rust_name).str(".").str(member.rust_name)
+                        ::ringview::__private::Mismatch::Size => m
+                            .str("` is ").bytes(member.size).str(", but ")
+                            .str(DESCRIBE[arm]).str(" is ").bytes(C_SIZE[arm])
+                            .fix(member.rust_name, C_TYPE[arm]),
+                        ::ringview::__private::Mismatch::ElemSize => m
+                            .str("` has ").num(member.elem_size).str("-byte elements, but ")
+                            .str(DESCRIBE[arm]).str(" has ").num(C_ELEM[arm])
+                            .str("-byte elements").fix(member.rust_name, C_TYPE[arm]),
+                        ::ringview::__private::Mismatch::Kind => m
                             .str("` holds ").str(member.kind.holds()).str(", but ")
                             .str(DESCRIBE[arm]).str(" holds ").str(C_HOLDS[arm])
-                            .str(": the same bytes would mean a different number"),
-                        ::ringview::__private::Mismatch::NoTable => m.str(rust_name).str(".").str(member.rust_name)
+                            .str(": the same bytes would mean something else")
+                            .fix(member.rust_name, C_TYPE[arm]),
+                        ::ringview::__private::Mismatch::NoTable => m
                             .str("` stands for ").str(DESCRIBE[arm])
                             .str(", but its type records no fields to check it against: derive \
                                  RingEvent on it"),
@@ -790,9 +1005,16 @@ fn nested_member(
                     let m = __Message::new().str(#head).str("`").str(rust_name).str(#missing);
                     ::core::panic!("{}", m.as_str())
                 }
+                ::ringview::__private::Found::MissingArm { rust_name } => {
+                    let m = __Message::new().str(#head).str("`").str(rust_name)
+                        .str(#missing_arm_head).str(#arm_field).str(": ").str(#arm_type)
+                        .str(#missing_arm_tail);
+                    ::core::panic!("{}", m.as_str())
+                }
                 ::ringview::__private::Found::Uncovered { rust_name, from } => {
                     let m = __Message::new().str(#head).str("`").str(rust_name)
-                        .str(#uncovered_head).num(from).str(#uncovered_tail);
+                        .str(#uncovered_head).num(from).str(#uncovered_mid)
+                        .num(#end).str(#uncovered_tail);
                     ::core::panic!("{}", m.as_str())
                 }
             }
@@ -800,8 +1022,8 @@ fn nested_member(
     }
 }
 
-/// Const helpers the checks share, emitted once per type: messages built at
-/// compile time with the Rust side's numbers in them.
+/// The const helpers the checks share (`ringview::__private`), under the
+/// names the checks use: one `use` per type, not their code.
 const SUPPORT: Support = Support;
 
 struct Support;
@@ -809,106 +1031,10 @@ struct Support;
 impl quote::ToTokens for Support {
     fn to_tokens(&self, tokens: &mut TokenStream) {
         tokens.extend(quote! {
-            #[allow(dead_code)]
-            struct __Message { buf: [u8; 2048], len: usize }
-            #[allow(dead_code)]
-            impl __Message {
-                const fn new() -> Self { Self { buf: [0; 2048], len: 0 } }
-                const fn str(mut self, s: &str) -> Self {
-                    let b = s.as_bytes();
-                    let mut i = 0;
-                    while i < b.len() && self.len < self.buf.len() {
-                        self.buf[self.len] = b[i];
-                        self.len += 1;
-                        i += 1;
-                    }
-                    self
-                }
-                const fn num(mut self, mut n: usize) -> Self {
-                    let mut digits = [0u8; 20];
-                    let mut k = 0;
-                    loop {
-                        digits[k] = b'0' + (n % 10) as u8;
-                        k += 1;
-                        n /= 10;
-                        if n == 0 { break; }
-                    }
-                    while k > 0 && self.len < self.buf.len() {
-                        k -= 1;
-                        self.buf[self.len] = digits[k];
-                        self.len += 1;
-                    }
-                    self
-                }
-                const fn as_str(&self) -> &str {
-                    match ::core::str::from_utf8(self.buf.split_at(self.len).0) {
-                        ::core::result::Result::Ok(s) => s,
-                        ::core::result::Result::Err(_) => "",
-                    }
-                }
-            }
-            #[allow(dead_code)]
-            const fn __size_of<T, F>(_: fn(&T) -> &F) -> usize {
-                ::core::mem::size_of::<F>()
-            }
-            /// The message for offset `i`, unless it matches C or continues
-            /// the shift of the offset before it.
-            #[allow(dead_code)]
-            const fn __shifted(
-                all: &[(usize, usize)],
-                i: usize,
-                head: &str,
-                tail: &str,
-            ) -> ::core::option::Option<__Message> {
-                let (rust, c) = all[i];
-                if rust == c {
-                    return ::core::option::Option::None;
-                }
-                let shift = rust as isize - c as isize;
-                if i > 0 && all[i - 1].0 as isize - all[i - 1].1 as isize == shift {
-                    return ::core::option::Option::None;
-                }
-                let mut later = 0;
-                while i + later + 1 < all.len()
-                    && all[i + later + 1].0 as isize - all[i + later + 1].1 as isize == shift
-                {
-                    later += 1;
-                }
-                let mut m = __Message::new().str(head).num(rust).str(tail);
-                if later > 0 {
-                    m = m.str("; the ").num(later).str(" fields after it are shifted by ")
-                        .str(if shift < 0 { "-" } else { "" })
-                        .num(shift.unsigned_abs())
-                        .str(" bytes too");
-                }
-                ::core::option::Option::Some(m)
-            }
-            /// The message when no padding field holds bits `start..end`.
-            #[allow(dead_code)]
-            const fn __covered(
-                paddings: &[(&str, usize, usize)],
-                start: u64,
-                end: u64,
-                message: &str,
-            ) -> ::core::option::Option<__Message> {
-                let mut i = 0;
-                while i < paddings.len() {
-                    let (_, offset, size) = paddings[i];
-                    if (offset as u64) * 8 <= start && end <= ((offset + size) as u64) * 8 {
-                        return ::core::option::Option::None;
-                    }
-                    i += 1;
-                }
-                let mut m = __Message::new().str(message).str(" (padding fields: ");
-                let mut i = 0;
-                while i < paddings.len() {
-                    let (name, offset, size) = paddings[i];
-                    if i > 0 { m = m.str(", "); }
-                    m = m.str("`").str(name).str("` bytes ").num(offset).str("..").num(offset + size);
-                    i += 1;
-                }
-                ::core::option::Option::Some(m.str(")"))
-            }
+            #[allow(unused_imports)]
+            use ::ringview::__private::{
+                shifted as __shifted, size_of_field as __size_of, uncovered as __covered, Message as __Message,
+            };
         });
     }
 }

@@ -18,7 +18,7 @@ use syn::{Ident, LitStr, Path, Token};
 use crate::attrs::{ContainerAttrs, Errors, FieldAttrs, Repr};
 use crate::check;
 use crate::expand;
-use crate::parse::{self, RustField, RustStruct};
+use crate::parse::{self, field_ident, RustField, RustStruct};
 use ringview_btf::layout::{CompositeKind, Member, Shape, StructLayout};
 
 /// `[unsafe impl for] Type, btf = "..", name = "..", anon = [".."]`.
@@ -288,18 +288,6 @@ fn fields_of<'a>(
     Ok(())
 }
 
-/// The Rust identifier for C member `name`: raw for keywords (`r#type`);
-/// `None` for the few that cannot be raw (`self`, `crate`, `super`).
-fn field_ident(name: &str, span: Span) -> Option<Ident> {
-    if syn::parse_str::<Ident>(name).is_ok() {
-        return Some(Ident::new(name, span));
-    }
-    match name {
-        "self" | "Self" | "crate" | "super" | "_" => None,
-        _ => Some(Ident::new_raw(name, span)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,14 +400,6 @@ mod tests {
         ];
         let expected: Vec<_> = expected.iter().map(|&(n, f)| (n.to_owned(), f)).collect();
         assert_eq!(kinds, expected);
-    }
-
-    #[test]
-    fn keywords_become_raw_identifiers() {
-        let span = Span::call_site();
-        assert_eq!(field_ident("type", span).unwrap().to_string(), "r#type");
-        assert_eq!(field_ident("pid", span).unwrap().to_string(), "pid");
-        assert!(field_ident("self", span).is_none());
     }
 
     #[test]

@@ -11,20 +11,65 @@
 
 #![forbid(unsafe_code)]
 
+mod attribute;
 mod attrs;
 mod check;
 mod expand;
 mod foreign;
 mod object;
 mod parse;
+mod suggest;
 mod tagged;
 
 use proc_macro::TokenStream;
 use syn::{parse_macro_input, DeriveInput};
 
+/// Makes a struct or union a ring event: adds `#[repr(C)]` (unless the type
+/// has a `repr`), derives zerocopy's `FromBytes`, `Immutable` and
+/// `KnownLayout` through ringview's own re-export of zerocopy (so the crate
+/// needs no zerocopy dependency), and derives [`RingEvent`](derive@RingEvent)
+/// with the arguments as its `#[ring_event(..)]`.
+///
+/// ```ignore
+/// #[ringview::event(btf = "prog.bpf.o", name = "exec_event")]
+/// struct ExecEvent {
+///     pid: u32,
+///     ppid: u32,
+///     comm: [u8; 16],
+/// }
+/// ```
+///
+/// The arguments are those of `#[ring_event(..)]` on the type (`btf`,
+/// `name`, `size`, `omit`); fields take `#[ring_event(..)]` as with the
+/// derive. The type must not derive the traits the attribute adds. On an
+/// enum of views it adds only the derive.
+#[proc_macro_attribute]
+pub fn event(args: TokenStream, item: TokenStream) -> TokenStream {
+    attribute::expand(args.into(), item.into()).into()
+}
+
 /// Implements `ringview::RingEvent` for a `#[repr(C)]` struct (or union)
 /// after checking its layout, or `ringview::TaggedEvent` for an enum of
-/// views.
+/// views. [`macro@event`] is its usual form: `#[ringview::event(btf = "..",
+/// name = "..")]` is this derive with `#[ring_event(btf = "..", name =
+/// "..")]`, plus `#[repr(C)]` and zerocopy's casting derives.
+///
+/// ```ignore
+/// #[ringview::event(btf = "prog.bpf.o", name = "exec_event")]
+/// struct ExecEvent {
+///     pid: u32,
+///     comm: [u8; 16],
+/// }
+///
+/// // The same, spelled out.
+/// #[derive(zerocopy::FromBytes, zerocopy::Immutable, zerocopy::KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// #[ring_event(btf = "prog.bpf.o", name = "exec_event")]
+/// struct ExecEvent2 {
+///     pid: u32,
+///     comm: [u8; 16],
+/// }
+/// ```
 ///
 /// # Attributes
 ///
@@ -40,6 +85,8 @@ use syn::{parse_macro_input, DeriveInput};
 /// - `name = "c_struct"`: the C struct, union or typedef; the Rust name if
 ///   absent.
 /// - `size = N`: checks `size_of::<Self>() == N`, with or without `btf`.
+/// - `omit = ["arm", ..]` (unions): the C arms the union leaves out on
+///   purpose; every other C arm needs an arm of the union.
 ///
 /// On fields:
 ///
@@ -49,7 +96,9 @@ use syn::{parse_macro_input, DeriveInput};
 /// - `nested`: the field's type (or array element type) derives `RingEvent`
 ///   itself, and the C member's struct or union is checked through that
 ///   type's own fields: their `rename`s and `padding`, whatever `name` its
-///   own derive was given, and so on at every depth.
+///   own derive was given, and so on at every depth. A `nested` field named
+///   after no C member (and not renamed) stands for an anonymous struct or
+///   union: the first one, in C order, that no other field stands for.
 ///
 /// On enums of views: `tag = "field: type"` on the enum, `tag = N` on each
 /// variant.
@@ -106,10 +155,44 @@ use syn::{parse_macro_input, DeriveInput};
 /// }
 /// ```
 ///
-/// In an anonymous union, a field that matches one arm (by name or `rename`)
-/// stands for the whole union; bytes of the union beyond that arm must be
-/// covered by padding. A Rust `#[repr(C)] union` type is checked against a C
-/// union arm by arm.
+/// # Unions
+///
+/// A Rust `#[repr(C)] union` stands for a C union, checked arm by arm: on
+/// its own against a named C union (`btf`, `name`), or, as a field marked
+/// `nested`, for a union member, named or anonymous. Each Rust arm is
+/// matched to a C arm by name (or `rename`) and checked for offset 0, size,
+/// element size and kind, and its own members when it is a struct; each C
+/// arm must have a Rust arm or be named in the union's `omit`. (Unnamed C
+/// arms, such as an anonymous struct, are not required.)
+///
+/// ```ignore
+/// #[ringview::event]
+/// union SAddr {
+///     saddr_v4: u32,
+///     saddr_v6: [u8; 16],
+/// }
+///
+/// // `struct event { union { __u32 saddr_v4; __u8 saddr_v6[16]; }; __u32 pid; };`
+/// #[ringview::event(btf = "prog.bpf.o", name = "event")]
+/// struct Event {
+///     #[ring_event(nested)]
+///     saddr: SAddr,
+///     pid: u32,
+/// }
+/// ```
+///
+/// A struct field that matches one arm of an anonymous union (by name or
+/// `rename`) also stands for the whole union; the bytes of the union beyond
+/// that arm must be covered by padding.
+///
+/// # Nested types and implicit padding
+///
+/// A type used as a field of an event checked against BTF needs nothing of
+/// its own (no `btf`, no `name`, no padding fields): the event's check
+/// judges its layout, implicit padding included, by the C layout. Without a
+/// BPF object, a type with implicit padding (in itself or in a field's
+/// type) does not implement `ringview::View`, so reading it on its own is a
+/// compile error: its padding could lie elsewhere on the BPF target.
 #[proc_macro_derive(RingEvent, attributes(ring_event))]
 pub fn derive_ring_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);

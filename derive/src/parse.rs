@@ -3,6 +3,7 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Ident, LitStr, Type};
 
@@ -143,6 +144,26 @@ pub(crate) fn field(
     }
 }
 
+/// The Rust identifier for C member `name`: raw for keywords (`r#mod`,
+/// `r#type`, and `r#gen` for the 2024 edition); `None` for the few names no
+/// field can have (`self`, `Self`, `crate`, `super`, `_`) and for strings
+/// that are no identifier at all (a corrupt object's).
+pub(crate) fn field_ident(name: &str, span: Span) -> Option<Ident> {
+    if name == "gen" {
+        return Some(Ident::new_raw(name, span));
+    }
+    if let Ok(mut ident) = syn::parse_str::<Ident>(name) {
+        ident.set_span(span);
+        return Some(ident);
+    }
+    if matches!(name, "self" | "Self" | "crate" | "super" | "_") {
+        return None;
+    }
+    // A keyword: `parse_any` takes it, and anything else is no identifier.
+    let keyword: Ident = syn::parse::Parser::parse_str(Ident::parse_any, name).ok()?;
+    Some(Ident::new_raw(&keyword.to_string(), span))
+}
+
 /// The element type inside any number of array dimensions.
 fn innermost(ty: &Type) -> &Type {
     match ty {
@@ -213,5 +234,30 @@ pub(crate) fn check_field_type(ty: &Type, errors: &mut Errors) {
             "ring event fields must be fixed-size plain data: integers, floats, arrays of them, \
              or structs deriving RingEvent",
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keywords_become_raw_identifiers() {
+        let name = |c: &str| field_ident(c, Span::call_site()).map(|i| i.to_string());
+        for keyword in [
+            "type", "mod", "match", "ref", "move", "fn", "impl", "priv", "override", "yield",
+            "try", "gen",
+        ] {
+            assert_eq!(name(keyword), Some(format!("r#{keyword}")));
+        }
+        assert_eq!(name("pid").as_deref(), Some("pid"));
+        assert_eq!(name("union").as_deref(), Some("union"));
+        // No field can have these; a corrupt object's names are no
+        // identifiers, and none of them panics.
+        for none in [
+            "self", "Self", "crate", "super", "_", "", "1x", "a-b", "a b", "r#self",
+        ] {
+            assert_eq!(name(none), None, "{none:?}");
+        }
     }
 }

@@ -217,7 +217,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     ///
     /// As [`read`](Self::read), with the header's size as the minimum.
     #[inline]
-    pub fn read_with_tail<H: RingEvent>(&mut self) -> Result<(&H, &[u8]), ReadError>
+    pub fn read_with_tail<H: RingEvent + View>(&mut self) -> Result<(&H, &[u8]), ReadError>
     where
         T: ViewAs<H>,
     {

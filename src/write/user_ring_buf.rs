@@ -851,6 +851,7 @@ mod tests {
     unsafe impl RingEvent for Cmd {
         const C_NAME: &'static str = "cmd";
         const SIZE: usize = 16;
+        type __Layout = crate::event::__private::Proven;
 
         fn __view(bytes: &[u8]) -> Option<&Self> {
             Self::ref_from_prefix(bytes).ok().map(|(view, _)| view)
@@ -866,6 +867,7 @@ mod tests {
     unsafe impl RingEvent for Odd {
         const C_NAME: &'static str = "odd";
         const SIZE: usize = 13;
+        type __Layout = crate::event::__private::Proven;
 
         fn __view(bytes: &[u8]) -> Option<&Self> {
             Self::ref_from_prefix(bytes).ok().map(|(view, _)| view)

@@ -21,7 +21,8 @@ pub use error::BtfError;
 use record::{Record, Strings};
 
 use crate::layout::{
-    Budget, CompositeKind, Member, Scalar, Shape, StructLayout, MAX_MEMBERS, MAX_RESOLVE_DEPTH,
+    Budget, CompositeKind, Member, OtherType, Scalar, Shape, StructLayout, MAX_MEMBERS,
+    MAX_RESOLVE_DEPTH,
 };
 
 /// `BTF_MAGIC`, read little-endian.
@@ -230,6 +231,27 @@ impl Btf {
             });
         }
         Ok(layouts.remove(0))
+    }
+
+    /// What a type named `name` that is no struct or union (nor a typedef of
+    /// one) is, as C spells it: `enum op`, or a typedef and what it names
+    /// (`("path_t", "char[16]")` for `typedef char path_t[16]`).
+    pub fn other_type(&self, name: &str) -> Option<OtherType> {
+        if name.is_empty() {
+            return None;
+        }
+        (0..).zip(&self.types).find_map(|(id, ty)| {
+            if ty.name != name || self.composite_behind(id).is_some() {
+                return None;
+            }
+            match ty.kind {
+                Kind::Enum(_) => Some(OtherType::Enum),
+                Kind::Alias(Alias::Typedef, target) => {
+                    Some(OtherType::Typedef(self.spell(target, 1).ok()?))
+                }
+                _ => None,
+            }
+        })
     }
 
     /// Sorted, deduplicated names of the structs and unions, and of the
