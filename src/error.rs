@@ -776,6 +776,16 @@ pub enum ObserveError {
         /// The position found.
         pos: u64,
     },
+    /// An in-memory ring cannot be observed: its producer writes records
+    /// with plain stores, which an observer's loads would race.
+    #[error(
+        "{ring} cannot be observed: an in-memory ring's producer writes with plain stores; \
+         observe a kernel map, or read the ring with a `Reader`"
+    )]
+    InMemory {
+        /// The ring.
+        ring: crate::ring_id::RingId,
+    },
 }
 
 /// Errors from a [`RingSet`](crate::RingSet) or

@@ -56,19 +56,21 @@ use crate::uapi::{
 ///
 /// # Examples
 ///
-/// ```
-/// use ringview::testing::MemoryRing;
-/// use ringview::{Observed, Observer, Reader};
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::{Observed, Observer};
 ///
-/// let ring = MemoryRing::new(4096).unwrap();
-/// let mut tap = Observer::from_ring_buf(ring.ring_buf());
-/// let mut owner = Reader::new(ring.ring_buf()).unwrap();
-/// ring.output(b"hello", 0).unwrap();
+/// // Beside the ring's owner, which goes on consuming every record.
+/// let mut tap = Observer::from_pinned("/sys/fs/bpf/events")?;
 /// let mut copy = Vec::new();
-/// assert!(matches!(tap.try_copy(&mut copy), Ok(Some(Observed::Record { .. }))));
-/// assert_eq!(copy, b"hello");
-/// // The owner still gets the record: the tap consumed nothing.
-/// assert_eq!(owner.read().unwrap().sample, b"hello");
+/// loop {
+///     match tap.try_copy(&mut copy)? {
+///         Some(Observed::Record { .. }) => println!("{} bytes", copy.len()),
+///         Some(Observed::Lapped { .. }) => println!("missed some"),
+///         None => std::thread::sleep(std::time::Duration::from_millis(10)),
+///     }
+/// }
+/// # }
 /// ```
 #[derive(Debug)]
 pub struct Observer {
@@ -189,6 +191,10 @@ impl Observer {
             }
             other => other?,
         };
+        mmap::positions_fit().map_err(|machine| RingBufError::PositionsTooWide {
+            bits: usize::BITS,
+            machine,
+        })?;
         let page_size = mmap::page_size();
         let size = info.max_entries as usize;
         if !size.is_power_of_two() || !size.is_multiple_of(page_size) {
@@ -217,10 +223,27 @@ impl Observer {
         ))
     }
 
-    /// Watches a ring this process has mapped already: a kernel map's
+    /// Watches a kernel ring this process has mapped already, as a
     /// [`RingBuf`] (its consumer page is mapped read-write, but the
-    /// observer never writes it), or an in-memory ring's.
-    pub fn from_ring_buf(ring: RingBuf) -> Self {
+    /// observer never writes it).
+    ///
+    /// # Errors
+    ///
+    /// [`ObserveError::InMemory`] for an in-memory ring
+    /// ([`testing::MemoryRing`](crate::testing::MemoryRing)): its producer
+    /// writes records with plain stores, which an observer's loads would
+    /// race once it is lapped.
+    pub fn from_ring_buf(ring: RingBuf) -> Result<Self, ObserveError> {
+        if let RingId::Memory(_) = ring.id() {
+            return Err(ObserveError::InMemory { ring: ring.id() });
+        }
+        Ok(Self::of_ring_buf(ring))
+    }
+
+    /// [`from_ring_buf`](Self::from_ring_buf) for any ring, in-memory ones
+    /// included: for tests that never let the producer write while the
+    /// observer copies.
+    fn of_ring_buf(ring: RingBuf) -> Self {
         let raw = ring.raw();
         let (consumer_pos, producer_pos, data) = raw.parts();
         let (size, id, flags) = (raw.size(), ring.id(), ring.map_flags());
@@ -548,9 +571,16 @@ mod tests {
     }
 
     #[test]
+    fn an_in_memory_ring_is_not_observed() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let err = Observer::from_ring_buf(ring.ring_buf()).unwrap_err();
+        assert!(matches!(err, ObserveError::InMemory { .. }), "{err:?}");
+    }
+
+    #[test]
     fn copies_without_consuming() {
         let ring = MemoryRing::new(4096).unwrap();
-        let mut tap = Observer::from_ring_buf(ring.ring_buf());
+        let mut tap = Observer::of_ring_buf(ring.ring_buf());
         let mut owner = Reader::new(ring.ring_buf()).unwrap();
         let mut out = Vec::new();
         assert_eq!(tap.try_copy(&mut out).unwrap(), None);
@@ -577,7 +607,7 @@ mod tests {
     #[test]
     fn busy_records_wait_and_discarded_ones_are_skipped() {
         let ring = MemoryRing::new(4096).unwrap();
-        let mut tap = Observer::from_ring_buf(ring.ring_buf());
+        let mut tap = Observer::of_ring_buf(ring.ring_buf());
         let mut out = Vec::new();
         let busy = ring.reserve(16).unwrap();
         ring.output(b"after", 0).unwrap();
@@ -593,7 +623,7 @@ mod tests {
     #[test]
     fn a_lapped_record_is_missed_never_handed_out() {
         let ring = MemoryRing::new(256).unwrap();
-        let mut tap = Observer::from_ring_buf(ring.ring_buf());
+        let mut tap = Observer::of_ring_buf(ring.ring_buf());
         let mut owner = Reader::new(ring.ring_buf()).unwrap();
         let mut out = Vec::new();
         // 40 records of 56 bytes (stride 64) through a 256-byte ring, the
@@ -630,7 +660,7 @@ mod tests {
     #[test]
     fn a_lap_during_the_copy_throws_the_copy_away() {
         let ring = MemoryRing::new(256).unwrap();
-        let tap = Observer::from_ring_buf(ring.ring_buf());
+        let tap = Observer::of_ring_buf(ring.ring_buf());
         let mut owner = Reader::new(ring.ring_buf()).unwrap();
         let mut out = Vec::new();
         ring.output(&record(0, 56), 0).unwrap();
@@ -650,7 +680,7 @@ mod tests {
         let mut data = vec![0u8; 64];
         data[..4].copy_from_slice(&1000u32.to_le_bytes());
         let ring = MemoryRing::from_raw_parts(64, 0, 16, &data).unwrap();
-        let mut tap = Observer::from_ring_buf(ring.ring_buf());
+        let mut tap = Observer::of_ring_buf(ring.ring_buf());
         let mut out = Vec::new();
         let err = tap.try_copy(&mut out).unwrap_err();
         assert!(matches!(
@@ -663,7 +693,7 @@ mod tests {
         ));
         assert!(err.to_string().contains("1000"), "{err}");
         let ring = MemoryRing::from_raw_parts(64, 4, 16, &data).unwrap();
-        let mut tap = Observer::from_ring_buf(ring.ring_buf());
+        let mut tap = Observer::of_ring_buf(ring.ring_buf());
         assert!(matches!(
             tap.try_copy(&mut out),
             Err(ObserveError::MisalignedPosition { pos: 4 })
@@ -675,7 +705,7 @@ mod tests {
     #[test]
     fn counts_records_between_positions() {
         let ring = MemoryRing::new(1024).unwrap();
-        let tap = Observer::from_ring_buf(ring.ring_buf());
+        let tap = Observer::of_ring_buf(ring.ring_buf());
         let start = tap.positions();
         for seq in 0..7 {
             ring.output(&record(seq, 5 + seq as usize), 0).unwrap();

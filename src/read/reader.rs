@@ -43,6 +43,11 @@ pub struct Record {
 ///   fails with [`ReadError::ConsumerMoved`] (also at every refill, before
 ///   anything is copied). A producer that got more than a ring ahead is
 ///   [`ReadError::Lapped`].
+///   One other consumer, which only moves the position forward, is always
+///   caught. Two others racing can move it forward and back to the very
+///   value this reader published between two of its loads; that, the check
+///   cannot see (it would take a load of `producer_pos`, a line the
+///   producer writes, per record).
 /// - **It stops, and stays stopped.** After either error every read fails
 ///   again, and the reader never stores its position over the other
 ///   consumer's (it publishes with a compare-exchange). Open a new reader

@@ -51,9 +51,14 @@ pub struct RingBuf {
 ///
 /// # Safety
 ///
-/// [`raw`](Self::raw) returns the same `RawRing` every time, pointing into
-/// memory that stays mapped, laid out as a ring of that size, for as long
-/// as the backing lives.
+/// - [`raw`](Self::raw) returns the same `RawRing` every time, pointing
+///   into memory that stays mapped, laid out as a ring of that size, for as
+///   long as the backing lives.
+/// - [`id`](Self::id) is the same for every backing of one ring and
+///   different for every other ring alive (the per-process claim keys on
+///   it, so a second consumer of the same memory is refused).
+/// - [`map_flags`](Self::map_flags) are the ring's true creation flags
+///   (`BPF_F_RB_OVERWRITE` is refused by the zero-copy reader on them).
 pub(crate) unsafe trait RingBacking: fmt::Debug + Send + Sync {
     /// The ring's memory.
     fn raw(&self) -> RawRing;

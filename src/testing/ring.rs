@@ -63,7 +63,9 @@ unsafe impl RingBacking for Shared {
         // SAFETY: the position words are 8-aligned (so aligned for `usize`
         // on every 64- and 32-bit target) and live as long as `self`, which
         // every `RingBuf` built from it keeps in an `Arc`; the data area is
-        // `2 * size` readable, 8-aligned bytes, kept mirrored by `copy_in`;
+        // `2 * size` readable, 8-aligned bytes (payloads are mirrored by
+        // `copy_in`; headers live in the first half, where every reader
+        // decodes them, as `pos & mask` is below `size`);
         // `size` is a power of two (`RingMemory` invariant).
         unsafe {
             RawRing::new(

@@ -587,6 +587,23 @@ mod tests {
         ring.push_raw(1, 16).unwrap();
     }
 
+    /// A header that claims more than the raw push published: a producer
+    /// opened after it would reserve bytes that the drain hands out as
+    /// that sample. It is refused.
+    #[test]
+    fn a_producer_refuses_records_that_do_not_tile_the_ring() {
+        let ring = MemoryUserRing::new(4096).unwrap();
+        ring.push_raw(100, 8).unwrap();
+        assert!(matches!(
+            ring.user_ring_buf(),
+            Err(UserRingBufError::BadPositions {
+                producer: 8,
+                consumer: 0,
+                ..
+            })
+        ));
+    }
+
     #[test]
     fn rejects_bad_sizes() {
         for size in [0, 8, 100, 4097] {

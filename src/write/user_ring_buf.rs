@@ -90,9 +90,12 @@ pub struct UserRingBuf {
 ///
 /// # Safety
 ///
-/// [`raw`](Self::raw) returns the same `RawUserRing` every time, pointing
-/// into memory that stays mapped, laid out as a user ring of that size, for
-/// as long as the backing lives.
+/// - [`raw`](Self::raw) returns the same `RawUserRing` every time, pointing
+///   into memory that stays mapped, laid out as a user ring of that size,
+///   for as long as the backing lives.
+/// - [`id`](Self::id) is the same for every backing of one ring and
+///   different for every other ring alive (the per-process producer claim
+///   keys on it, so a second producer of the same memory is refused).
 pub(crate) unsafe trait UserRingBacking: fmt::Debug + Send + Sync {
     /// The ring's memory.
     fn raw(&self) -> RawUserRing;
@@ -271,7 +274,18 @@ impl UserRingBuf {
         // constructor's contract outside it), so a record an earlier
         // producer reserved and never submitted will never be: it would
         // stop every drain for good. Discard it.
-        let recovered = raw.discard_orphans(consumer, pos).count;
+        let orphans = raw.discard_orphans(consumer, pos);
+        if orphans.malformed_at.is_some() {
+            // The records do not tile the published span: the kernel fails
+            // every drain that reaches the bad header, and a reservation
+            // here could overlap a sample a drain hands out.
+            return Err(UserRingBufError::BadPositions {
+                producer: pos as u64,
+                consumer: consumer as u64,
+                size: raw.size() as u64,
+            });
+        }
+        let recovered = orphans.count;
         Ok(Self {
             raw,
             pos,
