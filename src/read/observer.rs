@@ -54,6 +54,13 @@ use crate::uapi::{
 /// until the producer wraps over them, so an observer that keeps up sees
 /// every record.
 ///
+/// A copy is checked after the fact: it is handed out only if the producer
+/// is still within one ring of the record. On x86-64 that check is exact.
+/// On weakly ordered CPUs (arm64) the kernel orders a BPF program's payload
+/// writes after its store of `producer_pos` with no barrier, so a copy that
+/// races a lap could, in principle, pass the check torn: treat an
+/// observer's records there as a debugging view, not as data to act on.
+///
 /// # Examples
 ///
 /// ```no_run
