@@ -274,6 +274,23 @@ pub enum ReaderError {
         /// The position found.
         pos: usize,
     },
+    /// The reader's type is larger than any record the ring can hold, so
+    /// every record would fail with [`ReadError::RecordTooShort`].
+    #[error(
+        "`{type_name}` is {size} bytes, but a ring of {buffer_size} bytes holds records of at \
+         most {max_record_len} bytes: make the ring larger (max_entries) or the type smaller"
+    )]
+    TypeTooLarge {
+        /// The reader's type.
+        type_name: &'static str,
+        /// Its size in bytes.
+        size: usize,
+        /// The largest record the ring can hold
+        /// ([`RingBuf::max_record_len`](crate::RingBuf::max_record_len)).
+        max_record_len: usize,
+        /// The ring's data size ([`RingBuf::buffer_size`](crate::RingBuf::buffer_size)).
+        buffer_size: usize,
+    },
     /// Setting up epoll or the wakeup eventfd failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),

@@ -56,6 +56,12 @@ pub unsafe trait RingEvent: Sized {
 /// A type a record can be viewed as in place: any [`RingEvent`], or `[u8]`
 /// (the raw payload).
 pub trait View {
+    /// The fewest bytes a record must hold to be viewed as `Self`:
+    /// [`RingEvent::SIZE`] for an event type, 0 for `[u8]`. A typed reader
+    /// refuses a ring whose records can never be that long
+    /// ([`ReaderError::TypeTooLarge`](crate::ReaderError::TypeTooLarge)).
+    const MIN_LEN: usize = 0;
+
     /// Views the start of `bytes` as `Self`.
     ///
     /// # Errors
@@ -66,6 +72,8 @@ pub trait View {
 }
 
 impl<T: RingEvent> View for T {
+    const MIN_LEN: usize = T::SIZE;
+
     #[inline(always)]
     fn view(bytes: &[u8]) -> Result<&Self, ReadError> {
         match T::__view(bytes) {
