@@ -138,6 +138,7 @@
 // Lets the derive's `::ringview::` paths resolve inside this crate too.
 extern crate self as ringview;
 
+mod cstr;
 mod error;
 mod event;
 mod kernel;
@@ -152,6 +153,7 @@ mod write;
 #[doc = include_str!("errors.md")]
 pub mod errors {}
 
+pub use cstr::{cstr, CStrBytes};
 pub use error::RingSetError;
 pub use error::{DrainError, ReserveError, UserRingBufError};
 pub use error::{ReadError, ReaderError, RingBufError, SyscallError};
