@@ -424,7 +424,7 @@ fn main() {
 
 /// Writes `results.csv` and, for the sizes measured cold, the plots.
 fn write_outputs(rows: &[Row], sizes: &[usize]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench_report");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench_report");
     std::fs::create_dir_all(&dir).expect("create target/bench_report");
     let mut csv = String::from("regime,work,size,consumer,ns_per_record,gb_per_s\n");
     for r in rows {
