@@ -5,10 +5,14 @@
 //! percentiles, the rate and the consumer's RSS.
 //!
 //! ```text
-//! cargo build --release --example soak
+//! cargo build --release -p ringview-benches --example soak
 //! sudo target/release/examples/soak --records 100000000
 //! sudo target/release/examples/soak --records 10000000 --reopen 1000-5000
 //! ```
+//!
+//! A measurement tool of the benchmarks crate, not an example to copy: it
+//! calls `libc` directly (`clock_gettime` for the clock of BPF timestamps,
+//! `poll` for the `try_read` path, `sysconf` for the RSS).
 //!
 //! Options: `--records N` (default 1e6, made by all producers together,
 //! discards included), `--producers P` (1 to 4, default 2), `--ring-size

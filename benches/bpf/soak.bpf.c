@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
-// Soak producer for `examples/soak`: one BPF_PROG_TEST_RUN of `produce`
+// Soak producer for `benches/soak`: one BPF_PROG_TEST_RUN of `produce`
 // makes up to `count` records of stream `stream` (0..3) into `rb`, stopping
 // at the first failed reservation (the record is retried on the next run).
 // Several user threads may run it at once, one stream each, so records of

@@ -1,6 +1,6 @@
-//! The soak harness: a live kernel producer (`examples/bpf/soak.bpf.c`) at
+//! The soak harness: a live kernel producer (`benches/bpf/soak.bpf.c`) at
 //! full speed against one read path at a time, every record checked byte for
-//! byte. Shared by `examples/soak/main.rs` (the command) and `tests/soak.rs`
+//! byte. Shared by `benches/soak/main.rs` (the command) and `tests/soak.rs`
 //! (a 1e6-record run in the test suite).
 
 use std::os::fd::{AsFd, AsRawFd};
