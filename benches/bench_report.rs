@@ -5,8 +5,8 @@
 //! to `target/bench_report/results.csv` and plots ns/record against struct
 //! size to `target/bench_report/cold_{fields,payload}.svg`.
 //!
-//! Run as root: `cargo bench --bench bench_report` (a few minutes; a
-//! `harness = false` bench, built with the bench profile). `-- --quick`
+//! Run as root: `cargo bench -p ringview-benches --bench bench_report` (a
+//! few minutes; a `harness = false` bench, built with the bench profile). `-- --quick`
 //! measures fewer sizes, `-- --hot` only the hot regime, `-- --cold` only
 //! the cold one; `-- --sizes 16,1024` and `-- --rounds 9` choose the sizes
 //! and the number of cold rounds.
