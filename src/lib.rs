@@ -45,7 +45,8 @@
 //! - **Within a reader**, the borrow checker guarantees it: a view borrows
 //!   the reader, and everything that publishes the position (the next
 //!   `read`, `commit`, a batch's end, `read_func`'s return, drop) needs the
-//!   reader mutably (`tests/ui/` holds the compile-fail proofs).
+//!   reader mutably (`derive/tests/ui/views/` holds the compile-fail
+//!   proofs).
 //! - **Within this process**, a ring has one reader at a time: each reader
 //!   claims the map's id (`RingBuf::id`) while it lives, and a second
 //!   reader of the same map, however it was opened (a descriptor, a pinned
