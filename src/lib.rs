@@ -128,6 +128,7 @@
 //! Linux 5.8 or later (`BPF_MAP_TYPE_RINGBUF`); reading needs no privilege
 //! beyond access to the map's descriptor. Minimum Rust: 1.88.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     unsafe_op_in_unsafe_fn,
     clippy::undocumented_unsafe_blocks,
@@ -164,8 +165,10 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 pub use event::__private;
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::ring_set::AsyncRingSet;
 pub use read::consumer::Positions;
 pub use read::policy::PublishPolicy;
@@ -176,10 +179,12 @@ pub use read::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
 pub use read::wait::ReaderHandle;
 pub use ring_id::{RingId, RingKey};
 /// Derives [`RingEvent`] for a `#[repr(C)]` struct, or [`TaggedEvent`] for
-/// an enum of views; see the crate docs.
+/// an enum of views, after proving its layout against the BPF side.
 #[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use ringview_derive::RingEvent;
 #[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use ringview_derive::{check_layout, ring_event};
 pub use uapi::{
     BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT,
