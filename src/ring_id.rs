@@ -6,6 +6,20 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Which ring a [`RingBuf`](crate::RingBuf) maps: a kernel map by its id, or
 /// an in-memory ring ([`testing::MemoryRing`](crate::testing::MemoryRing)).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::RingId;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let id = ring.ring_buf().id();
+/// assert!(matches!(id, RingId::Memory(_)));
+/// assert_eq!(ring.ring_buf().id(), id); // the same ring, the same id
+/// assert!(id.to_string().starts_with("in-memory ring "));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RingId {
     /// A kernel map, by its map id (`bpftool map show id N`).
@@ -34,6 +48,23 @@ impl fmt::Display for RingId {
 
 /// Which ring of a set: returned by [`RingSet::add`](crate::RingSet::add),
 /// named by every error of the set.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{RingSet, UnsafeReader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut set = RingSet::new()?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let key = set.add(reader, |_: &[u8]| ())?;
+/// assert_eq!(set.ring_id(key), Some(ring.ring_buf().id()));
+/// assert!(set.remove(key)?);
+/// assert!(!set.contains(key));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RingKey(u64);
 

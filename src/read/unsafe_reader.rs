@@ -573,6 +573,29 @@ impl Drop for Done<'_> {
 /// What a [`read_func`](UnsafeReader::read_func) callback returns: `()` to
 /// go on, or a [`ControlFlow`](std::ops::ControlFlow) whose `Break` stops
 /// the call before the record it was given is released.
+///
+/// # Examples
+///
+/// ```
+/// use std::ops::ControlFlow;
+///
+/// use ringview::testing::MemoryRing;
+/// use ringview::UnsafeReader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// for byte in [1u8, 2, 0, 4] {
+///     ring.output(&[byte], 0)?;
+/// }
+/// // SAFETY: the ring's only consumer.
+/// let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// // Stop at the first zero: it and the records after it stay in the ring.
+/// let done = reader.try_read_func(|bytes, _remaining| {
+///     if bytes[0] == 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+/// })?;
+/// assert_eq!(done, 2);
+/// assert_eq!(reader.try_read::<[u8]>()?, Some(&[0u8][..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait FuncFlow {
     /// Whether to stop.
     fn is_break(&self) -> bool;
@@ -595,6 +618,31 @@ impl<B, C> FuncFlow for std::ops::ControlFlow<B, C> {
 /// Views handed out by [`UnsafeReader::batch`], all valid until the batch
 /// ends: [`commit`](Self::commit) releases them, dropping the batch
 /// without it releases none.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::UnsafeReader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// ring.output(b"one", 0)?;
+/// ring.output(b"two", 0)?;
+/// // SAFETY: the ring's only consumer.
+/// let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+///
+/// let batch = reader.batch()?;
+/// let first = batch.next::<[u8]>()?.unwrap();
+/// let second = batch.next::<[u8]>()?.unwrap();
+/// assert_eq!((first, second), (&b"one"[..], &b"two"[..])); // both alive at once
+/// assert_eq!(batch.next::<[u8]>()?, None);
+/// drop(batch); // no commit: nothing released
+///
+/// let batch = reader.batch()?;
+/// assert_eq!(batch.next::<[u8]>()?, Some(&b"one"[..]));
+/// batch.commit();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Batch<'r, T: ?Sized + View> {
     reader: &'r mut UnsafeReader<T>,
