@@ -15,6 +15,16 @@ use crate::ring_id::{RingId, RingKey};
 pub const DEFAULT_RECORDS_PER_ROUND: usize = 256;
 
 /// A boxed handler error.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::{HandlerError, HandlerOutput};
+///
+/// let failed: Result<(), std::io::Error> = Err(std::io::ErrorKind::BrokenPipe.into());
+/// let boxed: HandlerError = failed.into_result().unwrap_err();
+/// assert!(boxed.downcast_ref::<std::io::Error>().is_some());
+/// ```
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What a ring set's handler returns: `()`, or a `Result<(), E>` whose
