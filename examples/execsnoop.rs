@@ -51,7 +51,7 @@ use zerocopy::{FromBytes, Immutable, KnownLayout};
 /// `struct exec_event` of `execsnoop.bpf.c`; the derive checks at compile
 /// time that every field has the size and offset the object's BTF gives it.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/execsnoop.bpf.o", name = "exec_event")]
+#[ring_event(btf = "bpf/execsnoop.bpf.o", name = "exec_event")]
 #[repr(C)]
 struct ExecEvent {
     /// Thread group id of the new program.

@@ -43,7 +43,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// `struct filter_cmd`, checked against the BPF object's BTF.
 #[derive(Debug, FromBytes, IntoBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/pid_filter.bpf.o", name = "filter_cmd")]
+#[ring_event(btf = "bpf/pid_filter.bpf.o", name = "filter_cmd")]
 #[repr(C)]
 struct FilterCmd {
     op: u32,
@@ -55,7 +55,7 @@ const FILTER_REPORT: u32 = 2;
 
 /// `struct exec_seen`.
 #[derive(Debug, FromBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/pid_filter.bpf.o", name = "exec_seen")]
+#[ring_event(btf = "bpf/pid_filter.bpf.o", name = "exec_seen")]
 #[repr(C)]
 struct ExecSeen {
     pid: u32,

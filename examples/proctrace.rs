@@ -60,7 +60,7 @@ const WINDOW: Duration = Duration::from_millis(100);
 
 /// `struct exec_event` of `proctrace.bpf.c`, checked against its BTF.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/proctrace.bpf.o", name = "exec_event")]
+#[ring_event(btf = "bpf/proctrace.bpf.o", name = "exec_event")]
 #[repr(C)]
 struct ExecEvent {
     pid: u32,
@@ -73,7 +73,7 @@ struct ExecEvent {
 
 /// `struct exit_event` of `proctrace.bpf.c`, checked against its BTF.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/proctrace.bpf.o", name = "exit_event")]
+#[ring_event(btf = "bpf/proctrace.bpf.o", name = "exit_event")]
 #[repr(C)]
 struct ExitEvent {
     pid: u32,
