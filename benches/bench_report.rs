@@ -5,8 +5,8 @@
 //! to `target/bench_report/results.csv` and plots ns/record against struct
 //! size to `target/bench_report/cold_{fields,payload}.svg`.
 //!
-//! Run as root: `cargo bench --bench bench_report` (a few minutes; a
-//! `harness = false` bench, built with the bench profile). `-- --quick`
+//! Run as root: `cargo bench -p ringview-benches --bench bench_report` (a
+//! few minutes; a `harness = false` bench, built with the bench profile). `-- --quick`
 //! measures fewer sizes, `-- --hot` only the hot regime, `-- --cold` only
 //! the cold one; `-- --sizes 16,1024` and `-- --rounds 9` choose the sizes
 //! and the number of cold rounds.
@@ -424,7 +424,7 @@ fn main() {
 
 /// Writes `results.csv` and, for the sizes measured cold, the plots.
 fn write_outputs(rows: &[Row], sizes: &[usize]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench_report");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench_report");
     std::fs::create_dir_all(&dir).expect("create target/bench_report");
     let mut csv = String::from("regime,work,size,consumer,ns_per_record,gb_per_s\n");
     for r in rows {

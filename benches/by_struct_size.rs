@@ -1,5 +1,5 @@
 //! Reading cost by struct size, for every consumer, in two regimes and with
-//! two kinds of work per record. Run as root: `cargo bench --bench
+//! two kinds of work per record. Run as root: `cargo bench -p ringview-benches --bench
 //! by_struct_size` (filter with e.g. `-- cold_fields/zero_copy`).
 //!
 //! - cold: the ring (128 MiB, 4x the last-level cache) is prefilled by the
@@ -9,7 +9,7 @@
 //!
 //! Work: `fields` reads three words (first, middle, last), `payload` folds
 //! every word into a checksum. Every consumer validates every record's
-//! sequence number; a mismatch aborts the bench. `cargo bench --bench
+//! sequence number; a mismatch aborts the bench. `cargo bench -p ringview-benches --bench
 //! bench_report` prints the same comparison as a table.
 
 use std::time::{Duration, Instant};

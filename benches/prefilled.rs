@@ -4,7 +4,7 @@
 //! not timed. `by_struct_size` covers every size and consumer; this is the
 //! quick comparison.
 //!
-//! Run as root: `cargo bench --bench prefilled`.
+//! Run as root: `cargo bench -p ringview-benches --bench prefilled`.
 
 use std::time::Duration;
 

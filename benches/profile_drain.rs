@@ -2,7 +2,7 @@
 //! callgrind: `State::drain` is the only function that runs per record.
 //!
 //! ```text
-//! cargo bench --bench profile_drain --no-run   # prints the binary's path
+//! cargo bench -p ringview-benches --bench profile_drain --no-run   # prints the binary's path
 //! valgrind --tool=callgrind --toggle-collect='*State*drain*' \
 //!     target/release/deps/profile_drain-HASH zero_copy 128 fields
 //! ```

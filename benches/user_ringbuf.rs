@@ -1,5 +1,5 @@
 //! Typed writes into a user ring buffer (`BPF_MAP_TYPE_USER_RINGBUF`) by
-//! record size, run as root: `cargo bench --bench user_ringbuf`.
+//! record size, run as root: `cargo bench -p ringview-benches --bench user_ringbuf`.
 //!
 //! Each writer fills its own 4 MiB kernel user ring; when the ring is
 //! full the timer stops and a BPF program (`benches/bpf/user_drain.bpf.c`)
@@ -12,8 +12,8 @@
 //!   the same kind of map (BUSY header, Release producer position, copy,
 //!   Release header), with no checks beyond the space check.
 //!
-//! The README's table, with libbpf's C producer as well, comes from
-//! `bench-async/` (`src/user_ring.rs`, `--user-ring`), which compiles C
+//! The table in `benches/README.md`, with libbpf's C producer as well,
+//! comes from `bench-async/` (`src/user_ring.rs`, `--user-ring`), which compiles C
 //! against the system libbpf and so stays outside the workspace.
 
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};

@@ -13,11 +13,11 @@
 //! ```
 //!
 //! ```text
-//! exec 41234 (parent 41230): reported
+//! exec 41234 true (parent 41230): reported
 //! pushed: ignore children of 41230
 //! exec 41235 (parent 41230): ignored by BPF
 //! pushed: report children of 41230
-//! exec 41236 (parent 41230): reported
+//! exec 41236 true (parent 41230): reported
 //! BPF applied 2 commands and ignored 1 exec
 //! ```
 //!
@@ -25,20 +25,25 @@
 //! at its next exec (`bpf_user_ringbuf_drain`), before deciding, so a
 //! command pushed before a spawn applies to it. The tracepoint needs
 //! tracefs at `/sys/kernel/tracing`: it is mounted there when missing.
+//!
+//! aya 0.14 has no map type for a user ring buffer: the loader needs
+//! `EbpfLoader::allow_unsupported_maps()` to create it, and then hands it
+//! out as `Map::Unsupported`, whose descriptor `UserRingBuf::new` takes.
+
+mod common;
 
 use std::error::Error;
-use std::process::Command;
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use aya::maps::{Array, Map};
-use aya::programs::TracePoint;
 use aya::EbpfLoader;
-use ringview::{ReadError, RingBuf, RingEvent, UnsafeReader, UserRingBuf};
+use ringview::{cstr, ReadError, RingEvent, UnsafeReader, UserRingBuf};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 /// `struct filter_cmd`, checked against the BPF object's BTF.
 #[derive(Debug, FromBytes, IntoBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/pid_filter.bpf.o", name = "filter_cmd")]
+#[ring_event(btf = "bpf/pid_filter.bpf.o", name = "filter_cmd")]
 #[repr(C)]
 struct FilterCmd {
     op: u32,
@@ -50,36 +55,49 @@ const FILTER_REPORT: u32 = 2;
 
 /// `struct exec_seen`.
 #[derive(Debug, FromBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/pid_filter.bpf.o", name = "exec_seen")]
+#[ring_event(btf = "bpf/pid_filter.bpf.o", name = "exec_seen")]
 #[repr(C)]
 struct ExecSeen {
     pid: u32,
     ppid: u32,
+    /// The new program's name, NUL-padded.
+    comm: [u8; 16],
 }
 
-fn main() -> Result<(), Box<dyn Error>> {
-    mount_tracefs()?;
+fn main() -> ExitCode {
+    if let Some(message) = common::missing_privileges() {
+        eprintln!("pid_filter: {message}");
+        return ExitCode::FAILURE;
+    }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("pid_filter: {}", common::chain(err.as_ref()));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
+    common::check_tracefs("sched_process_exec", true)?;
+    // `allow_unsupported_maps`: aya 0.14 does not know
+    // BPF_MAP_TYPE_USER_RINGBUF and refuses the object without it.
     let mut ebpf = EbpfLoader::new()
         .allow_unsupported_maps()
-        .load(include_bytes!("bpf/pid_filter.bpf.o"))?;
-    let program: &mut TracePoint = ebpf
-        .program_mut("handle_exec")
-        .ok_or("no handle_exec")?
-        .try_into()?;
-    program.load()?;
-    program.attach("sched", "sched_process_exec")?;
+        .load(include_bytes!("bpf/pid_filter.bpf.o"))
+        .map_err(|e| common::context("loading pid_filter.bpf.o", e))?;
+    common::attach_tracepoint(&mut ebpf, "handle_exec", "sched_process_exec")?;
 
+    // The user ring comes back as `Map::Unsupported`.
     let Some(Map::Unsupported(commands)) = ebpf.map("commands") else {
-        return Err("no user ring `commands`".into());
+        return Err("pid_filter.bpf.o has no user ring buffer map `commands`".into());
     };
     // SAFETY: this process is the only one that knows the map it just
     // created, so it is its only producer.
     let mut filter = unsafe { UserRingBuf::new(commands.fd())? };
-    let Some(Map::RingBuf(execs)) = ebpf.map("execs") else {
-        return Err("no ring `execs`".into());
-    };
-    // SAFETY: this process is the ring's only consumer.
-    let mut reports = unsafe { UnsafeReader::<ExecSeen>::new(RingBuf::new(execs.fd())?)? };
+    // SAFETY: this process is the ring's only consumer: the map was created
+    // by this `ebpf` just now, and its descriptor is not shared.
+    let mut reports = unsafe { UnsafeReader::<ExecSeen>::new(common::ring_buf(&ebpf, "execs")?)? };
 
     let me = std::process::id();
     let mut push = |op: u32| -> Result<(), Box<dyn Error>> {
@@ -122,7 +140,11 @@ fn spawn_and_report(reports: &mut UnsafeReader<ExecSeen>, me: u32) -> Result<(),
     loop {
         match reports.read() {
             Ok(seen) if seen.pid == pid => {
-                println!("exec {pid} (parent {}): reported", seen.ppid);
+                println!(
+                    "exec {pid} {:#} (parent {}): reported",
+                    cstr(&seen.comm),
+                    seen.ppid
+                );
                 return Ok(());
             }
             Ok(_) => {}
@@ -133,32 +155,4 @@ fn spawn_and_report(reports: &mut UnsafeReader<ExecSeen>, me: u32) -> Result<(),
             Err(err) => return Err(err.into()),
         }
     }
-}
-
-/// Mounts tracefs at /sys/kernel/tracing unless the tracepoint is already
-/// visible there (aya finds the tracepoint's id through tracefs).
-fn mount_tracefs() -> Result<(), Box<dyn Error>> {
-    let id = std::path::Path::new("/sys/kernel/tracing/events/sched/sched_process_exec/id");
-    if id.exists() {
-        return Ok(());
-    }
-    // SAFETY: every pointer is a NUL-terminated string that outlives the
-    // call; tracefs takes no mount data, so null is allowed.
-    let ret = unsafe {
-        libc::mount(
-            c"nodev".as_ptr(),
-            c"/sys/kernel/tracing".as_ptr(),
-            c"tracefs".as_ptr(),
-            0,
-            std::ptr::null(),
-        )
-    };
-    if ret != 0 {
-        return Err(format!(
-            "mounting tracefs at /sys/kernel/tracing failed ({}); run as root",
-            std::io::Error::last_os_error()
-        )
-        .into());
-    }
-    Ok(())
 }

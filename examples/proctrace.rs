@@ -6,7 +6,7 @@
 //! `struct exit_event` per process exit into the ring `exits`. Both rings go
 //! into one [`AsyncRingSet`], each with its own typed handler, read in place
 //! as `&ExecEvent` and `&ExitEvent`; one task awaits the set next to a
-//! Ctrl-C future and a `--duration` timer.
+//! Ctrl-C future (`tokio::signal`) and a `--duration` timer.
 //!
 //! Run as root (loading and attaching tracing programs needs CAP_BPF and
 //! CAP_PERFMON, or CAP_SYS_ADMIN):
@@ -17,39 +17,50 @@
 //!
 //! ```text
 //! TIME(s)  EVENT COMM             PID     PPID    DETAIL
-//! 0.412    exec  true             41234   41230   uid 0
-//! 0.413    exit  true             41234   41230   code 0 after 0.001s
+//! 0.000    exec  true             41234   41230   uid 0
+//! 0.001    exit  true             41234   41230   code 0 after 0.001s
 //! ```
 //!
-//! TIME is seconds since tracing started, from the kernel's timestamp of the
-//! event. The two rings are separate, so an exec and an exit that happen
-//! close together can print in either order; the timestamps tell. Stops
-//! after `--count N` events, after `--duration S` seconds, or on Ctrl-C,
-//! then prints how many events it saw on stderr.
+//! TIME is seconds since the first event, from the kernel's timestamps.
+//! Lines come in timestamp order: the two rings are read separately, so an
+//! exit can be read before the exec of the same process, and each event is
+//! therefore held for [`WINDOW`] (100 ms) after it is read, then printed
+//! once every event read before or with it that is older has been printed.
+//! An exec is in its ring before its process can exit (the same task runs
+//! both tracepoints, in that order), and the set reads both rings in the
+//! same round or the next, so the exec is read well within the window
+//! after its exit unless this process stalls for longer than that.
+//!
+//! Stops after `--count N` events, after `--duration S` seconds, or on
+//! Ctrl-C, printing the events already read, then how many it printed on
+//! stderr.
 //!
 //! The producer is `examples/bpf/proctrace.bpf.c`. The tracepoints need
 //! tracefs at `/sys/kernel/tracing`: when it is missing, proctrace names
 //! the command that mounts it, or mounts it with `--mount-tracefs`.
 
-use std::borrow::Cow;
+mod common;
+
+use std::collections::BTreeMap;
 use std::error::Error;
-use std::ffi::CStr;
 use std::io::{self, Write};
-use std::path::Path;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use aya::maps::Map;
-use aya::programs::TracePoint;
-use aya::{Ebpf, EbpfLoader};
-use ringview::{AsyncRingSet, RingBuf, RingEvent, RingSetError, UnsafeReader};
+use aya::EbpfLoader;
+use common::{Parsed, TraceOptions};
+use ringview::{cstr, AsyncRingSet, RingEvent, UnsafeReader};
+use tokio::time::Instant;
 use zerocopy::{FromBytes, Immutable, KnownLayout};
+
+/// How long an event is held after it is read, so that an event of the
+/// other ring with an earlier timestamp can still be printed before it.
+const WINDOW: Duration = Duration::from_millis(100);
 
 /// `struct exec_event` of `proctrace.bpf.c`, checked against its BTF.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/proctrace.bpf.o", name = "exec_event")]
+#[ring_event(btf = "bpf/proctrace.bpf.o", name = "exec_event")]
 #[repr(C)]
 struct ExecEvent {
     pid: u32,
@@ -62,7 +73,7 @@ struct ExecEvent {
 
 /// `struct exit_event` of `proctrace.bpf.c`, checked against its BTF.
 #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
-#[ring_event(btf = "examples/bpf/proctrace.bpf.o", name = "exit_event")]
+#[ring_event(btf = "bpf/proctrace.bpf.o", name = "exit_event")]
 #[repr(C)]
 struct ExitEvent {
     pid: u32,
@@ -78,10 +89,10 @@ struct ExitEvent {
 const USAGE: &str = "\
 Usage: proctrace [--count N] [--duration S] [--mount-tracefs]
 
-Traces exec() and process exits system-wide, one line per event:
-TIME(s) (since tracing started), EVENT (exec or exit), COMM, PID, PPID,
-DETAIL (the uid of an exec; the exit code or signal and lifetime of an exit).
-Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN).
+Traces exec() and process exits system-wide, one line per event, in
+timestamp order: TIME(s) (since the first event), EVENT (exec or exit),
+COMM, PID, PPID, DETAIL (the uid of an exec; the exit code or signal and
+lifetime of an exit). Needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN).
 
 Options:
   --count N       exit after N events
@@ -89,281 +100,268 @@ Options:
   --mount-tracefs mount tracefs at /sys/kernel/tracing if it is missing
   -h, --help      print this help
 
-Ctrl-C stops tracing; the number of events seen is printed on stderr.";
-
-#[derive(Debug, Default)]
-struct Options {
-    count: Option<u64>,
-    duration: Option<Duration>,
-    mount_tracefs: bool,
-}
+Ctrl-C stops tracing; the number of events printed goes to stderr.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(options)) => options,
-        Ok(None) => {
+    let options = match TraceOptions::from_env() {
+        Ok(Parsed::Run(options)) => options,
+        Ok(Parsed::Help) => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
         }
-        Err(message) => {
-            eprintln!("proctrace: {message}\nTry `proctrace --help`.");
+        Err(err) => {
+            eprintln!("proctrace: {err}\nTry `proctrace --help`.");
             return ExitCode::from(2);
         }
     };
+    if let Some(message) = common::missing_privileges() {
+        eprintln!("proctrace: {message}");
+        return ExitCode::FAILURE;
+    }
     match run(&options).await {
-        Ok(seen) => {
-            let plural = if seen == 1 { "" } else { "s" };
-            eprintln!("{seen} event{plural} seen");
+        Ok(printed) => {
+            let plural = if printed == 1 { "" } else { "s" };
+            eprintln!("{printed} event{plural} seen");
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("proctrace: {}", chain(err.as_ref()));
+            eprintln!("proctrace: {}", common::chain(err.as_ref()));
             ExitCode::FAILURE
         }
     }
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut options = Options::default();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--mount-tracefs" => options.mount_tracefs = true,
-            "--count" => {
-                let value = args.next().ok_or("--count needs a value")?;
-                match value.parse() {
-                    Ok(n) if n > 0 => options.count = Some(n),
-                    _ => return Err(format!("--count {value:?}: expected a positive integer")),
-                }
-            }
-            "--duration" => {
-                let value = args.next().ok_or("--duration needs a value")?;
-                match value.parse().map(Duration::try_from_secs_f64) {
-                    Ok(Ok(d)) if !d.is_zero() => options.duration = Some(d),
-                    _ => {
-                        return Err(format!(
-                            "--duration {value:?}: expected seconds, like 5 or 0.5"
-                        ))
-                    }
-                }
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Some(options))
-}
-
 /// Loads and attaches both programs, then prints events until told to stop.
-async fn run(options: &Options) -> Result<u64, Box<dyn Error>> {
-    check_tracefs(options.mount_tracefs)?;
+/// Returns how many it printed.
+async fn run(options: &TraceOptions) -> Result<u64, Box<dyn Error>> {
+    common::check_tracefs("sched_process_exit", options.mount_tracefs)?;
     let mut ebpf = EbpfLoader::new()
         .load(include_bytes!("bpf/proctrace.bpf.o"))
-        .map_err(|e| format!("loading proctrace.bpf.o: {}", chain(&e)))?;
-    let started = monotonic_ns();
-    attach(&mut ebpf, "handle_exec", "sched_process_exec")?;
-    attach(&mut ebpf, "handle_exit", "sched_process_exit")?;
+        .map_err(|e| common::context("loading proctrace.bpf.o", e))?;
+    common::attach_tracepoint(&mut ebpf, "handle_exec", "sched_process_exec")?;
+    common::attach_tracepoint(&mut ebpf, "handle_exit", "sched_process_exit")?;
 
-    // One counter for both handlers: `--count` counts events of both kinds.
-    let seen = Arc::new(AtomicU64::new(0));
-    let limit = options.count.unwrap_or(u64::MAX);
-    let mut set = AsyncRingSet::new()?;
-    let execs = open_ring(&ebpf, "execs")?;
     // SAFETY: this process is the ring's only consumer: the map was created
     // by this `ebpf` just now, and its descriptor is not shared.
-    let execs = unsafe { UnsafeReader::<ExecEvent>::new(execs)? };
-    let exits = open_ring(&ebpf, "exits")?;
+    let execs = unsafe { UnsafeReader::<ExecEvent>::new(common::ring_buf(&ebpf, "execs")?)? };
     // SAFETY: as for `execs`.
-    let exits = unsafe { UnsafeReader::<ExitEvent>::new(exits)? };
-    let count = Arc::clone(&seen);
-    set.add(execs, move |event: &ExecEvent| -> io::Result<()> {
-        let detail = format!("uid {}", event.uid);
-        let line = Line::new("exec", event.ts, started, &event.comm);
-        line.print(event.pid, event.ppid, &detail)?;
-        count.fetch_add(1, Ordering::Relaxed);
-        Ok(())
-    })?;
-    let count = Arc::clone(&seen);
-    set.add(exits, move |event: &ExitEvent| -> io::Result<()> {
-        let (code, signal) = (event.exit_code >> 8 & 0xff, event.exit_code & 0x7f);
-        let how = if signal != 0 {
-            format!("signal {signal}")
-        } else {
-            format!("code {code}")
-        };
-        let lifetime = Duration::from_nanos(event.lifetime_ns).as_secs_f64();
-        let line = Line::new("exit", event.ts, started, &event.comm);
-        line.print(
+    let exits = unsafe { UnsafeReader::<ExitEvent>::new(common::ring_buf(&ebpf, "exits")?)? };
+
+    // The handlers copy what a line needs out of each view into `merge`;
+    // this task prints from it in timestamp order.
+    let merge = Mutex::new(Merge::default());
+    let mut set = AsyncRingSet::new()?;
+    set.add(execs, |event: &ExecEvent| {
+        let what = What::Exec { uid: event.uid };
+        lock(&merge).push(Event::new(
             event.pid,
             event.ppid,
-            &format!("{how} after {lifetime:.3}s"),
-        )?;
-        count.fetch_add(1, Ordering::Relaxed);
-        Ok(())
+            &event.comm,
+            event.ts,
+            what,
+        ));
+    })?;
+    set.add(exits, |event: &ExitEvent| {
+        let what = What::Exit {
+            exit_code: event.exit_code,
+            lifetime: Duration::from_nanos(event.lifetime_ns),
+        };
+        lock(&merge).push(Event::new(
+            event.pid,
+            event.ppid,
+            &event.comm,
+            event.ts,
+            what,
+        ));
     })?;
 
-    let header = writeln!(
-        io::stdout(),
-        "{:<8} {:<5} {:<16} {:<7} {:<7} DETAIL",
-        "TIME(s)",
-        "EVENT",
-        "COMM",
-        "PID",
-        "PPID"
-    );
-    if stdout_closed(header)? {
+    let mut out = Output::new(options.count.unwrap_or(u64::MAX));
+    if !out.header()? {
         return Ok(0);
     }
-
-    let read = async {
-        while seen.load(Ordering::Relaxed) < limit {
-            let left = limit - seen.load(Ordering::Relaxed);
-            match set
-                .poll_n(usize::try_from(left).unwrap_or(usize::MAX))
-                .await
-            {
-                Ok(_) => {}
-                Err(RingSetError::Handler { source, .. })
-                    if source
-                        .downcast_ref::<io::Error>()
-                        .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe) =>
-                {
-                    break; // `proctrace | head`: stop quietly
-                }
-                Err(err) => return Err(err),
-            }
-        }
-        Ok(())
-    };
-    let duration = async {
+    let end = async {
         match options.duration {
             Some(duration) => tokio::time::sleep(duration).await,
             None => std::future::pending().await,
         }
     };
-    tokio::select! {
-        result = read => result?,
-        _ = duration => {}
-        signal = tokio::signal::ctrl_c() => signal?,
+    tokio::pin!(end);
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    loop {
+        let next_due = lock(&merge).next_due();
+        tokio::select! {
+            read = set.poll() => { read?; }
+            () = sleep_until(next_due) => {}
+            () = &mut end => break,
+            signal = &mut ctrl_c => { signal?; break; }
+        }
+        let due = lock(&merge).take_due(Instant::now());
+        if !out.print(due)? {
+            return Ok(out.printed);
+        }
     }
-    Ok(seen.load(Ordering::Relaxed))
+    // What was read before the stop is printed, in order.
+    let rest = lock(&merge).take_all();
+    out.print(rest)?;
+    Ok(out.printed)
 }
 
-/// The start of one output line.
-struct Line<'a> {
-    kind: &'static str,
-    since: Duration,
-    comm: Cow<'a, str>,
+/// Sleeps until `due`, or forever.
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
 }
 
-impl<'a> Line<'a> {
-    fn new(kind: &'static str, ts: u64, started: u64, comm: &'a [u8]) -> Self {
+/// Locks the merge; a handler that panicked leaves it usable.
+fn lock(merge: &Mutex<Merge>) -> std::sync::MutexGuard<'_, Merge> {
+    merge
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One line's worth of an event, copied out of its view.
+struct Event {
+    pid: u32,
+    ppid: u32,
+    comm: [u8; 16],
+    ts: u64,
+    what: What,
+}
+
+enum What {
+    Exec { uid: u32 },
+    Exit { exit_code: u32, lifetime: Duration },
+}
+
+impl Event {
+    fn new(pid: u32, ppid: u32, comm: &[u8; 16], ts: u64, what: What) -> Self {
         Self {
-            kind,
-            since: Duration::from_nanos(ts.saturating_sub(started)),
-            comm: c_string(comm),
-        }
-    }
-
-    fn print(&self, pid: u32, ppid: u32, detail: &str) -> io::Result<()> {
-        writeln!(
-            io::stdout().lock(),
-            "{:<8.3} {:<5} {:<16} {:<7} {:<7} {detail}",
-            self.since.as_secs_f64(),
-            self.kind,
-            self.comm,
             pid,
-            ppid
-        )
-    }
-}
-
-fn attach(ebpf: &mut Ebpf, program: &str, tracepoint: &str) -> Result<(), Box<dyn Error>> {
-    let prog: &mut TracePoint = ebpf
-        .program_mut(program)
-        .ok_or_else(|| format!("proctrace.bpf.o has no program `{program}`"))?
-        .try_into()?;
-    prog.load()
-        .map_err(|e| format!("loading `{program}`: {}", chain(&e)))?;
-    prog.attach("sched", tracepoint)
-        .map_err(|e| format!("attaching to sched/{tracepoint}: {}", chain(&e)))?;
-    Ok(())
-}
-
-fn open_ring(ebpf: &Ebpf, name: &str) -> Result<RingBuf, Box<dyn Error>> {
-    let Some(Map::RingBuf(map)) = ebpf.map(name) else {
-        return Err(format!("proctrace.bpf.o has no ring buffer map `{name}`").into());
-    };
-    Ok(RingBuf::new(map.fd())?)
-}
-
-fn stdout_closed(result: io::Result<()>) -> io::Result<bool> {
-    match result {
-        Ok(()) => Ok(false),
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(true),
-        Err(err) => Err(err),
-    }
-}
-
-/// A C string up to its first NUL, control characters escaped.
-fn c_string(bytes: &[u8]) -> Cow<'_, str> {
-    let bytes = CStr::from_bytes_until_nul(bytes).map_or(bytes, CStr::to_bytes);
-    let text = String::from_utf8_lossy(bytes);
-    if !text.chars().any(char::is_control) {
-        return text;
-    }
-    text.chars()
-        .flat_map(char::escape_default)
-        .collect::<String>()
-        .into()
-}
-
-/// Checks that tracefs shows the tracepoints; mounts it only when asked.
-fn check_tracefs(mount: bool) -> Result<(), Box<dyn Error>> {
-    let id = Path::new("/sys/kernel/tracing/events/sched/sched_process_exit/id");
-    if id.try_exists()? {
-        return Ok(());
-    }
-    if !mount {
-        return Err(format!(
-            "{} is missing: tracefs is not mounted at /sys/kernel/tracing; mount it with \
-             `mount -t tracefs nodev /sys/kernel/tracing`, or run proctrace with --mount-tracefs",
-            id.display()
-        )
-        .into());
-    }
-    let status = std::process::Command::new("mount")
-        .args(["-t", "tracefs", "nodev", "/sys/kernel/tracing"])
-        .status()?;
-    if !status.success() || !id.exists() {
-        return Err(format!("mounting tracefs at /sys/kernel/tracing failed ({status})").into());
-    }
-    Ok(())
-}
-
-/// CLOCK_MONOTONIC in nanoseconds: the clock of `bpf_ktime_get_ns`.
-fn monotonic_ns() -> u64 {
-    let mut now = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `now` is a valid, writable `timespec`.
-    let ret = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
-    debug_assert_eq!(ret, 0, "clock_gettime(CLOCK_MONOTONIC)");
-    u64::try_from(now.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(now.tv_nsec).unwrap_or(0)
-}
-
-/// `err` and its sources, joined with ": ".
-fn chain(err: &dyn Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        let message = e.to_string();
-        if !text.contains(&message) {
-            text.push_str(": ");
-            text.push_str(&message);
+            ppid,
+            comm: *comm,
+            ts,
+            what,
         }
-        source = e.source();
     }
-    text
+}
+
+/// Events read but not yet printed, by timestamp (then by arrival, for
+/// equal timestamps), each with the time it was read.
+#[derive(Default)]
+struct Merge {
+    held: BTreeMap<(u64, u64), (Instant, Event)>,
+    arrivals: u64,
+}
+
+impl Merge {
+    fn push(&mut self, event: Event) {
+        self.arrivals += 1;
+        let key = (event.ts, self.arrivals);
+        self.held.insert(key, (Instant::now(), event));
+    }
+
+    /// When the earliest event will have been held for the window.
+    fn next_due(&self) -> Option<Instant> {
+        let (_, (read_at, _)) = self.held.first_key_value()?;
+        Some(*read_at + WINDOW)
+    }
+
+    /// The earliest events, in order, while each has been held for the
+    /// window: an event waits for every earlier one still held.
+    fn take_due(&mut self, now: Instant) -> Vec<Event> {
+        let mut due = Vec::new();
+        while let Some(entry) = self.held.first_entry() {
+            if now < entry.get().0 + WINDOW {
+                break;
+            }
+            due.push(entry.remove().1);
+        }
+        due
+    }
+
+    fn take_all(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.held)
+            .into_values()
+            .map(|(_, event)| event)
+            .collect()
+    }
+}
+
+/// The table on stdout.
+struct Output {
+    printed: u64,
+    limit: u64,
+    first_ts: Option<u64>,
+}
+
+impl Output {
+    fn new(limit: u64) -> Self {
+        Self {
+            printed: 0,
+            limit,
+            first_ts: None,
+        }
+    }
+
+    /// Prints the header; `false` when stdout is closed.
+    fn header(&mut self) -> io::Result<bool> {
+        let header = writeln!(
+            io::stdout(),
+            "{:<8} {:<5} {:<16} {:<7} {:<7} DETAIL",
+            "TIME(s)",
+            "EVENT",
+            "COMM",
+            "PID",
+            "PPID"
+        );
+        Ok(!common::stdout_closed(header)?)
+    }
+
+    /// Prints `events` up to the `--count` limit; `false` once the limit is
+    /// reached or stdout is closed (`proctrace | head`).
+    fn print(&mut self, events: Vec<Event>) -> io::Result<bool> {
+        let mut out = io::stdout().lock();
+        for event in events {
+            if self.printed == self.limit {
+                return Ok(false);
+            }
+            let first_ts = *self.first_ts.get_or_insert(event.ts);
+            let since = Duration::from_nanos(event.ts.saturating_sub(first_ts));
+            let (kind, detail) = match event.what {
+                What::Exec { uid } => ("exec", format!("uid {uid}")),
+                What::Exit {
+                    exit_code,
+                    lifetime,
+                } => {
+                    let (code, signal) = (exit_code >> 8 & 0xff, exit_code & 0x7f);
+                    let how = if signal != 0 {
+                        format!("signal {signal}")
+                    } else {
+                        format!("code {code}")
+                    };
+                    (
+                        "exit",
+                        format!("{how} after {:.3}s", lifetime.as_secs_f64()),
+                    )
+                }
+            };
+            let line = writeln!(
+                out,
+                "{:<8.3} {kind:<5} {:<#16} {:<7} {:<7} {detail}",
+                since.as_secs_f64(),
+                cstr(&event.comm),
+                event.pid,
+                event.ppid,
+            );
+            if common::stdout_closed(line)? {
+                return Ok(false);
+            }
+            self.printed += 1;
+        }
+        Ok(self.printed < self.limit)
+    }
 }

@@ -14,6 +14,23 @@ use crate::uapi::{BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF};
 /// (a read-only descriptor, a missing capability, too many open files), what
 /// to do. The OS error is in [`io_error`](Self::io_error) and not repeated as
 /// the error's `source()`, so a report that prints the chain shows it once.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::{RingBufError, SyscallError};
+///
+/// fn kernel_said(err: &RingBufError) -> Option<std::io::ErrorKind> {
+///     match err {
+///         RingBufError::Syscall(SyscallError { io_error, .. }) => Some(io_error.kind()),
+///         _ => None,
+///     }
+/// }
+///
+/// let err = SyscallError { call: "mmap", io_error: std::io::Error::from_raw_os_error(12) };
+/// assert!(err.to_string().starts_with("mmap failed: "));
+/// assert_eq!(kernel_said(&err.into()), Some(std::io::ErrorKind::OutOfMemory));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[error("{call} failed: {io_error}{}", syscall_hint(call, io_error))]
 pub struct SyscallError {
@@ -34,6 +51,18 @@ impl SyscallError {
 }
 
 /// Errors from opening and mapping a ring ([`RingBuf`](crate::RingBuf)).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::RingBufError;
+///
+/// // Ring sizes are powers of two.
+/// let err = MemoryRing::new(100).unwrap_err();
+/// assert!(matches!(err, RingBufError::BadSize { size: 100, .. }));
+/// assert!(err.to_string().contains("such as 128"), "{err}");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RingBufError {
@@ -131,6 +160,30 @@ pub enum RingBufError {
 }
 
 /// Errors from reading records.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// use ringview::testing::MemoryRing;
+/// use ringview::{ReadError, Reader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut reader = Reader::new(ring.ring_buf())?;
+/// reader.set_deadline(Some(Instant::now() + Duration::from_millis(10)));
+/// // Nothing was written: the read gives up at the deadline.
+/// assert!(matches!(reader.read(), Err(ReadError::DeadlineExceeded)));
+///
+/// // A record shorter than the type asked for names both sizes.
+/// ring.output(&[1, 2, 3], 0)?;
+/// match reader.read_as::<u64>() {
+///     Err(ReadError::RecordTooShort { len, expected, .. }) => assert_eq!((len, expected), (3, 8)),
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(reader.rejected(), &[1, 2, 3]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReadError {
@@ -255,6 +308,22 @@ pub enum ReadError {
 }
 
 /// Errors from creating a reader.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{Reader, ReaderError};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let first = Reader::new(ring.ring_buf())?;
+/// // A ring has one consumer at a time in a process.
+/// let second = Reader::new(ring.ring_buf());
+/// assert!(matches!(second, Err(ReaderError::AlreadyConsumed { .. })));
+/// drop(first);
+/// assert!(Reader::new(ring.ring_buf()).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReaderError {
@@ -290,6 +359,23 @@ pub enum ReaderError {
     /// An async reader was made outside a tokio runtime.
     #[error("{NO_RUNTIME}")]
     NoRuntime,
+    /// The reader's type is larger than any record the ring can hold, so
+    /// every record would fail with [`ReadError::RecordTooShort`].
+    #[error(
+        "`{type_name}` is {size} bytes, but a ring of {buffer_size} bytes holds records of at \
+         most {max_record_len} bytes: make the ring larger (max_entries) or the type smaller"
+    )]
+    TypeTooLarge {
+        /// The reader's type.
+        type_name: &'static str,
+        /// Its size in bytes.
+        size: usize,
+        /// The largest record the ring can hold
+        /// ([`RingBuf::max_record_len`](crate::RingBuf::max_record_len)).
+        max_record_len: usize,
+        /// The ring's data size ([`RingBuf::buffer_size`](crate::RingBuf::buffer_size)).
+        buffer_size: usize,
+    },
     /// Setting up epoll or the wakeup eventfd failed.
     #[error(transparent)]
     Syscall(#[from] SyscallError),
@@ -297,6 +383,22 @@ pub enum ReaderError {
 
 /// Errors from opening a user ring buffer
 /// ([`UserRingBuf`](crate::UserRingBuf)).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryUserRing;
+/// use ringview::UserRingBufError;
+///
+/// let ring = MemoryUserRing::new(4096)?;
+/// let producer = ring.user_ring_buf()?;
+/// // A map has one producer at a time in a process.
+/// let err = ring.user_ring_buf().unwrap_err();
+/// assert!(matches!(err, UserRingBufError::AlreadyProduced { .. }));
+/// drop(producer);
+/// assert!(ring.user_ring_buf().is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum UserRingBufError {
@@ -459,6 +561,20 @@ fn full_hint(reserved_at: Option<u64>, otherwise: &str) -> String {
 }
 
 /// Errors from reserving a record in a user ring buffer.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryUserRing;
+/// use ringview::ReserveError;
+///
+/// let ring = MemoryUserRing::new(4096)?;
+/// let mut producer = ring.user_ring_buf()?;
+/// // No record of a 4 KiB ring can be 5000 bytes long.
+/// let err = producer.reserve_bytes(5000).unwrap_err();
+/// assert!(matches!(err, ReserveError::TooLarge { len: 5000, .. }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReserveError {
@@ -548,6 +664,21 @@ pub enum ReserveError {
 /// Errors of the kernel-like drain of an in-memory user ring
 /// ([`testing::MemoryUserRing::drain`](crate::testing::MemoryUserRing::drain)),
 /// one per error `bpf_user_ringbuf_drain` returns.
+///
+/// # Examples
+///
+/// ```
+/// use std::ops::ControlFlow;
+///
+/// use ringview::testing::MemoryUserRing;
+/// use ringview::DrainError;
+///
+/// let ring = MemoryUserRing::new(4096)?;
+/// // As the kernel, the drain refuses flags it does not know.
+/// let err = ring.drain(4, |_| ControlFlow::Continue(())).unwrap_err();
+/// assert_eq!(err, DrainError::InvalidFlags { flags: 4 });
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DrainError {
@@ -790,6 +921,27 @@ pub enum ObserveError {
 
 /// Errors from a [`RingSet`](crate::RingSet) or
 /// `AsyncRingSet` (the `tokio` feature): each names the ring it came from.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{RingSet, RingSetError, UnsafeReader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut set = RingSet::new()?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let key = set.add(reader, |bytes: &[u8]| -> Result<(), std::fmt::Error> {
+///     if bytes.is_empty() { Err(std::fmt::Error) } else { Ok(()) }
+/// })?;
+/// ring.output(&[], 0)?;
+/// match set.consume() {
+///     Err(RingSetError::Handler { key: failed, .. }) => assert_eq!(failed, key),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RingSetError {

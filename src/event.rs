@@ -39,6 +39,25 @@ use crate::error::ReadError;
 /// arguments directly. The derive's documentation (in `ringview-derive`)
 /// details each check.
 ///
+/// # Examples
+///
+/// ```
+/// use ringview::RingEvent;
+/// use zerocopy::{FromBytes, Immutable, KnownLayout};
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// #[ring_event(name = "exec_event", size = 24)]
+/// struct ExecEvent {
+///     pid: u32,
+///     ppid: u32,
+///     comm: [u8; 16],
+/// }
+///
+/// assert_eq!(ExecEvent::C_NAME, "exec_event");
+/// assert_eq!(ExecEvent::SIZE, 24);
+/// ```
+///
 /// # Safety
 ///
 /// `__view` must return `Some` only with a reference to the start of
@@ -69,7 +88,35 @@ pub unsafe trait RingEvent: Sized {
 
 /// A type a record can be viewed as in place: any [`RingEvent`], or `[u8]`
 /// (the raw payload).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::{RingEvent, View};
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// struct Sample {
+///     seq: u64,
+/// }
+///
+/// // Records are 8-byte aligned in the ring; so are these words.
+/// let words = [42u64, 7];
+/// let bytes = words.as_bytes();
+/// assert_eq!(Sample::view(bytes)?.seq, 42);
+/// assert_eq!(<[u8]>::view(bytes)?.len(), 16);
+/// assert!(Sample::view(&bytes[..4]).is_err()); // too short
+/// assert_eq!((Sample::MIN_LEN, <[u8]>::MIN_LEN), (8, 0));
+/// # Ok::<(), ringview::ReadError>(())
+/// ```
 pub trait View {
+    /// The fewest bytes a record must hold to be viewed as `Self`:
+    /// [`RingEvent::SIZE`] for an event type, 0 for `[u8]`. A typed reader
+    /// refuses a ring whose records can never be that long
+    /// ([`ReaderError::TypeTooLarge`](crate::ReaderError::TypeTooLarge)).
+    const MIN_LEN: usize = 0;
+
     /// Views the start of `bytes` as `Self`.
     ///
     /// # Errors
@@ -83,6 +130,8 @@ impl<T: RingEvent> View for T
 where
     T::__Layout: __private::ProvenFor<T>,
 {
+    const MIN_LEN: usize = T::SIZE;
+
     #[inline(always)]
     fn view(bytes: &[u8]) -> Result<&Self, ReadError> {
         match T::__view(bytes) {
@@ -112,6 +161,37 @@ impl View for [u8] {
 ///
 /// This is what lets `reader.read()` infer the type on a typed reader and
 /// `reader.read::<ExecEvent>()` pick one on an untyped reader.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{RingEvent, UnsafeReader};
+/// use zerocopy::{FromBytes, Immutable, KnownLayout};
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// struct Sample {
+///     seq: u64,
+/// }
+///
+/// let ring = MemoryRing::new(4096)?;
+/// ring.output(&1u64.to_ne_bytes(), 0)?;
+/// ring.output(&2u64.to_ne_bytes(), 0)?;
+/// // SAFETY: the ring's only consumer.
+/// let mut untyped = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// // An untyped reader names the type of each view...
+/// assert_eq!(untyped.read::<Sample>()?.seq, 1);
+/// assert_eq!(untyped.read::<[u8]>()?.len(), 8);
+/// untyped.commit(); // releases the last view too
+/// drop(untyped);
+/// // ...a typed one infers it.
+/// ring.output(&3u64.to_ne_bytes(), 0)?;
+/// // SAFETY: as above.
+/// let mut typed = unsafe { UnsafeReader::<Sample>::new(ring.ring_buf())? };
+/// assert_eq!(typed.read()?.seq, 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait ViewAs<U: ?Sized + View> {}
 
 impl<T: ?Sized + View> ViewAs<T> for T {}
@@ -132,6 +212,46 @@ pub(crate) fn split_tail<H: RingEvent + View>(bytes: &[u8]) -> Result<(&H, &[u8]
 /// An enum of borrowed views, one variant per event type, chosen by a
 /// leading tag field: implemented by `#[derive(RingEvent)]` on an enum with
 /// `#[ring_event(tag = "kind: u32")]`.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::{RingEvent, TaggedEvent};
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// struct Exec {
+///     kind: u32,
+///     pid: u32,
+/// }
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// struct Exit {
+///     kind: u32,
+///     code: i32,
+/// }
+///
+/// #[derive(RingEvent)]
+/// #[ring_event(tag = "kind: u32")]
+/// enum Event<'a> {
+///     #[ring_event(tag = 1)]
+///     Exec(&'a Exec),
+///     #[ring_event(tag = 2)]
+///     Exit(&'a Exit),
+/// }
+///
+/// // A record as a ring holds it, 8-byte aligned: tag 1, then the pid.
+/// let mut record = [0u64; 1];
+/// record.as_mut_bytes()[..4].copy_from_slice(&1u32.to_ne_bytes());
+/// record.as_mut_bytes()[4..].copy_from_slice(&4242u32.to_ne_bytes());
+/// match Event::from_record(record.as_bytes())? {
+///     Event::Exec(exec) => assert_eq!(exec.pid, 4242),
+///     Event::Exit(_) => unreachable!("the tag is 1"),
+/// }
+/// # Ok::<(), ringview::ReadError>(())
+/// ```
 pub trait TaggedEvent<'a>: Sized {
     /// Views `bytes` as the variant its tag names.
     ///

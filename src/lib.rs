@@ -46,7 +46,8 @@
 //! - **Within a reader**, the borrow checker guarantees it: a view borrows
 //!   the reader, and everything that publishes the position (the next
 //!   `read`, `commit`, a batch's end, `read_func`'s return, drop) needs the
-//!   reader mutably (`tests/ui/` holds the compile-fail proofs).
+//!   reader mutably (`derive/tests/ui/views/` holds the compile-fail
+//!   proofs).
 //! - **Within this process**, a ring has one reader at a time: each reader
 //!   claims the map's id (`RingBuf::id`) while it lives, and a second
 //!   reader of the same map, however it was opened (a descriptor, a pinned
@@ -150,6 +151,7 @@
 //! kernel is refused ([`RingBufError::PositionsTooWide`]): the ring's
 //! positions are 64-bit words there. Minimum Rust: 1.88.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     unsafe_op_in_unsafe_fn,
     clippy::undocumented_unsafe_blocks,
@@ -161,6 +163,7 @@
 // Lets the derive's `::ringview::` paths resolve inside this crate too.
 extern crate self as ringview;
 
+mod cstr;
 mod error;
 mod event;
 mod kernel;
@@ -177,6 +180,7 @@ mod write;
 #[doc = include_str!("errors.md")]
 pub mod errors {}
 
+pub use cstr::{cstr, CStrBytes};
 pub use error::RingSetError;
 pub use error::{DrainError, ReserveError, UserRingBufError};
 pub use error::{ObserveError, ReadError, ReaderError, RingBufError, SyscallError};
@@ -186,12 +190,16 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 pub use event::__private;
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::ring_set::AsyncRingSet;
 #[cfg(all(feature = "tokio", feature = "stream"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", feature = "stream"))))]
 pub use crate::tokio::stream::StreamAs;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::user_ring::AsyncUserRingBuf;
 pub use kernel::inspect;
 pub use read::consumer::Positions;
@@ -208,10 +216,12 @@ pub use read::unsafe_reader::{Batch, FuncFlow, UnsafeReader};
 pub use read::wait::ReaderHandle;
 pub use ring_id::{Handles, RingId, RingKey, Untyped};
 /// Derives [`RingEvent`] for a `#[repr(C)]` struct, or [`TaggedEvent`] for
-/// an enum of views; see the crate docs.
+/// an enum of views, after proving its layout against the BPF side.
 #[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use ringview_derive::RingEvent;
 #[cfg(feature = "derive")]
+#[cfg_attr(docsrs, doc(cfg(feature = "derive")))]
 pub use ringview_derive::{check_layout, event, ring_event};
 pub use uapi::{
     BPF_F_RB_OVERWRITE, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_RINGBUF_BUSY_BIT,

@@ -8,6 +8,20 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Which ring a [`RingBuf`](crate::RingBuf) maps: a kernel map by its id, or
 /// an in-memory ring ([`testing::MemoryRing`](crate::testing::MemoryRing)).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::RingId;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let id = ring.ring_buf().id();
+/// assert!(matches!(id, RingId::Memory(_)));
+/// assert_eq!(ring.ring_buf().id(), id); // the same ring, the same id
+/// assert!(id.to_string().starts_with("in-memory ring "));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RingId {
     /// A kernel map, by its map id (`bpftool map show id N`).
@@ -44,6 +58,23 @@ impl fmt::Display for RingId {
 /// (`RingKey<Untyped>`, the default): removing by one drops the handler.
 /// Keys are unique within the process, never reused, and compare equal by
 /// the ring they name whatever their type.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{RingSet, UnsafeReader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut set = RingSet::new()?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let key = set.add(reader, |_: &[u8]| ())?;
+/// assert_eq!(set.ring_id(key), Some(ring.ring_buf().id()));
+/// assert!(set.remove(key)?.is_some());
+/// assert!(!set.contains(key));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 // INVARIANTS: a `RingKey<Handles<T, F>>` is made only by `RingSet::add`,
 // for a ring whose reader is an `UnsafeReader<T>` and whose handler is an
 // `F`; `raw` comes from `RingKey::fresh`, so no two rings of any set in this

@@ -60,8 +60,9 @@ fn the_pushed_filter_hides_exactly_the_filtered_exec() {
     let me = output_pid(&stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 6, "{stdout}");
+    // The reported execs carry the program's name, read with `cstr`.
     assert!(
-        lines[0].ends_with(&format!("(parent {me}): reported")),
+        lines[0].ends_with(&format!("true (parent {me}): reported")),
         "{stdout}"
     );
     assert_eq!(lines[1], format!("pushed: ignore children of {me}"));
@@ -71,7 +72,7 @@ fn the_pushed_filter_hides_exactly_the_filtered_exec() {
     );
     assert_eq!(lines[3], format!("pushed: report children of {me}"));
     assert!(
-        lines[4].ends_with(&format!("(parent {me}): reported")),
+        lines[4].ends_with(&format!("true (parent {me}): reported")),
         "{stdout}"
     );
     assert_eq!(lines[5], "BPF applied 2 commands and ignored 1 exec");

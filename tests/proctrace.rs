@@ -1,6 +1,7 @@
 //! The `proctrace` example against the real kernel: an exec row and an exit
-//! row (with its exit code) for each process this test runs, and its three
-//! ways to stop (`--duration`, `--count`, Ctrl-C).
+//! row (with its exit code) for each process this test runs, the exec
+//! always first, and its three ways to stop (`--duration`, `--count`,
+//! Ctrl-C).
 //!
 //! Runs the example's binary from `target/<profile>/examples/`, after
 //! `cargo build --all-features --example proctrace` brings it up to date.
@@ -210,6 +211,57 @@ fn prints_exec_and_exit_of_each_process() {
             exit.detail.starts_with(&format!("code {code} after ")),
             "{exit:?}"
         );
+    }
+    assert_exec_before_exit(&rows);
+}
+
+/// Many short processes at once, from several CPUs: the two rings fill
+/// side by side, and each exit is read close to its own exec. Every
+/// process's exec row still comes before its exit row.
+#[test]
+fn never_prints_an_exit_before_the_exec_of_the_same_process() {
+    require_kernel!();
+    let tracer = Tracer::start(&["--duration", "4"]);
+    let mut ours = Vec::new();
+    for _ in 0..10 {
+        let children: Vec<_> = (0..20)
+            .map(|_| Command::new("/bin/true").spawn().expect("spawn"))
+            .collect();
+        for mut child in children {
+            ours.push(child.id());
+            child.wait().expect("wait");
+        }
+    }
+    let (rows, count) = tracer.finish();
+    assert_eq!(count, rows.len() as u64);
+    let both = ours
+        .iter()
+        .filter(|&&pid| {
+            rows.iter().any(|r| r.pid == pid && r.event == "exec")
+                && rows.iter().any(|r| r.pid == pid && r.event == "exit")
+        })
+        .count();
+    assert_eq!(
+        both,
+        ours.len(),
+        "an exec and an exit row for each: {rows:#?}"
+    );
+    assert_exec_before_exit(&rows);
+}
+
+/// For every process with both rows, the exec row comes first.
+fn assert_exec_before_exit(rows: &[Row]) {
+    for (at, exit) in rows.iter().enumerate().filter(|(_, r)| r.event == "exit") {
+        if let Some(exec_at) = rows
+            .iter()
+            .position(|r| r.pid == exit.pid && r.event == "exec")
+        {
+            assert!(
+                exec_at < at,
+                "the exit of {} (row {at}) printed before its exec (row {exec_at}): {rows:#?}",
+                exit.pid
+            );
+        }
     }
 }
 

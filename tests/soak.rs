@@ -1,4 +1,4 @@
-//! The soak run of `examples/soak` in the test suite: a live kernel
+//! The soak run of `benches/soak` in the test suite: a live kernel
 //! producer (two threads, sizes 1 B to 4 KiB, discards, NO_WAKEUP and
 //! FORCE_WAKEUP) against every read path, 1e6 records each, and a run that
 //! closes and reopens the pinned ring every few thousand records. Every
@@ -7,7 +7,7 @@
 mod common;
 
 #[allow(dead_code, reason = "the command's reporting is not used here")]
-#[path = "../examples/soak/harness.rs"]
+#[path = "../benches/soak/harness.rs"]
 mod harness;
 
 use harness::{Config, Path};

@@ -228,10 +228,10 @@ mod tests {
         assert_eq!(distance("kitten", "sitting"), 3);
     }
 
-    /// Built from `tests/derive/btf/v3.bpf.c` by `build-bpf.sh`, with its
+    /// Built from `derive/tests/btf/v3.bpf.c` by `build-bpf.sh`, with its
     /// raw BTF.
-    const V3: &[u8] = include_bytes!("../../tests/derive/btf/v3.bpf.o");
-    const V3_RAW: &[u8] = include_bytes!("../../tests/derive/btf/v3.BTF");
+    const V3: &[u8] = include_bytes!("../../derive/tests/btf/v3.bpf.o");
+    const V3_RAW: &[u8] = include_bytes!("../../derive/tests/btf/v3.BTF");
 
     #[test]
     fn enums_and_typedefs_are_named_for_what_they_are() {

@@ -1176,8 +1176,8 @@ pub(crate) mod tests {
     use crate::parse;
     use ringview_btf::Object;
 
-    /// Built from `tests/derive/btf/tools.bpf.c` by `build-bpf.sh`.
-    const TOOLS: &[u8] = include_bytes!("../../tests/derive/btf/tools.bpf.o");
+    /// Built from `tests/btf/tools.bpf.c` by `build-bpf.sh`.
+    const TOOLS: &[u8] = include_bytes!("../tests/btf/tools.bpf.o");
 
     pub(crate) fn tools_layout(name: &str) -> StructLayout {
         let object = Object::new(PathBuf::from("tools.bpf.o"), TOOLS.to_vec());
@@ -1304,7 +1304,7 @@ pub(crate) mod tests {
 
     #[test]
     fn arrays_of_structs_below_the_top_level_are_planned_member_by_member() {
-        const NESTED: &[u8] = include_bytes!("../../tests/derive/btf/nested.bpf.o");
+        const NESTED: &[u8] = include_bytes!("../tests/btf/nested.bpf.o");
         let object = Object::new(PathBuf::from("nested.bpf.o"), NESTED.to_vec());
         let layout = object.struct_layout("deep_event").expect("in nested.bpf.o");
         let input: syn::DeriveInput = parse_quote! {
@@ -1345,7 +1345,7 @@ pub(crate) mod tests {
     }
 
     fn nested_layout(name: &str) -> StructLayout {
-        const NESTED: &[u8] = include_bytes!("../../tests/derive/btf/nested.bpf.o");
+        const NESTED: &[u8] = include_bytes!("../tests/btf/nested.bpf.o");
         let object = Object::new(PathBuf::from("nested.bpf.o"), NESTED.to_vec());
         object.struct_layout(name).expect("in nested.bpf.o")
     }
@@ -1480,7 +1480,7 @@ pub(crate) mod tests {
     }
 
     fn v3_layout(name: &str) -> StructLayout {
-        const V3: &[u8] = include_bytes!("../../tests/derive/btf/v3.bpf.o");
+        const V3: &[u8] = include_bytes!("../tests/btf/v3.bpf.o");
         let object = Object::new(PathBuf::from("v3.bpf.o"), V3.to_vec());
         object.struct_layout(name).expect("in v3.bpf.o")
     }

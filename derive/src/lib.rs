@@ -52,24 +52,81 @@ pub fn event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// after checking its layout, or `ringview::TaggedEvent` for an enum of
 /// views. [`macro@event`] is its usual form: `#[ringview::event(btf = "..",
 /// name = "..")]` is this derive with `#[ring_event(btf = "..", name =
-/// "..")]`, plus `#[repr(C)]` and zerocopy's casting derives.
+/// "..")]`, plus `#[repr(C)]` and zerocopy's casting derives. Use it
+/// through `ringview`, whose default `derive` feature re-exports both.
 ///
-/// ```ignore
-/// #[ringview::event(btf = "prog.bpf.o", name = "exec_event")]
+/// It refuses at compile time what can make the Rust struct differ from
+/// the BPF C struct: a missing `#[repr(C)]`, generics, `bool`, `char`,
+/// enums, references, raw pointers, `usize`/`isize`, `u128`, alignment
+/// over 8, implicit padding, and, given the compiled BPF object, any size
+/// or offset that differs from the object's BTF.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::RingEvent;
+///
+/// // `struct exec_event` of `btf/tests/btf/layouts.bpf.c`, checked against
+/// // the BTF of the object clang built from it.
+/// #[ringview::event(btf = "../btf/tests/btf/layouts.bpf.o", name = "exec_event")]
 /// struct ExecEvent {
 ///     pid: u32,
+///     ppid: u32,
+///     uid: u32,
+///     #[ring_event(padding)]
+///     _pad: u32,
 ///     comm: [u8; 16],
+///     filename: [u8; 256],
+///     #[ring_event(rename = "ts")]
+///     timestamp_ns: u64,
 /// }
 ///
-/// // The same, spelled out.
-/// #[derive(zerocopy::FromBytes, zerocopy::Immutable, zerocopy::KnownLayout, RingEvent)]
+/// assert_eq!(ExecEvent::SIZE, 296);
+/// assert_eq!(ExecEvent::C_NAME, "exec_event");
+/// ```
+///
+/// The same, spelled out as the derive (with `zerocopy` as a dependency of
+/// your own):
+///
+/// ```
+/// use ringview::RingEvent;
+/// use zerocopy::{FromBytes, Immutable, KnownLayout};
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 /// #[repr(C)]
-/// #[ring_event(btf = "prog.bpf.o", name = "exec_event")]
-/// struct ExecEvent2 {
+/// #[ring_event(btf = "../btf/tests/btf/layouts.bpf.o", name = "exec_event")]
+/// struct ExecEvent {
 ///     pid: u32,
+///     ppid: u32,
+///     uid: u32,
+///     #[ring_event(padding)]
+///     _pad: u32,
 ///     comm: [u8; 16],
+///     filename: [u8; 256],
+///     #[ring_event(rename = "ts")]
+///     timestamp_ns: u64,
 /// }
 /// ```
+///
+/// The object's `.BTF` section is read while compiling, and the object is
+/// included with `include_bytes!`, so cargo rebuilds when it changes. Each
+/// field is matched to the C member of the same name (or `rename`); every C
+/// member must be matched or lie inside a `padding` field (bitfields
+/// included: cover their storage unit). Swap two fields and the build stops
+/// at every mismatch at once:
+///
+/// ```text
+/// error[E0080]: evaluation panicked: offset of `ExecEvent.ppid` differs: Rust puts it at byte 0, but `__u32 ppid` is at byte offset 4 in `struct exec_event`
+///  --> tests/ui/fail/btf_size_and_offset_mismatch.rs:9:5
+///   |
+/// 9 |     ppid: u32,
+///   |     ^^^^ evaluation of `_::_` failed here
+/// ```
+///
+/// The same check fails on a host whose C layout differs: on i686, `u64`
+/// is 4-byte aligned, and `struct { __u32 pid; __u64 ts; }` does not build
+/// there. Without a BPF object, `size = N` checks the size, and implicit
+/// padding is refused.
 ///
 /// # Attributes
 ///
@@ -101,7 +158,7 @@ pub fn event(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   union: the first one, in C order, that no other field stands for.
 ///
 /// On enums of views: `tag = "field: type"` on the enum, `tag = N` on each
-/// variant.
+/// variant (see [Enums of views](#enums-of-views-several-event-types-in-one-ring)).
 ///
 /// # What is checked against the object
 ///
@@ -113,7 +170,63 @@ pub fn event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// (`U32<BigEndian>` for `__be32`) count as integers of their size, and its
 /// `F32`/`F64` as floats.
 ///
-/// A nested struct is checked in one of two ways:
+/// # Structs that are not in BTF
+///
+/// clang leaves out of `.BTF` a struct the program uses only as a stack
+/// value (`struct event e = {}; bpf_ringbuf_output(..., &e, ...)`) or
+/// through the pointer `bpf_ringbuf_reserve` returns, which is how most
+/// tools write their events. The derive then reads the struct from the
+/// object's DWARF (`.debug_info`, there whenever the object is built with
+/// `-g`) and checks it the same way, with no change to the C. Only when
+/// neither has it does the build stop, with the one C line that keeps the
+/// struct in BTF and the closest names the object has.
+///
+/// ```
+/// # use ringview::RingEvent;
+/// # use zerocopy::{FromBytes, Immutable, KnownLayout};
+/// // `struct stack_event` is only a local variable in the BPF program.
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// #[ring_event(btf = "tests/btf/tools.bpf.o", name = "stack_event")]
+/// struct StackEvent {
+///     pid: u32,
+///     tid: u32,
+///     ts: u64,
+///     comm: [u8; 16],
+/// }
+/// ```
+///
+/// # Unions
+///
+/// In an anonymous union, as network tools write addresses
+/// (`union { __u32 saddr_v4; __u8 saddr_v6[16]; };`), a field that matches
+/// one arm by name (or `rename`) stands for the whole union; the bytes of
+/// the union beyond that arm must be covered by padding. A Rust
+/// `#[repr(C)] union` deriving `RingEvent` is checked against a named C
+/// union arm by arm.
+///
+/// ```
+/// # use ringview::RingEvent;
+/// # use zerocopy::{FromBytes, Immutable, KnownLayout};
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// #[ring_event(btf = "tests/btf/tools.bpf.o", name = "conn_event")]
+/// struct ConnEvent {
+///     pid: u32,
+///     family: u16,
+///     port: u16,
+///     saddr_v6: [u8; 16],
+///     #[ring_event(rename = "daddr_v4")]
+///     daddr: u32,
+///     #[ring_event(padding)]
+///     _daddr_rest: [u8; 12],
+/// }
+/// ```
+///
+/// # Nested structs
+///
+/// A nested struct is checked member by member, at any depth, in one of two
+/// ways:
 ///
 /// - By default, by the C member names: the field `seg` for `struct segment
 ///   seg` needs a field `from` for `struct point from`, which needs fields
@@ -130,7 +243,13 @@ pub fn event(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   the way down. Types implementing `RingEvent` through `ring_event!` or
 ///   by hand record no fields, and cannot be checked this way.
 ///
-/// ```ignore
+/// ```
+/// # use ringview::RingEvent;
+/// # use zerocopy::{FromBytes, Immutable, KnownLayout};
+/// use zerocopy::byteorder::{BigEndian, U16};
+///
+/// // `struct addr { __u16 family; __u16 port; __u32 scope : 4, level : 4;
+/// //                union { __u32 v4; __u8 v6[16]; }; float weight; };`
 /// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 /// #[repr(C)]
 /// #[ring_event(size = 28)]
@@ -138,20 +257,33 @@ pub fn event(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     family: u16,
 ///     #[ring_event(rename = "port")]
 ///     port_be: U16<BigEndian>,
-///     #[ring_event(padding)] // `__u32 scope : 4, level : 4;`
+///     #[ring_event(padding)] // the bitfields' storage unit
 ///     _bits: u32,
-///     #[ring_event(rename = "v6")] // one arm of `union { __u32 v4; __u8 v6[16]; }`
+///     #[ring_event(rename = "v6")] // one arm of the union
 ///     ip: [u8; 16],
 ///     weight: f32,
 /// }
 ///
+/// // `struct endpoint { __u32 id; struct addr where; };`
 /// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
 /// #[repr(C)]
-/// #[ring_event(btf = "prog.bpf.o", name = "peer_event")]
+/// #[ring_event(btf = "tests/btf/nested.bpf.o", name = "endpoint")]
+/// struct Endpoint {
+///     id: u32,
+///     #[ring_event(rename = "where", nested)]
+///     at: Addr,
+/// }
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// #[ring_event(btf = "tests/btf/nested.bpf.o", name = "peer_event")]
 /// struct PeerEvent {
 ///     pid: u32,
+///     #[ring_event(nested)]
+///     local: Endpoint,
 ///     #[ring_event(nested)] // `struct addr peers[2];`
 ///     peers: [Addr; 2],
+///     ts: u64,
 /// }
 /// ```
 ///
@@ -193,6 +325,61 @@ pub fn event(args: TokenStream, item: TokenStream) -> TokenStream {
 /// BPF object, a type with implicit padding (in itself or in a field's
 /// type) does not implement `ringview::View`, so reading it on its own is a
 /// compile error: its padding could lie elsewhere on the BPF target.
+///
+/// # Enums of views: several event types in one ring
+///
+/// On an enum of views, the derive implements `ringview::TaggedEvent`:
+/// `reader.read_tagged::<Event>()` reads the leading tag field and views
+/// the record as the variant it names; an unknown tag is an error carrying
+/// its value, with the record's bytes in `rejected()`.
+///
+/// ```
+/// # use ringview::RingEvent;
+/// # use zerocopy::{FromBytes, Immutable, KnownLayout};
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// struct ExecEvent {
+///     kind: u32,
+///     pid: u32,
+/// }
+///
+/// #[derive(FromBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// struct ExitEvent {
+///     kind: u32,
+///     code: i32,
+/// }
+///
+/// #[derive(RingEvent)]
+/// #[ring_event(tag = "kind: u32")]
+/// enum Event<'a> {
+///     #[ring_event(tag = 1)]
+///     Exec(&'a ExecEvent),
+///     #[ring_event(tag = 2)]
+///     Exit(&'a ExitEvent),
+/// }
+///
+/// let ring = ringview::testing::MemoryRing::new(4096)?;
+/// // SAFETY: the ring's only consumer.
+/// let mut reader = unsafe { ringview::UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let mut record = [0u8; 8];
+/// record[..4].copy_from_slice(&2u32.to_ne_bytes());
+/// record[4..].copy_from_slice(&7i32.to_ne_bytes());
+/// ring.output(&record, 0)?;
+/// match reader.read_tagged::<Event>()? {
+///     Event::Exit(exit) => assert_eq!(exit.code, 7),
+///     Event::Exec(_) => unreachable!("the tag is 2"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Types you cannot derive on
+///
+/// A libbpf-cargo skeleton's `types::event` or an aya `-common` crate's
+/// event: [`check_layout!`] runs the same checks by C member name, and
+/// [`ring_event!`] also implements `RingEvent`. With ringview's `bytemuck`
+/// feature, a type deriving bytemuck's `Pod` (or `AnyBitPattern`) instead
+/// of zerocopy's traits is read in place the same way.
 #[proc_macro_derive(RingEvent, attributes(ring_event))]
 pub fn derive_ring_event(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -204,6 +391,10 @@ pub fn derive_ring_event(input: TokenStream) -> TokenStream {
 /// Checks a type you cannot put `#[derive(RingEvent)]` on against the BPF
 /// object, with the derive's checks: total size, and each member's offset,
 /// size, element size and nested members, by C name.
+///
+/// (The examples here are not compiled: they need a skeleton's generated
+/// `types`; `tests/ui/v2_pass/foreign_types.rs` compiles the same calls
+/// against a committed object.)
 ///
 /// ```ignore
 /// // A libbpf-cargo skeleton's generated type, cast with bytemuck.
@@ -257,6 +448,9 @@ pub fn check_layout(input: TokenStream) -> TokenStream {
 /// Implements `ringview::RingEvent` for a type you cannot put
 /// `#[derive(RingEvent)]` on, after the checks of [`check_layout!`], with the
 /// same arguments.
+///
+/// (Not compiled, as for [`check_layout!`]: it needs a skeleton's
+/// generated `types`.)
 ///
 /// ```ignore
 /// // A libbpf-cargo skeleton's generated type, made readable in place.

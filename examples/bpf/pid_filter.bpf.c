@@ -25,8 +25,9 @@ struct filter_cmd {
 
 // One reported exec.
 struct exec_seen {
-	__u32 pid;  // the new program's thread group id
-	__u32 ppid; // its parent's
+	__u32 pid;     // the new program's thread group id
+	__u32 ppid;    // its parent's
+	char comm[16]; // the new program's name, NUL-padded
 };
 
 struct {
@@ -105,6 +106,7 @@ int handle_exec(void *ctx)
 		return 0;
 	seen->pid = bpf_get_current_pid_tgid() >> 32;
 	seen->ppid = ppid;
+	bpf_get_current_comm(seen->comm, sizeof(seen->comm));
 	bpf_ringbuf_submit(seen, 0);
 	return 0;
 }

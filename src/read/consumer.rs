@@ -488,6 +488,23 @@ impl Drop for Consumer {
 
 /// A ring's positions as one reader sees them, all free-running byte
 /// counters (compare them with `wrapping_sub`).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::Reader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut reader = Reader::new(ring.ring_buf())?;
+/// ring.output(&[0; 8], 0)?; // a 16-byte stride: header and payload
+/// reader.read()?;
+/// let at = reader.positions();
+/// assert_eq!((at.producer, at.read, at.released), (16, 16, 16));
+/// // Published lazily: the producers see the space back later.
+/// assert!(at.published <= at.released);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Positions {
     /// The producer position (`producer_pos`): the end of the last record

@@ -13,6 +13,25 @@ use crate::read::ring_buf::RingBuf;
 use crate::read::wait::ReaderHandle;
 
 /// One record, copied out of the ring.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{Reader, Record};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut reader = Reader::new(ring.ring_buf())?;
+/// ring.output(b"first", 0)?;
+/// ring.output(b"second", 0)?;
+/// let mut record = Record::default(); // one buffer for every read
+/// reader.read_into(&mut record)?;
+/// assert_eq!(record.sample, b"first");
+/// assert_eq!(record.remaining, 16); // the second record's stride
+/// reader.read_into(&mut record)?;
+/// assert_eq!((record.sample.as_slice(), record.remaining), (&b"second"[..], 0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Record {
     /// The payload, exactly as long as the producer submitted it.

@@ -10,7 +10,7 @@ use crate::kernel::bpf::{self, MapOrigin};
 use crate::kernel::mmap::{self, Mapping};
 use crate::read::cursor::RawRing;
 use crate::ring_id::RingId;
-use crate::uapi::BPF_MAP_TYPE_RINGBUF;
+use crate::uapi::{BPF_MAP_TYPE_RINGBUF, BPF_RINGBUF_HDR_SZ};
 
 /// One BPF ring buffer, mapped into this process.
 ///
@@ -183,6 +183,29 @@ impl RingBuf {
     /// The size of the data area in bytes (the map's `max_entries`).
     pub fn buffer_size(&self) -> usize {
         self.raw.size()
+    }
+
+    /// The largest payload one record of this ring can carry: the buffer
+    /// size less 16 bytes.
+    ///
+    /// A record takes `round_up(len + 8, 8)` bytes (its 8-byte header, then
+    /// the payload padded to 8), and the kernel never lets the producer
+    /// position run a whole ring ahead of the consumer position
+    /// (`__bpf_ringbuf_reserve`), so even an empty ring takes at most
+    /// `buffer_size() - 8` bytes of record, header included.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let ring = ringview::testing::MemoryRing::new(4096)?;
+    /// assert_eq!(ring.ring_buf().max_record_len(), 4080);
+    /// # Ok::<(), ringview::RingBufError>(())
+    /// ```
+    pub fn max_record_len(&self) -> usize {
+        // The stride `round_up(len + 8, 8)` must be at most `mask` (the
+        // kernel's `new_prod_pos - cons_pos > rb->mask` check), so at most
+        // `size - 8`: a header and at most `size - 16` bytes of payload.
+        self.buffer_size().saturating_sub(2 * BPF_RINGBUF_HDR_SZ)
     }
 
     /// Bytes between the published consumer position and the producer

@@ -15,10 +15,41 @@ use crate::ring_id::{Handles, RingId, RingKey, Untyped};
 pub const DEFAULT_RECORDS_PER_ROUND: usize = 256;
 
 /// A boxed handler error.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::{HandlerError, HandlerOutput};
+///
+/// let failed: Result<(), std::io::Error> = Err(std::io::ErrorKind::BrokenPipe.into());
+/// let boxed: HandlerError = failed.into_result().unwrap_err();
+/// assert!(boxed.downcast_ref::<std::io::Error>().is_some());
+/// ```
 pub type HandlerError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What a ring set's handler returns: `()`, or a `Result<(), E>` whose
 /// error stops the set (see [`RingSetError::Handler`]).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{RingSet, UnsafeReader};
+///
+/// let (a, b) = (MemoryRing::new(4096)?, MemoryRing::new(4096)?);
+/// let mut set = RingSet::new()?;
+/// // SAFETY (both): each ring's only consumer.
+/// let (reader_a, reader_b) =
+///     unsafe { (UnsafeReader::<[u8]>::new(a.ring_buf())?, UnsafeReader::<[u8]>::new(b.ring_buf())?) };
+/// // A handler that cannot fail returns `()`...
+/// set.add(reader_a, |bytes: &[u8]| println!("a: {bytes:?}"))?;
+/// // ...one that can, a `Result`, whose error stops the set.
+/// set.add(reader_b, |bytes: &[u8]| std::str::from_utf8(bytes).map(|text| println!("b: {text}")))?;
+/// a.output(&[1, 2], 0)?;
+/// b.output(b"ok", 0)?;
+/// assert_eq!(set.consume()?, 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait HandlerOutput {
     /// The error, if any.
     ///

@@ -85,11 +85,24 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     ///
     /// # Errors
     ///
-    /// [`ReaderError::AlreadyConsumed`] while another reader of this process
-    /// reads the same map; [`ReaderError::Overwrite`] for maps created with
-    /// `BPF_F_RB_OVERWRITE`, where producers overwrite unconsumed records;
-    /// [`ReaderError::Syscall`] when epoll or the eventfd cannot be set up.
+    /// [`ReaderError::TypeTooLarge`] when `T` is larger than any record the
+    /// ring can hold ([`RingBuf::max_record_len`]), so that every read would
+    /// fail; [`ReaderError::AlreadyConsumed`] while another reader of this
+    /// process reads the same map; [`ReaderError::Overwrite`] for maps
+    /// created with `BPF_F_RB_OVERWRITE`, where producers overwrite
+    /// unconsumed records; [`ReaderError::Syscall`] when epoll or the
+    /// eventfd cannot be set up.
     pub unsafe fn new(ring: RingBuf) -> Result<Self, ReaderError> {
+        // Before the claim: a reader that can never read is not made.
+        // Async readers and ring sets take a reader made here.
+        if T::MIN_LEN > ring.max_record_len() {
+            return Err(ReaderError::TypeTooLarge {
+                type_name: std::any::type_name::<T>(),
+                size: T::MIN_LEN,
+                max_record_len: ring.max_record_len(),
+                buffer_size: ring.buffer_size(),
+            });
+        }
         Ok(Self {
             consumer: Consumer::new(ring)?,
             _view: PhantomData,
@@ -535,6 +548,29 @@ impl Drop for Done<'_> {
 /// What a [`read_func`](UnsafeReader::read_func) callback returns: `()` to
 /// go on, or a [`ControlFlow`](std::ops::ControlFlow) whose `Break` stops
 /// the call before the record it was given is released.
+///
+/// # Examples
+///
+/// ```
+/// use std::ops::ControlFlow;
+///
+/// use ringview::testing::MemoryRing;
+/// use ringview::UnsafeReader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// for byte in [1u8, 2, 0, 4] {
+///     ring.output(&[byte], 0)?;
+/// }
+/// // SAFETY: the ring's only consumer.
+/// let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// // Stop at the first zero: it and the records after it stay in the ring.
+/// let done = reader.try_read_func(|bytes, _remaining| {
+///     if bytes[0] == 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+/// })?;
+/// assert_eq!(done, 2);
+/// assert_eq!(reader.try_read::<[u8]>()?, Some(&[0u8][..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait FuncFlow {
     /// Whether to stop.
     fn is_break(&self) -> bool;
@@ -557,6 +593,31 @@ impl<B, C> FuncFlow for std::ops::ControlFlow<B, C> {
 /// Views handed out by [`UnsafeReader::batch`], all valid until the batch
 /// ends: [`commit`](Self::commit) releases them, dropping the batch
 /// without it releases none.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::UnsafeReader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// ring.output(b"one", 0)?;
+/// ring.output(b"two", 0)?;
+/// // SAFETY: the ring's only consumer.
+/// let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+///
+/// let batch = reader.batch()?;
+/// let first = batch.next::<[u8]>()?.unwrap();
+/// let second = batch.next::<[u8]>()?.unwrap();
+/// assert_eq!((first, second), (&b"one"[..], &b"two"[..])); // both alive at once
+/// assert_eq!(batch.next::<[u8]>()?, None);
+/// drop(batch); // no commit: nothing released
+///
+/// let batch = reader.batch()?;
+/// assert_eq!(batch.next::<[u8]>()?, Some(&b"one"[..]));
+/// batch.commit();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Batch<'r, T: ?Sized + View> {
     reader: &'r mut UnsafeReader<T>,
@@ -641,6 +702,73 @@ mod tests {
     fn reader<T: ?Sized + View>(ring: &MemoryRing) -> UnsafeReader<T> {
         // SAFETY: each test's ring has one consumer.
         unsafe { UnsafeReader::new(ring.ring_buf()) }.unwrap()
+    }
+
+    /// The largest record a 4 KiB ring holds is 4080 bytes (stride 4088,
+    /// under the mask 4095): a reader of a 4080-byte type is made and reads
+    /// such a record; one of a 4088-byte type is refused, naming both
+    /// sizes, and an untyped reader takes any ring.
+    #[test]
+    fn refuses_a_type_no_record_of_the_ring_can_hold() {
+        type Largest = Bytes<4080>;
+        type TooLarge = Bytes<4088>;
+
+        let ring = MemoryRing::new(4096).unwrap();
+        assert_eq!(ring.ring_buf().max_record_len(), 4080);
+        // The producer agrees: 4080 bytes fit an empty ring, 4081 do not.
+        assert!(ring.reserve(4081).is_err());
+        ring.output(&[7; 4080], 0).unwrap();
+
+        // SAFETY: the ring's only consumer while it lives.
+        let err = unsafe { UnsafeReader::<TooLarge>::new(ring.ring_buf()) }.unwrap_err();
+        match err {
+            ReaderError::TypeTooLarge {
+                size,
+                max_record_len,
+                buffer_size,
+                type_name,
+            } => {
+                assert_eq!((size, max_record_len, buffer_size), (4088, 4080, 4096));
+                assert!(type_name.ends_with("Bytes<4088>"), "{type_name}");
+            }
+            other => panic!("expected TypeTooLarge, got {other:?}"),
+        }
+        let message = err_message::<TooLarge>(&ring);
+        assert!(message.contains("4088 bytes"), "{message}");
+        assert!(message.contains("at most 4080 bytes"), "{message}");
+
+        let mut largest = reader::<Largest>(&ring);
+        assert_eq!(largest.read().unwrap().0, [7; 4080]);
+        drop(largest);
+        let mut untyped = reader::<[u8]>(&MemoryRing::new(16).unwrap());
+        assert_eq!(untyped.try_read::<[u8]>().unwrap(), None);
+    }
+
+    /// `N` bytes, an event type of any size.
+    #[derive(Debug, zerocopy::FromBytes, zerocopy::Immutable, zerocopy::KnownLayout)]
+    #[repr(C)]
+    struct Bytes<const N: usize>([u8; N]);
+
+    // SAFETY: `__view` casts through zerocopy, which checks the size and
+    // alignment; `Bytes` is `FromBytes`.
+    unsafe impl<const N: usize> RingEvent for Bytes<N> {
+        const C_NAME: &'static str = "bytes";
+        const SIZE: usize = N;
+        type __Layout = crate::event::__private::Proven;
+
+        fn __view(bytes: &[u8]) -> Option<&Self> {
+            zerocopy::FromBytes::ref_from_prefix(bytes)
+                .ok()
+                .map(|(view, _)| view)
+        }
+    }
+
+    fn err_message<T: View + ?Sized>(ring: &MemoryRing) -> String {
+        // SAFETY: the ring's only consumer while it lives.
+        match unsafe { UnsafeReader::<T>::new(ring.ring_buf()) } {
+            Ok(_) => panic!("expected an error"),
+            Err(err) => err.to_string(),
+        }
     }
 
     #[test]

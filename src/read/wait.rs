@@ -30,6 +30,32 @@ impl Control {
 /// Obtained from [`Reader::handle`](crate::Reader::handle) or
 /// [`UnsafeReader::handle`](crate::UnsafeReader::handle). Cloneable, `Send`
 /// and `Sync`.
+///
+/// For a clean stop that loses nothing: detach the producers, `flush()`,
+/// read until [`ReadError::Flushed`](crate::ReadError::Flushed), then
+/// `close()` (or drop the reader). Both are an atomic store and an eventfd
+/// write, so a signal handler may call them.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{ReadError, Reader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut reader = Reader::new(ring.ring_buf())?;
+/// let handle = reader.handle();
+/// ring.output(b"last", 0)?;
+///
+/// // From another thread (or a Ctrl-C handler): finish what is there.
+/// std::thread::spawn(move || handle.flush()).join().unwrap();
+/// assert_eq!(reader.read()?.sample, b"last"); // records come first
+/// assert!(matches!(reader.read(), Err(ReadError::Flushed)));
+///
+/// reader.handle().close();
+/// assert!(matches!(reader.read(), Err(ReadError::Closed)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct ReaderHandle {
     control: Arc<Control>,

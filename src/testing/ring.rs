@@ -23,6 +23,17 @@ use crate::uapi::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR
 
 /// The reservation failed: not enough free space (or the record is larger
 /// than the ring).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::{Full, MemoryRing};
+///
+/// let ring = MemoryRing::new(64)?;
+/// ring.output(&[0; 40], 0)?; // a 48-byte stride
+/// assert_eq!(ring.output(&[0; 16], 0), Err(Full { len: 16 }));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("no room for a record of {len} bytes")]
 pub struct Full {
@@ -142,6 +153,21 @@ impl Shared {
 /// An in-memory BPF ring buffer: producer side.
 ///
 /// Cloning gives another producer handle to the same ring.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::UnsafeReader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// // SAFETY: the ring's only consumer.
+/// let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let producer = ring.clone(); // producers on other threads
+/// std::thread::spawn(move || producer.output(b"from a thread", 0)).join().unwrap()?;
+/// assert_eq!(reader.read::<[u8]>()?, b"from a thread");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct MemoryRing {
     shared: Arc<Shared>,
@@ -384,6 +410,25 @@ impl MemoryRing {
 }
 
 /// A reserved record. Dropping it without [`submit`](Self::submit) discards it.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::UnsafeReader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// // SAFETY: the ring's only consumer.
+/// let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let mut record = ring.reserve(4)?; // BUSY until submitted
+/// assert_eq!(reader.try_read::<[u8]>()?, None);
+/// record.write(0, b"done");
+/// record.submit(0);
+/// assert_eq!(reader.try_read::<[u8]>()?, Some(&b"done"[..]));
+/// ring.reserve(4)?.discard(0); // skipped by the reader
+/// assert_eq!(reader.try_read::<[u8]>()?, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Reservation<'a> {
     shared: &'a Shared,

@@ -959,6 +959,25 @@ impl<T: ?Sized + View> AsyncUnsafeReader<T> {
 /// (lingering, awaiting readiness) is kept in the reader between polls, so
 /// the future allocates nothing and has nothing to drop. Dropping it takes
 /// nothing (see [`AsyncUnsafeReader`] on cancellation).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{AsyncUnsafeReader, ReadFuture, UnsafeReader};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let ring = MemoryRing::new(4096)?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let mut reader = AsyncUnsafeReader::new(reader)?;
+/// ring.output(b"hello", 0)?;
+/// let read: ReadFuture<'_, [u8], [u8]> = reader.read();
+/// assert_eq!(read.await?, b"hello");
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct ReadFuture<'r, T: ?Sized + View, U: ?Sized> {
     next: NextRecord<'r, AsyncUnsafeReader<T>>,

@@ -757,6 +757,39 @@ impl AsFd for UserRingBuf {
 /// The record is BUSY, so the BPF side does not see it (nor anything after
 /// it) until [`submit`](Self::submit). Dropping the guard without submitting
 /// discards the record: the kernel skips it.
+///
+/// # Examples
+///
+/// ```
+/// use std::ops::ControlFlow;
+///
+/// use ringview::testing::MemoryUserRing;
+/// use ringview::RingEvent;
+/// use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+///
+/// #[derive(FromBytes, IntoBytes, Immutable, KnownLayout, RingEvent)]
+/// #[repr(C)]
+/// struct Command {
+///     op: u32,
+///     pid: u32,
+/// }
+///
+/// let ring = MemoryUserRing::new(4096)?;
+/// let mut producer = ring.user_ring_buf()?;
+/// let mut cmd = producer.reserve::<Command>()?; // zeroed, in the ring
+/// cmd.op = 1;
+/// cmd.pid = 4242;
+/// cmd.submit();
+/// producer.reserve::<Command>()?.discard(); // the BPF side skips it
+///
+/// let mut seen = Vec::new();
+/// ring.drain(0, |bytes| {
+///     seen.push(bytes.to_vec());
+///     ControlFlow::Continue(())
+/// })?;
+/// assert_eq!(seen, [Command { op: 1, pid: 4242 }.as_bytes()]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use = "a reserved record is discarded unless submitted"]
 pub struct Reserved<'a, T: ?Sized> {
     header: RecordHeader,

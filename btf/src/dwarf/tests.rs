@@ -1,9 +1,9 @@
 use super::*;
 
-/// Built from `tests/derive/btf/tools.bpf.c`: most of its structs are only
+/// Built from `tests/btf/tools.bpf.c`: most of its structs are only
 /// in DWARF.
-const TOOLS: &[u8] = include_bytes!("../../../tests/derive/btf/tools.bpf.o");
-const NO_DWARF: &[u8] = include_bytes!("../../../tests/derive/btf/tools.nodwarf.bpf.o");
+const TOOLS: &[u8] = include_bytes!("../../../derive/tests/btf/tools.bpf.o");
+const NO_DWARF: &[u8] = include_bytes!("../../../derive/tests/btf/tools.nodwarf.bpf.o");
 
 #[test]
 fn structs_left_out_of_btf_are_in_dwarf() {

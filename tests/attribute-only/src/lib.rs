@@ -4,8 +4,8 @@
 
 use ringview::{ReadError, RingEvent, TaggedEvent, UnsafeReader};
 
-/// `struct stack_event` of `tests/derive/btf/tools.bpf.o`.
-#[ringview::event(btf = "../derive/btf/tools.bpf.o", name = "stack_event")]
+/// `struct stack_event` of `derive/tests/btf/tools.bpf.o`.
+#[ringview::event(btf = "../../derive/tests/btf/tools.bpf.o", name = "stack_event")]
 pub struct StackEvent {
     pub pid: u32,
     pub tid: u32,
@@ -26,7 +26,7 @@ pub union DAddr {
     pub daddr_v6: [u8; 16],
 }
 
-#[ringview::event(btf = "../derive/btf/v3.bpf.o", name = "tcp_event")]
+#[ringview::event(btf = "../../derive/tests/btf/v3.bpf.o", name = "tcp_event")]
 pub struct TcpEvent {
     #[ring_event(nested)]
     pub saddr: SAddr,

@@ -1,0 +1,13 @@
+//! Compile-fail tests of `ringview`'s views: no view outlives the commit
+//! that releases its bytes (`tests/ui/views/`).
+//!
+//! They live in this crate, which has `ringview` as a dev-dependency, so
+//! that trybuild and its dependencies stay out of `ringview`'s own
+//! dev-dependencies, which every `cargo run --example` there builds.
+
+#[test]
+fn views_cannot_outlive_their_commit() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/views/view_after_*.rs");
+    t.compile_fail("tests/ui/views/read_while_batch_open.rs");
+}
