@@ -37,6 +37,8 @@ use std::task::{Context, Poll};
 use crate::error::SyscallError;
 
 pub(crate) mod coop;
+#[cfg(test)]
+pub(crate) mod manual;
 pub(crate) mod reader;
 pub(crate) mod ring_set;
 #[cfg(feature = "stream")]

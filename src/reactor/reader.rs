@@ -705,3 +705,187 @@ fn futures_are_send<R: Reactor>(
     send(reader.read_func(|_, _| ()));
     send(copying.read());
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+
+    use super::{AsyncReader, AsyncUnsafeReader};
+    use crate::error::ReadError;
+    use crate::reactor::manual::Manual;
+    use crate::read::policy::PublishPolicy;
+    use crate::read::reader::{Reader, Record};
+    use crate::read::unsafe_reader::UnsafeReader;
+    use crate::testing::MemoryRing;
+
+    /// Counts its wakes.
+    #[derive(Default)]
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn waker() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count::default());
+        (Arc::clone(&count), Waker::from(count))
+    }
+
+    /// A zero-copy reader of `ring` on the test reactor, with `policy`.
+    fn unsafe_reader(ring: &MemoryRing, policy: PublishPolicy) -> AsyncUnsafeReader<Manual> {
+        // SAFETY: nothing outside this library consumes the ring.
+        let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf()) }.unwrap();
+        reader.set_publish_policy(policy);
+        AsyncUnsafeReader::register(reader).unwrap()
+    }
+
+    /// Records already in the ring are read on the first poll, without a
+    /// look at the reactor, by every poll form.
+    #[test]
+    fn ready_records_are_read_without_waiting() {
+        let count = if cfg!(miri) { 5 } else { 100 };
+        let ring = MemoryRing::new(4096).unwrap();
+        for seq in 0..count {
+            ring.output(&[seq], 0).unwrap();
+        }
+        let mut reader = unsafe_reader(&ring, PublishPolicy::EAGER);
+        let (wakes, waker) = waker();
+        let mut cx = Context::from_waker(&waker);
+        for seq in 0..count {
+            let poll = match seq % 3 {
+                0 => pin!(reader.read::<[u8]>())
+                    .poll(&mut cx)
+                    .map_ok(<[u8]>::to_vec),
+                1 => reader.poll_read::<[u8]>(&mut cx).map_ok(<[u8]>::to_vec),
+                _ => {
+                    assert!(reader.poll_ready(&mut cx).is_ready());
+                    Poll::Ready(Ok(reader.try_read::<[u8]>().unwrap().unwrap().to_vec()))
+                }
+            };
+            assert_eq!(poll.map(Result::unwrap), Poll::Ready(vec![seq]));
+        }
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+    }
+
+    /// On an empty ring, a read publishes everything released before it
+    /// waits, then waits for an edge: a record submitted meanwhile is not
+    /// looked for until the reactor reports an edge (no spinning), and the
+    /// edge wakes the task, whose next poll returns the record.
+    #[test]
+    fn an_empty_ring_publishes_then_waits_for_an_edge() {
+        // Lazy without lingering: nothing is published until the wait.
+        let policy = PublishPolicy::lazy(0.5, std::time::Duration::ZERO, std::time::Duration::ZERO);
+        let ring = MemoryRing::new(4096).unwrap();
+        ring.output(b"first", 0).unwrap();
+        let mut reader = unsafe_reader(&ring, policy);
+        let (wakes, waker) = waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(matches!(
+            reader.poll_read::<[u8]>(&mut cx),
+            Poll::Ready(Ok(b"first"))
+        ));
+        assert_eq!(
+            ring.consumer_pos(),
+            0,
+            "the lazy policy holds the release back"
+        );
+
+        assert!(reader.poll_read::<[u8]>(&mut cx).is_pending());
+        assert_eq!(
+            ring.consumer_pos(),
+            ring.producer_pos(),
+            "published before waiting"
+        );
+        ring.output(b"second", 0).unwrap();
+        assert!(
+            reader.poll_read::<[u8]>(&mut cx).is_pending(),
+            "no edge yet"
+        );
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 0);
+        // The ring's and the control descriptor's: the wait watches both.
+        let woken = Manual::edge_all();
+        assert!(woken > 0, "the wait registered a waker");
+        assert_eq!(wakes.0.load(Ordering::SeqCst), woken);
+        assert!(matches!(
+            reader.poll_read::<[u8]>(&mut cx),
+            Poll::Ready(Ok(b"second"))
+        ));
+
+        // An edge with nothing behind it: the reader looks, then waits again.
+        assert!(reader.poll_read::<[u8]>(&mut cx).is_pending());
+        Manual::edge_all();
+        assert!(
+            reader.poll_read::<[u8]>(&mut cx).is_pending(),
+            "a spurious edge"
+        );
+        assert!(Manual::edge_all() > 0, "it waits again, with a waker");
+    }
+
+    /// A read future dropped while it waits takes nothing: the next read
+    /// returns the record submitted meanwhile. The copying reader's
+    /// `poll_read_into` leaves the record untouched until it completes.
+    #[test]
+    fn a_dropped_read_takes_nothing() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = unsafe_reader(&ring, PublishPolicy::EAGER);
+        let (_, waker) = waker();
+        let mut cx = Context::from_waker(&waker);
+        {
+            let read = pin!(reader.read::<[u8]>());
+            assert!(read.poll(&mut cx).is_pending());
+        }
+        ring.output(b"kept", 0).unwrap();
+        let read = pin!(reader.read::<[u8]>());
+        assert!(matches!(read.poll(&mut cx), Poll::Ready(Ok(b"kept"))));
+        drop(reader);
+
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader: AsyncReader<Manual> =
+            AsyncReader::register(Reader::new(ring.ring_buf()).unwrap()).unwrap();
+        let mut record = Record::default();
+        record.sample.extend_from_slice(b"old");
+        assert!(reader.poll_read_into(&mut cx, &mut record).is_pending());
+        assert_eq!(record.sample, b"old");
+        ring.output(b"new", 0).unwrap();
+        Manual::edge_all();
+        assert!(matches!(
+            reader.poll_read_into(&mut cx, &mut record),
+            Poll::Ready(Ok(()))
+        ));
+        assert_eq!(record.sample, b"new");
+    }
+
+    /// Flush and close reach a waiting reader through the control
+    /// descriptor's edge; a flush is reported once.
+    #[test]
+    fn flush_and_close_end_a_wait() {
+        let ring = MemoryRing::new(4096).unwrap();
+        let mut reader = unsafe_reader(&ring, PublishPolicy::EAGER);
+        let handle = reader.get_ref().handle();
+        let (_, waker) = waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(reader.poll_ready(&mut cx).is_pending());
+        handle.flush();
+        Manual::edge_all();
+        assert!(matches!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Err(ReadError::Flushed))
+        ));
+        assert!(
+            reader.poll_ready(&mut cx).is_pending(),
+            "one flush, one error"
+        );
+        handle.close();
+        Manual::edge_all();
+        assert!(matches!(
+            reader.poll_ready(&mut cx),
+            Poll::Ready(Err(ReadError::Closed))
+        ));
+    }
+}
