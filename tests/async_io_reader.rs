@@ -52,57 +52,55 @@ fn policies() -> [PublishPolicy; 2] {
 }
 
 /// 20,000 records from a writer thread through a 4 KiB ring (the writer
-/// waits for the reader all the time), 100 runs for each policy: every
-/// record arrives once and in order, through `read`, `read_func` and
+/// waits for the reader all the time), 100 runs, the two policies in turn:
+/// every record arrives once and in order, through `read`, `read_func` and
 /// `poll_read` in turn.
 #[test]
 fn zero_copy_reader_on_smol_with_a_writer_thread() {
     require_kernel!();
     let deadline = Instant::now() + DEADLINE;
-    for policy in policies() {
-        for run in 0..RUNS {
-            let producer = Producer::new(4096);
-            let ring = RingBuf::new(producer.ring_fd()).unwrap();
-            // SAFETY: nothing outside this library consumes the ring.
-            let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
-            reader.set_publish_policy(policy);
-            let mut reader = AsyncUnsafeReader::new(reader).unwrap();
-            std::thread::scope(|s| {
-                s.spawn(|| write_all(&producer, RECORDS, 16));
-                smol::block_on(async {
-                    let mut expected = 0;
-                    while expected < RECORDS {
-                        match expected % 3 {
-                            0 => {
-                                let view = before(deadline, "read", reader.read::<[u8]>()).await;
-                                assert_eq!(seq_of(view.unwrap()), expected, "run {run}");
+    for run in 0..RUNS {
+        let policy = policies()[run % 2];
+        let producer = Producer::new(4096);
+        let ring = RingBuf::new(producer.ring_fd()).unwrap();
+        // SAFETY: nothing outside this library consumes the ring.
+        let mut reader = unsafe { UnsafeReader::<[u8]>::new(ring) }.unwrap();
+        reader.set_publish_policy(policy);
+        let mut reader = AsyncUnsafeReader::new(reader).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| write_all(&producer, RECORDS, 16));
+            smol::block_on(async {
+                let mut expected = 0;
+                while expected < RECORDS {
+                    match expected % 3 {
+                        0 => {
+                            let view = before(deadline, "read", reader.read::<[u8]>()).await;
+                            assert_eq!(seq_of(view.unwrap()), expected, "run {run}");
+                            expected += 1;
+                        }
+                        1 => {
+                            let read = reader.read_func(|view, _| {
+                                assert_eq!(seq_of(view), expected, "run {run}: in order");
                                 expected += 1;
-                            }
-                            1 => {
-                                let read = reader.read_func(|view, _| {
-                                    assert_eq!(seq_of(view), expected, "run {run}: in order");
-                                    expected += 1;
-                                });
-                                let n = before(deadline, "read_func", read).await.unwrap();
-                                assert!(n > 0);
-                            }
-                            _ => {
-                                let poll =
-                                    poll_fn(|cx| reader.poll_read::<[u8]>(cx).map_ok(seq_of));
-                                let seq = before(deadline, "poll_read", poll).await.unwrap();
-                                assert_eq!(seq, expected, "run {run}");
-                                expected += 1;
-                            }
+                            });
+                            let n = before(deadline, "read_func", read).await.unwrap();
+                            assert!(n > 0);
+                        }
+                        _ => {
+                            let poll = poll_fn(|cx| reader.poll_read::<[u8]>(cx).map_ok(seq_of));
+                            let seq = before(deadline, "poll_read", poll).await.unwrap();
+                            assert_eq!(seq, expected, "run {run}");
+                            expected += 1;
                         }
                     }
-                });
+                }
             });
-            assert_eq!(
-                reader.try_read::<[u8]>().unwrap(),
-                None,
-                "run {run}: none twice"
-            );
-        }
+        });
+        assert_eq!(
+            reader.try_read::<[u8]>().unwrap(),
+            None,
+            "run {run}: none twice"
+        );
     }
 }
 
@@ -112,39 +110,38 @@ fn zero_copy_reader_on_smol_with_a_writer_thread() {
 fn copying_reader_on_smol_with_a_writer_thread() {
     require_kernel!();
     let deadline = Instant::now() + DEADLINE;
-    for policy in policies() {
-        for run in 0..RUNS {
-            let producer = Producer::new(4096);
-            let mut reader = Reader::new(RingBuf::new(producer.ring_fd()).unwrap()).unwrap();
-            reader.set_publish_policy(policy);
-            let mut reader = AsyncReader::new(reader).unwrap();
-            std::thread::scope(|s| {
-                s.spawn(|| write_all(&producer, RECORDS, 16));
-                smol::block_on(async {
-                    let mut record = Record::default();
-                    let mut expected = 0;
-                    while expected < RECORDS {
-                        if expected % 2 == 0 {
-                            let read = reader.read_into(&mut record);
-                            before(deadline, "read_into", read).await.unwrap();
-                        } else {
-                            let poll = poll_fn(|cx| reader.poll_read_into(cx, &mut record));
-                            before(deadline, "poll_read_into", poll).await.unwrap();
-                        }
+    for run in 0..RUNS {
+        let policy = policies()[run % 2];
+        let producer = Producer::new(4096);
+        let mut reader = Reader::new(RingBuf::new(producer.ring_fd()).unwrap()).unwrap();
+        reader.set_publish_policy(policy);
+        let mut reader = AsyncReader::new(reader).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| write_all(&producer, RECORDS, 16));
+            smol::block_on(async {
+                let mut record = Record::default();
+                let mut expected = 0;
+                while expected < RECORDS {
+                    if expected % 2 == 0 {
+                        let read = reader.read_into(&mut record);
+                        before(deadline, "read_into", read).await.unwrap();
+                    } else {
+                        let poll = poll_fn(|cx| reader.poll_read_into(cx, &mut record));
+                        before(deadline, "poll_read_into", poll).await.unwrap();
+                    }
+                    assert_eq!(seq_of(&record.sample), expected, "run {run}");
+                    expected += 1;
+                    while reader.try_read_into(&mut record).unwrap() {
                         assert_eq!(seq_of(&record.sample), expected, "run {run}");
                         expected += 1;
-                        while reader.try_read_into(&mut record).unwrap() {
-                            assert_eq!(seq_of(&record.sample), expected, "run {run}");
-                            expected += 1;
-                        }
                     }
-                });
+                }
             });
-            assert!(
-                reader.try_read().unwrap().is_none(),
-                "run {run}: none twice"
-            );
-        }
+        });
+        assert!(
+            reader.try_read().unwrap().is_none(),
+            "run {run}: none twice"
+        );
     }
 }
 
