@@ -168,16 +168,20 @@
     clippy::missing_safety_doc
 )]
 #![warn(missing_docs, missing_debug_implementations)]
+// docs.rs (`--cfg docsrs`, nightly) marks each feature's items with it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Lets the derive's `::ringview::` paths resolve inside this crate too.
 extern crate self as ringview;
 
 #[cfg(feature = "async-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-io")))]
 pub mod async_io;
 mod error;
 mod event;
 mod kernel;
 #[cfg(any(feature = "tokio", feature = "async-io"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "async-io"))))]
 pub mod reactor;
 mod read;
 mod ring_id;
@@ -203,12 +207,16 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 pub use event::__private;
 
 #[cfg(all(feature = "tokio", feature = "stream"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", feature = "stream"))))]
 pub use crate::tokio::reader::StreamAs;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::ring_set::AsyncRingSet;
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::user_ring::AsyncUserRingBuf;
 pub use kernel::inspect;
 pub use read::consumer::Positions;

@@ -31,6 +31,7 @@ pub(crate) mod reader;
 pub(crate) mod ring_set;
 
 #[cfg(feature = "stream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub use reader::StreamAs;
 pub use reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 pub use ring_set::AsyncRingSet;

@@ -48,6 +48,7 @@ pub(crate) mod wait;
 pub use reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 pub use ring_set::AsyncRingSet;
 #[cfg(feature = "stream")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stream")))]
 pub use stream::StreamAs;
 
 /// A reactor the async readers can wait on: [`Tokio`] (the `tokio`
@@ -64,6 +65,7 @@ impl<R: sealed::Sealed> Reactor for R {}
 /// feature). Its readers are [`crate::AsyncReader`] and
 /// [`crate::AsyncUnsafeReader`].
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 #[derive(Debug)]
 pub enum Tokio {}
 
@@ -71,6 +73,7 @@ pub enum Tokio {}
 /// `async-io` feature). Its readers are [`crate::async_io::AsyncReader`]
 /// and [`crate::async_io::AsyncUnsafeReader`].
 #[cfg(feature = "async-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-io")))]
 #[derive(Debug)]
 pub enum AsyncIo {}
 

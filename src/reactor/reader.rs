@@ -245,11 +245,11 @@ impl<R: Reactor> AsyncReader<R> {
 /// A future of this type, dropped before it completes, has taken nothing
 /// from the ring: every await happens before a record is taken, and a
 /// record is taken only in the poll that completes the future. So
-/// `tokio::select!` (or any `select`) may drop any of them, and the record it would have
-/// returned is the next one read, by this reader or by the ring's next
-/// reader. What starting a read does release is the previous view, as the
-/// blocking [`UnsafeReader::read`] does: calling `read` says you are done
-/// with it.
+/// `tokio::select!` (or any `select`) may drop any of them, and the record
+/// it would have returned is the next one read, by this reader or by the
+/// ring's next reader. What starting a read does release is the previous
+/// view, as the blocking [`UnsafeReader::read`] does: calling `read` says
+/// you are done with it.
 ///
 /// A `read_func` callback is synchronous (it runs inside one poll, between
 /// awaits), so the at-least-once rules of [`UnsafeReader::read_func`] hold
