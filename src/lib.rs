@@ -116,7 +116,10 @@
 //! everything released and looks once more, so the producer that commits
 //! next sees the position caught up and notifies the descriptor: after
 //! each readiness event (edge-triggered pollers included), call `try_*`
-//! until it returns `None`, then wait again.
+//! until it returns `None`, then wait again. On tokio, and on async-io
+//! (smol), the async readers do this for you (`ringview::reactor`); their poll
+//! forms (`poll_read`, `poll_ready`) take a `Context` for hand-written
+//! futures.
 //!
 //! # Testing without a kernel
 //!
@@ -141,8 +144,16 @@
 //! - `tokio`: `AsyncReader` and `AsyncUnsafeReader` (`read().await`, over
 //!   tokio's `AsyncFd`), and `AsyncRingSet`, many rings on one task.
 //!   `AsyncUserRingBuf` waits for room in a user ring (`reserve().await`).
-//! - `stream` (with `tokio`): `futures_core::Stream` for `AsyncReader`
-//!   (owned `Record`s) and `AsyncReader::stream_as::<T>()` (owned `T`s).
+//! - `async-io`: the same readers and ring set on async-io's reactor (the
+//!   one smol runs), under their own path:
+//!   `ringview::async_io::{AsyncReader, AsyncUnsafeReader, AsyncRingSet}`.
+//!   They need no runtime to be made. Both features may be on at once:
+//!   `ringview::AsyncReader` is always tokio's. Each name is an alias of a
+//!   generic type of `ringview::reactor` (`reactor::AsyncReader<R>`, with
+//!   `R` the reactor), which documents the methods, the same on both.
+//! - `stream` (with `tokio` or `async-io`): `futures_core::Stream` for
+//!   `AsyncReader` (owned `Record`s) and `AsyncReader::stream_as::<T>()`
+//!   (owned `T`s).
 //!
 //! # Requirements
 //!
@@ -159,21 +170,31 @@
     clippy::missing_safety_doc
 )]
 #![warn(missing_docs, missing_debug_implementations)]
+// docs.rs (`--cfg docsrs`, nightly) marks each feature's items with it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Lets the derive's `::ringview::` paths resolve inside this crate too.
 extern crate self as ringview;
 
+#[cfg(feature = "async-io")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-io")))]
+pub mod async_io;
 mod cstr;
 mod error;
 mod event;
 mod kernel;
+#[cfg(any(feature = "tokio", feature = "async-io"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "async-io"))))]
+pub mod reactor;
 mod read;
 mod ring_id;
 pub mod testing;
 #[cfg(feature = "tokio")]
 mod tokio;
-#[cfg(all(feature = "stream", not(feature = "tokio")))]
-compile_error!("the `stream` feature streams the async readers: enable `tokio` with it");
+#[cfg(all(feature = "stream", not(any(feature = "tokio", feature = "async-io"))))]
+compile_error!(
+    "the `stream` feature streams the async readers: enable `tokio` or `async-io` with it"
+);
 mod uapi;
 mod write;
 
@@ -189,15 +210,15 @@ pub use event::{RingEvent, TaggedEvent, View, ViewAs};
 #[doc(hidden)]
 pub use event::__private;
 
+#[cfg(all(feature = "tokio", feature = "stream"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", feature = "stream"))))]
+pub use crate::tokio::reader::StreamAs;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::reader::{AsyncReader, AsyncUnsafeReader, ReadFuture};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::ring_set::AsyncRingSet;
-#[cfg(all(feature = "tokio", feature = "stream"))]
-#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio", feature = "stream"))))]
-pub use crate::tokio::stream::StreamAs;
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use crate::tokio::user_ring::AsyncUserRingBuf;

@@ -1,7 +1,7 @@
 //! The descriptors a wait is made of: epoll (edge-triggered), eventfd,
 //! timerfd, and `ppoll` on one descriptor.
 
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use crate::error::SyscallError;
@@ -94,15 +94,21 @@ pub const DEFAULT_TIMER_SLACK: Duration = Duration::from_micros(50);
 
 /// A one-shot `CLOCK_MONOTONIC` timerfd: the async readers' nap, with the
 /// resolution of `ppoll` (tokio's timers tick every millisecond).
-#[cfg(feature = "tokio")]
+#[cfg(any(feature = "tokio", feature = "async-io"))]
 #[derive(Debug)]
 pub struct Timer {
     fd: OwnedFd,
 }
 
-#[cfg(feature = "tokio")]
+#[cfg(any(feature = "tokio", feature = "async-io"))]
 impl Timer {
     pub fn new() -> Result<Self, SyscallError> {
+        if cfg!(miri) {
+            // Miri has no timerfd: an eventfd stands in, which `arm` leaves
+            // alone, so it never fires (the unit tests that run under Miri
+            // never nap).
+            return Ok(Self { fd: eventfd()? });
+        }
         // SAFETY: plain syscall; the flags are valid for `timerfd_create`.
         let fd = unsafe {
             libc::timerfd_create(
@@ -130,6 +136,10 @@ impl Timer {
     /// count), so the descriptor is not readable until the new expiry, and
     /// an edge-triggered registration sees an edge then.
     pub fn arm(fd: BorrowedFd<'_>, duration: Duration) -> Result<(), SyscallError> {
+        if cfg!(miri) {
+            // The stand-in of `new`.
+            return Ok(());
+        }
         let duration = duration.max(Duration::from_nanos(1));
         let spec = libc::itimerspec {
             it_interval: libc::timespec {
@@ -153,6 +163,10 @@ impl Timer {
     /// `prctl(PR_SET_TIMERSLACK)`, and assumed when the kernel does not
     /// say). A timerfd gets no slack.
     pub fn thread_slack() -> Duration {
+        if cfg!(miri) {
+            // Miri has no `prctl(PR_GET_TIMERSLACK)`.
+            return DEFAULT_TIMER_SLACK;
+        }
         // SAFETY: `PR_GET_TIMERSLACK` takes no pointer; the unused
         // arguments are zero.
         let slack = unsafe { libc::prctl(libc::PR_GET_TIMERSLACK, 0, 0, 0, 0) };
@@ -166,6 +180,13 @@ impl Timer {
 #[derive(Debug)]
 pub struct Epoll {
     fd: OwnedFd,
+}
+
+impl AsFd for Epoll {
+    /// Readable while an edge is queued (epoll descriptors nest).
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
 }
 
 impl Epoll {
@@ -202,6 +223,32 @@ impl Epoll {
             return Err(SyscallError::last("epoll_ctl(EPOLL_CTL_ADD)"));
         }
         Ok(())
+    }
+
+    /// Takes the edges queued, without waiting: whether there was one. A
+    /// signal counts as one (the caller looks again either way). What a
+    /// registered descriptor signals after this is queued anew.
+    #[cfg(feature = "async-io")]
+    pub fn take_edges(&self) -> Result<bool, SyscallError> {
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 4];
+        // SAFETY: `fd` is a live epoll descriptor; `events` is writable for
+        // the entries passed as `maxevents`.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.fd.as_raw_fd(),
+                events.as_mut_ptr(),
+                events.len() as i32,
+                0,
+            )
+        };
+        if n < 0 {
+            let err = SyscallError::last("epoll_wait");
+            if err.io_error.kind() == std::io::ErrorKind::Interrupted {
+                return Ok(true);
+            }
+            return Err(err);
+        }
+        Ok(n > 0)
     }
 
     /// Waits for an edge on any registered descriptor, or until `deadline`.

@@ -83,7 +83,7 @@ impl Consumer {
 
     /// Passes a checkpoint every `bytes` released (0 for none); see
     /// `Cursor::set_checkpoint_every`.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
     pub fn set_checkpoint_every(&mut self, bytes: usize) {
         self.cursor.set_checkpoint_every(bytes);
     }
@@ -91,7 +91,7 @@ impl Consumer {
     /// Whether a checkpoint passed since the last call; if so, the cached
     /// producer position it set aside is put back (see
     /// `Cursor::take_checkpoint`).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
     pub fn take_checkpoint(&mut self) -> bool {
         self.cursor.take_checkpoint()
     }
@@ -175,7 +175,7 @@ impl Consumer {
     /// What [`ready_now`](Self::ready_now) does once its first look found
     /// nothing: publishes what is released, fences, and looks again, for a
     /// caller that has just looked.
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     pub fn publish_and_look(&mut self) -> Result<Option<Ready>, ReadError> {
         self.publish_before_sleep()
     }
@@ -193,7 +193,7 @@ impl Consumer {
     /// producer position, not taken: the fast path, which neither refills
     /// nor reports anything. `None` says only "look with
     /// [`peek`](Self::peek)".
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     #[inline(always)]
     pub fn peek_cached(&self) -> Option<Ready> {
         match self.cursor.find() {
@@ -435,7 +435,7 @@ impl Consumer {
     }
 
     /// Whether the policy lingers before blocking.
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     pub fn lingers(&self) -> bool {
         self.policy.lingers()
     }

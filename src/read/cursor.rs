@@ -916,7 +916,7 @@ impl Cursor {
     ///
     /// [`publish_lazily`]: Self::publish_lazily
     /// [`take_checkpoint`]: Self::take_checkpoint
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
     pub fn set_checkpoint_every(&mut self, bytes: usize) {
         // At most `isize::MAX`, so a checkpoint just passed is never due.
         self.checkpoint_every = bytes.min(isize::MAX as usize);
@@ -929,7 +929,7 @@ impl Cursor {
     /// the cached producer position it emptied, so the records it covered
     /// are found again without a refill (a load of `producer_pos`, whose
     /// line the producer keeps writing).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
     pub fn take_checkpoint(&mut self) -> bool {
         let Some(held) = self.held_producer.take() else {
             return false;

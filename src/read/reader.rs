@@ -195,7 +195,7 @@ impl Reader {
     /// The async readers' fast path: the record at the cursor if one is
     /// submitted below the cached producer position; `None` sends them to
     /// [`peek_ready`](Self::peek_ready).
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     #[inline(always)]
     pub(crate) fn peek_cached(&mut self) -> Option<Ready> {
         self.consumer.peek_cached()
@@ -204,7 +204,7 @@ impl Reader {
     /// Whether a record is ready, without publishing anything (the async
     /// readers' look when the fast path found none, and between two linger
     /// steps).
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     #[inline(always)]
     pub(crate) fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
         self.consumer.peek()
@@ -235,7 +235,7 @@ impl Reader {
     }
 
     /// The core, for the async readers' linger.
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     pub(crate) fn consumer_mut(&mut self) -> &mut Consumer {
         &mut self.consumer
     }

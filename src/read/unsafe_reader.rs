@@ -179,7 +179,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
 
     /// [`try_ready`](Self::try_ready) without its first look: for the
     /// async readers, which have just looked.
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     pub(crate) fn publish_and_look(&mut self) -> Result<bool, ReadError> {
         self.end_view();
         Ok(self.consumer.publish_and_look()?.is_some())
@@ -188,7 +188,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// The async readers' fast path: the previous view released, the
     /// record at the cursor if one is submitted below the cached producer
     /// position; `None` sends them to [`peek_ready`](Self::peek_ready).
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     #[inline(always)]
     pub(crate) fn peek_cached(&mut self) -> Option<Ready> {
         self.end_view();
@@ -198,7 +198,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     /// Whether a record is ready, without publishing anything (the async
     /// readers' look when the fast path found none, and between two linger
     /// steps).
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     #[inline(always)]
     pub(crate) fn peek_ready(&mut self) -> Result<Option<Ready>, ReadError> {
         self.end_view();
@@ -207,7 +207,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
 
     /// Views the record [`peek_ready`](Self::peek_ready) just found, as
     /// [`read`](Self::read) does (the async readers' one decode per read).
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     #[inline(always)]
     pub(crate) fn view_ready<U: ?Sized + View>(&mut self, ready: Ready) -> Result<&U, ReadError>
     where
@@ -217,7 +217,7 @@ impl<T: ?Sized + View> UnsafeReader<T> {
     }
 
     /// The core, for the async readers' linger.
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     pub(crate) fn consumer_mut(&mut self) -> &mut Consumer {
         &mut self.consumer
     }

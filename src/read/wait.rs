@@ -93,14 +93,14 @@ impl ReaderHandle {
 
     /// The control eventfd, written by every `flush` and `close`: the async
     /// readers watch it next to the ring.
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     pub(crate) fn control_fd(&self) -> BorrowedFd<'_> {
         self.control.eventfd.as_fd()
     }
 
     /// Consumes a pending flush (for the async readers, whose wait is not
     /// the core's).
-    #[cfg(feature = "tokio")]
+    #[cfg(any(feature = "tokio", feature = "async-io"))]
     pub(crate) fn take_flush(&self) -> bool {
         // Acquire pairs with the Release store in `flush`.
         self.control.flushed.swap(false, Ordering::Acquire)

@@ -1,35 +1,13 @@
-//! [`AsyncRingSet`]: the [`RingSet`] on tokio (the `tokio` feature).
+//! [`AsyncRingSet`] on tokio: the generic set of [`crate::reactor`] on
+//! tokio's reactor, and its constructors, which need a runtime.
 
-use std::io;
-use std::os::fd::{AsFd, OwnedFd};
-use std::time::Duration;
+use crate::error::RingSetError;
+use crate::reactor::{self, Tokio};
+use crate::read::ring_set::RingSet;
 
-use tokio::io::unix::AsyncFd;
-
-use crate::error::{RingSetError, SyscallError};
-use crate::event::View;
-use crate::read::ring_set::{HandlerOutput, Removed, RingSet};
-use crate::read::unsafe_reader::UnsafeReader;
-use crate::ring_id::{Handles, RingKey};
-use crate::tokio::reader::Coop;
-
-/// A [`RingSet`] on tokio: `poll().await` instead of a blocking poll.
-///
-/// The set's own epoll descriptor, which is readable whenever one of its
-/// rings has an edge, is registered with tokio's reactor; each `poll`
-/// collects the rings' events without waiting and runs one round of the
-/// blocking set, so the handlers, the fairness bound and the release rules
-/// are the blocking set's (see [`RingSet`]).
-///
-/// # Cancellation
-///
-/// [`poll`](Self::poll) is cancel-safe: it awaits only while no ring has a
-/// record to hand out, and the round that hands records to the handlers
-/// runs within a single poll of the future, so dropping it never leaves a
-/// record half handled. The set gives its thread back to the runtime once it
-/// has kept it for 50 µs (looking at the clock every 1024 rounds run
-/// without waiting), so a flooded ring does not starve the worker's other
-/// tasks.
+/// A [`RingSet`] on tokio: `poll().await` instead of a blocking poll, over
+/// tokio's `AsyncFd`. Every method but the constructors is
+/// [`reactor::AsyncRingSet`]'s, which documents them.
 ///
 /// # Examples
 ///
@@ -43,27 +21,12 @@ use crate::tokio::reader::Coop;
 ///     let reader = unsafe { UnsafeReader::<[u8]>::new(RingBuf::from_pinned(path)?)? };
 ///     set.add(reader, move |bytes: &[u8]| println!("{path}: {} bytes", bytes.len()))?;
 /// }
-/// let read = async {
-///     loop {
-///         set.poll().await?;
-///     }
-///     #[allow(unreachable_code)]
-///     Ok::<(), ringview::RingSetError>(())
-/// };
-/// tokio::select! {
-///     result = read => result?,
-///     _ = tokio::signal::ctrl_c() => {}
+/// loop {
+///     set.poll().await?;
 /// }
-/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// # }
 /// ```
-#[derive(Debug)]
-pub struct AsyncRingSet<'h> {
-    /// A duplicate of the set's epoll descriptor, registered with tokio.
-    readiness: AsyncFd<OwnedFd>,
-    set: RingSet<'h>,
-    coop: Coop,
-}
+pub type AsyncRingSet<'h> = reactor::AsyncRingSet<'h, Tokio>;
 
 impl<'h> AsyncRingSet<'h> {
     /// An empty set, registered with the current tokio runtime's reactor.
@@ -95,132 +58,6 @@ impl<'h> AsyncRingSet<'h> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(RingSetError::NoRuntime);
         }
-        let owned = set
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|io_error| SyscallError {
-                call: "fcntl(F_DUPFD_CLOEXEC)",
-                io_error,
-            })?;
-        // SAFETY: `register_with_interest` needs the descriptor to stay
-        // open, refer to the same open file, and be what `as_raw_fd` returns
-        // for as long as the `AsyncFd` owns it: `owned` is a fresh duplicate
-        // that the `AsyncFd` takes by value and that nothing else can close
-        // or replace, and `OwnedFd::as_raw_fd` always returns the descriptor
-        // it owns.
-        let registered =
-            unsafe { AsyncFd::register_with_interest(owned, tokio::io::Interest::READABLE) };
-        let readiness = registered.map_err(|err| SyscallError {
-            call: "epoll_ctl(EPOLL_CTL_ADD) (tokio AsyncFd)",
-            io_error: err.into(),
-        })?;
-        Ok(Self {
-            readiness,
-            set,
-            coop: Coop::default(),
-        })
+        Self::register(set)
     }
-
-    /// Adds a ring; see [`RingSet::add`].
-    ///
-    /// # Errors
-    ///
-    /// As [`RingSet::add`].
-    pub fn add<T, F, O>(
-        &mut self,
-        reader: UnsafeReader<T>,
-        handler: F,
-    ) -> Result<RingKey<Handles<T, F>>, RingSetError>
-    where
-        T: ?Sized + View + 'h,
-        F: FnMut(&T) -> O + Send + 'h,
-        O: HandlerOutput + 'h,
-    {
-        self.set.add(reader, handler)
-    }
-
-    /// Removes a ring; see [`RingSet::remove`].
-    ///
-    /// # Errors
-    ///
-    /// As [`RingSet::remove`].
-    pub fn remove<K: Removed<'h>>(
-        &mut self,
-        key: RingKey<K>,
-    ) -> Result<Option<K::Parts>, RingSetError> {
-        self.set.remove(key)
-    }
-
-    /// Waits until a ring has records, then runs one round (see
-    /// [`RingSet::poll`]). Returns how many records the handlers finished,
-    /// at least one unless a round found only records already taken by a
-    /// failed handler. Cancel-safe.
-    ///
-    /// # Errors
-    ///
-    /// As [`RingSet::poll`].
-    pub async fn poll(&mut self) -> Result<usize, RingSetError> {
-        self.poll_n(usize::MAX).await
-    }
-
-    /// [`poll`](Self::poll), handing at most `n` records (at least 1) to
-    /// the handlers. Cancel-safe.
-    ///
-    /// # Errors
-    ///
-    /// As [`RingSet::poll`].
-    pub async fn poll_n(&mut self, n: usize) -> Result<usize, RingSetError> {
-        let n = n.max(1);
-        loop {
-            let count = self.set.poll_n(Some(Duration::ZERO), n)?;
-            if count > 0 {
-                self.coop.tick().await;
-                return Ok(count);
-            }
-            if self.set.has_pending() {
-                continue;
-            }
-            // Every ring found nothing after publishing (`try_ready`), and
-            // the epoll queue was emptied: sleep until the next edge. One
-            // that came after the zero-timeout wait is not lost: tokio
-            // clears only the readiness it reported, and the loop looks
-            // again.
-            let mut guard = self
-                .readiness
-                .readable()
-                .await
-                .map_err(|io_error: io::Error| SyscallError {
-                    call: "epoll_wait (tokio reactor)",
-                    io_error,
-                })?;
-            guard.clear_ready();
-            self.coop.suspended();
-        }
-    }
-
-    /// The blocking set inside, for its other methods (`consume`,
-    /// `consume_n`, `skip`, `set_records_per_round`, `len`).
-    pub fn get_ref(&self) -> &RingSet<'h> {
-        &self.set
-    }
-
-    /// The blocking set inside, mutably.
-    pub fn get_mut(&mut self) -> &mut RingSet<'h> {
-        &mut self.set
-    }
-
-    /// Deregisters from the reactor and returns the blocking set.
-    pub fn into_inner(self) -> RingSet<'h> {
-        self.set
-    }
-}
-
-/// Makes sure the set and its futures stay `Send` (so `tokio::spawn` takes
-/// them).
-#[expect(dead_code, reason = "a compile-time check, never called")]
-fn futures_are_send(set: &mut AsyncRingSet<'static>) {
-    fn send<F: std::future::Future + Send>(_: F) {}
-    fn send_value<T: Send>(_: &T) {}
-    send_value(set);
-    send(set.poll());
 }

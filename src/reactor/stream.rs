@@ -10,9 +10,9 @@ use futures_core::{FusedStream, Stream};
 use zerocopy::FromBytes;
 
 use crate::error::ReadError;
+use crate::reactor::{AsyncReader, Reactor};
 use crate::read::reader::Record;
 use crate::read::records::after;
-use crate::tokio::reader::AsyncReader;
 
 /// The records, owned, until the reader is closed or flushed. A read error
 /// other than those is yielded; after it the stream ends, unless the reader
@@ -22,6 +22,7 @@ use crate::tokio::reader::AsyncReader;
 /// # Examples
 ///
 /// ```no_run
+/// # #[cfg(feature = "tokio")]
 /// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
 /// use futures_core::Stream;
 /// use ringview::{AsyncReader, Reader, RingBuf};
@@ -34,7 +35,7 @@ use crate::tokio::reader::AsyncReader;
 /// # Ok(())
 /// # }
 /// ```
-impl Stream for AsyncReader {
+impl<R: Reactor> Stream for AsyncReader<R> {
     type Item = Result<Record, ReadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -47,19 +48,19 @@ impl Stream for AsyncReader {
     }
 }
 
-impl FusedStream for AsyncReader {
+impl<R: Reactor> FusedStream for AsyncReader<R> {
     fn is_terminated(&self) -> bool {
         self.stream_ended
     }
 }
 
-impl AsyncReader {
+impl<R: Reactor> AsyncReader<R> {
     /// The records as a stream of owned `T`s, each copied from the start
     /// of its record as [`read_as`](Self::read_as) does (one buffer reused
     /// throughout). It ends as the reader's own stream does; a record
     /// shorter than `T` is yielded as [`ReadError::RecordTooShort`] and the
     /// stream goes on.
-    pub fn stream_as<T: FromBytes>(&mut self) -> StreamAs<'_, T> {
+    pub fn stream_as<T: FromBytes>(&mut self) -> StreamAs<'_, R, T> {
         StreamAs {
             reader: self,
             record: Record::default(),
@@ -71,13 +72,13 @@ impl AsyncReader {
 /// The records of an [`AsyncReader`] as a stream of owned `T`s; see
 /// [`AsyncReader::stream_as`].
 #[must_use = "streams do nothing unless polled"]
-pub struct StreamAs<'r, T> {
-    reader: &'r mut AsyncReader,
+pub struct StreamAs<'r, R: Reactor, T> {
+    reader: &'r mut AsyncReader<R>,
     record: Record,
     _value: PhantomData<fn() -> T>,
 }
 
-impl<T> std::fmt::Debug for StreamAs<'_, T> {
+impl<R: Reactor, T> std::fmt::Debug for StreamAs<'_, R, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamAs")
             .field("type", &std::any::type_name::<T>())
@@ -85,7 +86,7 @@ impl<T> std::fmt::Debug for StreamAs<'_, T> {
     }
 }
 
-impl<T: FromBytes> Stream for StreamAs<'_, T> {
+impl<R: Reactor, T: FromBytes> Stream for StreamAs<'_, R, T> {
     type Item = Result<T, ReadError>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
@@ -107,7 +108,7 @@ impl<T: FromBytes> Stream for StreamAs<'_, T> {
     }
 }
 
-impl<T: FromBytes> FusedStream for StreamAs<'_, T> {
+impl<R: Reactor, T: FromBytes> FusedStream for StreamAs<'_, R, T> {
     fn is_terminated(&self) -> bool {
         self.reader.stream_ended
     }
