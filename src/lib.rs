@@ -162,6 +162,7 @@
 //! kernel is refused ([`RingBufError::PositionsTooWide`]): the ring's
 //! positions are 64-bit words there. Minimum Rust: 1.88.
 
+// docs.rs (`--cfg docsrs`, nightly) marks each feature's items with it.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(
     unsafe_op_in_unsafe_fn,
@@ -170,8 +171,6 @@
     clippy::missing_safety_doc
 )]
 #![warn(missing_docs, missing_debug_implementations)]
-// docs.rs (`--cfg docsrs`, nightly) marks each feature's items with it.
-#![cfg_attr(docsrs, feature(doc_cfg))]
 
 // Lets the derive's `::ringview::` paths resolve inside this crate too.
 extern crate self as ringview;

@@ -178,7 +178,7 @@ fn not_found(name: &str, file: &str, btf: &str, dwarf: &str, names: &[String]) -
     message
 }
 
-/// At most [`SUGGESTIONS`] names, closest to `name` first.
+/// At most ten names, closest to `name` first (`SUGGESTIONS`).
 pub fn similar_names<'a>(name: &str, names: &'a [String]) -> Vec<&'a str> {
     let mut scored: Vec<(usize, &str)> = names
         .iter()
