@@ -7,6 +7,8 @@
 //! `BPF_PROG_TEST_RUN`: each run emits `count` records of `size` bytes that
 //! start with a sequence number.
 
+mod common;
+
 use std::error::Error;
 use std::os::fd::AsFd;
 use std::time::{Duration, Instant};
@@ -29,12 +31,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     let mut ebpf = EbpfLoader::new()
         .map_max_entries("rb", 64 * 1024)
         .load(include_bytes!("../tests/bpf/producer.bpf.o"))
-        .map_err(|e| explain(e.into()))?;
+        .map_err(|e| common::context("loading producer.bpf.o", e))?;
     let program: &mut Xdp = ebpf
         .program_mut("produce")
         .ok_or("no program")?
         .try_into()?;
-    program.load().map_err(|e| explain(e.into()))?;
+    program
+        .load()
+        .map_err(|e| common::context("loading the program `produce`", e))?;
 
     let Some(Map::RingBuf(map)) = ebpf.map("rb") else {
         return Err("no ring buffer map `rb`".into());
@@ -80,8 +84,4 @@ fn run_producer(program: &Xdp, count: u32, size: u32, seq: u64) -> Result<(), Bo
         ..TestRunOptions::new()
     })?;
     Ok(())
-}
-
-fn explain(err: Box<dyn Error>) -> Box<dyn Error> {
-    format!("{err}: loading BPF programs needs root or CAP_BPF (try sudo)").into()
 }
