@@ -11,3 +11,11 @@ fn views_cannot_outlive_their_commit() {
     t.compile_fail("tests/ui/views/view_after_*.rs");
     t.compile_fail("tests/ui/views/read_while_batch_open.rs");
 }
+
+/// A ring set's handlers are `Send` unless the set is made with
+/// `RingSet::new_local`, which is then not `Send` itself.
+#[test]
+fn ring_sets_keep_their_handlers_on_their_thread() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/ring_set/*.rs");
+}

@@ -273,8 +273,10 @@ struct Slot<S: ?Sized> {
 /// records, starting one ring later than the last round did, and hands each
 /// at most [`records_per_round`](Self::records_per_round) records (256 by
 /// default). A flooded ring therefore delays a quiet ring's record by at
-/// most `(rings - 1) × records_per_round` handler calls, however fast its
-/// producer is. A `poll` runs one round (unlike libbpf's
+/// most `2 × (rings - 1) × records_per_round` handler calls, however fast
+/// its producer is: the rest of the round under way, then at most a whole
+/// round before the quiet ring's turn (the ring that ends one round can
+/// start the next, so one ring can take two turns back to back). A `poll` runs one round (unlike libbpf's
 /// `ring_buffer__poll`, which empties every ready ring); `poll_drain` runs
 /// rounds until every ring that was ready is empty (libbpf's meaning, still
 /// fair); `consume` runs rounds until no ring has records left.
