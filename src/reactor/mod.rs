@@ -68,7 +68,10 @@ pub use stream::StreamAs;
 /// use ringview::{ReadError, Reader};
 ///
 /// // Code for the readers of any reactor: tokio's and async-io's alike.
-/// async fn total_len<R: Reactor>(reader: &mut AsyncReader<R>, n: usize) -> Result<usize, ReadError> {
+/// async fn total_len<R: Reactor>(
+///     reader: &mut AsyncReader<R>,
+///     n: usize,
+/// ) -> Result<usize, ReadError> {
 ///     let mut total = 0;
 ///     for _ in 0..n {
 ///         total += reader.read().await?.sample.len();
@@ -107,7 +110,8 @@ impl<R: sealed::Sealed> Reactor for R {}
 /// let _entered = rt.enter(); // `new` registers with the current runtime
 /// let ring = MemoryRing::new(4096)?;
 /// // `ringview::AsyncReader` is the generic reader on tokio's reactor.
-/// let mut reader: reactor::AsyncReader<Tokio> = AsyncReader::new(Reader::new(ring.ring_buf())?)?;
+/// let reader = Reader::new(ring.ring_buf())?;
+/// let mut reader: reactor::AsyncReader<Tokio> = AsyncReader::new(reader)?;
 /// ring.output(b"hello", 0)?;
 /// assert_eq!(rt.block_on(reader.read())?.sample, b"hello");
 /// # Ok(())
@@ -137,7 +141,8 @@ pub enum Tokio {}
 /// let ring = MemoryRing::new(4096)?;
 /// // `ringview::async_io::AsyncReader` is the generic reader on async-io's
 /// // reactor; making one needs no runtime.
-/// let mut reader: reactor::AsyncReader<AsyncIo> = AsyncReader::new(Reader::new(ring.ring_buf())?)?;
+/// let reader = Reader::new(ring.ring_buf())?;
+/// let mut reader: reactor::AsyncReader<AsyncIo> = AsyncReader::new(reader)?;
 /// ring.output(b"hello", 0)?;
 /// assert_eq!(smol::block_on(reader.read())?.sample, b"hello");
 /// # Ok(())
