@@ -879,6 +879,21 @@ impl From<OpenError> for UserRingBufError {
 /// Errors from watching a ring without consuming it
 /// ([`Observer::try_copy`](crate::Observer::try_copy)). A lap is not an
 /// error: it is [`Observed::Lapped`](crate::Observed::Lapped).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{ObserveError, Observer};
+///
+/// // An in-memory ring's producer writes with plain stores, which an
+/// // observer's loads would race: only kernel maps are observed.
+/// let ring = MemoryRing::new(4096)?;
+/// let err = Observer::from_ring_buf(ring.ring_buf()).unwrap_err();
+/// assert!(matches!(err, ObserveError::InMemory { ring: id } if id == ring.ring_buf().id()));
+/// assert!(err.to_string().contains("cannot be observed"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ObserveError {

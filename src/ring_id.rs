@@ -87,11 +87,51 @@ pub struct RingKey<K = Untyped> {
 
 /// The type of an untyped [`RingKey`]: removing the ring by it drops the
 /// reader and handler.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{RingKey, RingSet, UnsafeReader, Untyped};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut set = RingSet::new()?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let key = set.add(reader, |_: &[u8]| ())?;
+/// // Erased, a key only names the ring (`RingKey` is `RingKey<Untyped>`),
+/// let untyped: RingKey<Untyped> = key.erase();
+/// assert_eq!(untyped, key);
+/// // and removing the ring by it drops the reader and the handler.
+/// assert_eq!(set.remove(untyped)?, Some(()));
+/// assert!(!set.contains(key));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Untyped {}
 
 /// The type of a [`RingKey`] returned by `add`: the ring's reader reads `T`
 /// and its handler is an `F`.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{Handles, RingKey, RingSet, UnsafeReader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut set = RingSet::new()?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// // A handler whose type can be written down (a closure's cannot).
+/// let handler: fn(&[u8]) = |bytes| println!("{} bytes", bytes.len());
+/// let key: RingKey<Handles<[u8], fn(&[u8])>> = set.add(reader, handler)?;
+/// // The typed key hands back the reader and the handler, with their types.
+/// let (reader, handler) = set.remove(key)?.expect("the set holds the ring");
+/// assert_eq!(reader.ring().id(), ring.ring_buf().id());
+/// handler(b"still callable");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Handles<T: ?Sized, F> {
     _invariant: PhantomData<Invariant<T, F>>,
 }

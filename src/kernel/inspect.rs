@@ -45,6 +45,31 @@ const MAX_PROG_MAPS: u32 = 1024;
 const MAX_BTF_SIZE: u32 = 256 << 20;
 
 /// What the kernel says of a map (`struct bpf_map_info`).
+///
+/// # Examples
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::inspect;
+///
+/// // Every ring on the host, with its type, size and BTF (walking the ids
+/// // needs CAP_SYS_ADMIN).
+/// for id in inspect::map_ids() {
+///     let info = inspect::map_info(id?)?;
+///     if info.is_ring() {
+///         println!(
+///             "{:>6} {:<16} {} {} bytes, btf {}",
+///             info.id,
+///             info.name,
+///             info.type_name(),
+///             info.max_entries,
+///             info.btf_id
+///         );
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MapInfo {
@@ -87,6 +112,26 @@ impl MapInfo {
 }
 
 /// What the kernel says of a program (`struct bpf_prog_info`).
+///
+/// # Examples
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::inspect;
+///
+/// // Which programs write to which rings.
+/// for id in inspect::prog_ids() {
+///     let prog = inspect::prog_info(id?)?;
+///     for &map_id in &prog.map_ids {
+///         let map = inspect::map_info(map_id)?;
+///         if map.is_ring() {
+///             println!("prog {} ({}) -> ring {} ({})", prog.id, prog.name, map.id, map.name);
+///         }
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ProgInfo {
@@ -194,6 +239,20 @@ enum Walk {
 /// An object freed during the walk is simply not seen; one created during
 /// it is seen if its id is above the last one returned. The first error
 /// (usually `EPERM`: the walk needs CAP_SYS_ADMIN) ends the walk.
+///
+/// # Examples
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::inspect;
+///
+/// // The first error (EPERM without CAP_SYS_ADMIN) ends the walk.
+/// let maps: Vec<u32> = inspect::map_ids().collect::<Result<_, _>>()?;
+/// let progs = inspect::prog_ids().count();
+/// println!("{} maps, {progs} programs", maps.len());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Ids {
     walk: Walk,

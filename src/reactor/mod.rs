@@ -57,6 +57,38 @@ pub use stream::StreamAs;
 /// Sealed: the readers' guarantees (no missed wakeup, no spinning) rest on
 /// what each implementation promises about edges, so only this crate
 /// implements it.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "async-io")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::reactor::{AsyncReader, Reactor};
+/// use ringview::testing::MemoryRing;
+/// use ringview::{ReadError, Reader};
+///
+/// // Code for the readers of any reactor: tokio's and async-io's alike.
+/// async fn total_len<R: Reactor>(
+///     reader: &mut AsyncReader<R>,
+///     n: usize,
+/// ) -> Result<usize, ReadError> {
+///     let mut total = 0;
+///     for _ in 0..n {
+///         total += reader.read().await?.sample.len();
+///     }
+///     Ok(total)
+/// }
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut reader = ringview::async_io::AsyncReader::new(Reader::new(ring.ring_buf())?)?;
+/// ring.output(b"abc", 0)?;
+/// ring.output(b"de", 0)?;
+/// assert_eq!(smol::block_on(total_len(&mut reader, 2))?, 5);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "async-io"))]
+/// # fn main() {}
+/// ```
 pub trait Reactor: sealed::Sealed {}
 
 impl<R: sealed::Sealed> Reactor for R {}
@@ -64,6 +96,29 @@ impl<R: sealed::Sealed> Reactor for R {}
 /// tokio's reactor, through `tokio::io::unix::AsyncFd` (the `tokio`
 /// feature). Its readers are [`crate::AsyncReader`] and
 /// [`crate::AsyncUnsafeReader`].
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::reactor::{self, Tokio};
+/// use ringview::testing::MemoryRing;
+/// use ringview::{AsyncReader, Reader};
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+/// let _entered = rt.enter(); // `new` registers with the current runtime
+/// let ring = MemoryRing::new(4096)?;
+/// // `ringview::AsyncReader` is the generic reader on tokio's reactor.
+/// let reader = Reader::new(ring.ring_buf())?;
+/// let mut reader: reactor::AsyncReader<Tokio> = AsyncReader::new(reader)?;
+/// ring.output(b"hello", 0)?;
+/// assert_eq!(rt.block_on(reader.read())?.sample, b"hello");
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "tokio"))]
+/// # fn main() {}
+/// ```
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 #[derive(Debug)]
@@ -72,6 +127,29 @@ pub enum Tokio {}
 /// async-io's reactor, the one smol runs, through `async_io::Async` (the
 /// `async-io` feature). Its readers are [`crate::async_io::AsyncReader`]
 /// and [`crate::async_io::AsyncUnsafeReader`].
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "async-io")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::async_io::AsyncReader;
+/// use ringview::reactor::{self, AsyncIo};
+/// use ringview::testing::MemoryRing;
+/// use ringview::Reader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// // `ringview::async_io::AsyncReader` is the generic reader on async-io's
+/// // reactor; making one needs no runtime.
+/// let reader = Reader::new(ring.ring_buf())?;
+/// let mut reader: reactor::AsyncReader<AsyncIo> = AsyncReader::new(reader)?;
+/// ring.output(b"hello", 0)?;
+/// assert_eq!(smol::block_on(reader.read())?.sample, b"hello");
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "async-io"))]
+/// # fn main() {}
+/// ```
 #[cfg(feature = "async-io")]
 #[cfg_attr(docsrs, doc(cfg(feature = "async-io")))]
 #[derive(Debug)]

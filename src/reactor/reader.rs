@@ -514,6 +514,30 @@ impl<R: Reactor, T: ?Sized + View> AsyncUnsafeReader<R, T> {
 /// (lingering, awaiting readiness) is kept in the reader between polls, so
 /// the future allocates nothing and has nothing to drop. Dropping it takes
 /// nothing (see [`AsyncUnsafeReader`] on cancellation).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "async-io")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::async_io::AsyncUnsafeReader;
+/// use ringview::reactor::{AsyncIo, ReadFuture};
+/// use ringview::testing::MemoryRing;
+/// use ringview::UnsafeReader;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let mut reader = AsyncUnsafeReader::new(reader)?;
+/// ring.output(b"view", 0)?;
+/// // The reactor, the reader's view type and the view handed out.
+/// let read: ReadFuture<'_, AsyncIo, [u8], [u8]> = reader.read();
+/// assert_eq!(smol::block_on(read)?, b"view");
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "async-io"))]
+/// # fn main() {}
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct ReadFuture<'r, R: Reactor, T: ?Sized + View, U: ?Sized> {
     next: NextRecord<'r, AsyncUnsafeReader<R, T>>,

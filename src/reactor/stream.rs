@@ -71,6 +71,30 @@ impl<R: Reactor> AsyncReader<R> {
 
 /// The records of an [`AsyncReader`] as a stream of owned `T`s; see
 /// [`AsyncReader::stream_as`].
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "async-io")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::async_io::AsyncReader;
+/// use ringview::reactor::{AsyncIo, StreamAs};
+/// use ringview::testing::MemoryRing;
+/// use ringview::Reader;
+/// use smol::stream::StreamExt;
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut reader = AsyncReader::new(Reader::new(ring.ring_buf())?)?;
+/// ring.output(&7u64.to_ne_bytes(), 0)?;
+/// ring.output(&8u64.to_ne_bytes(), 0)?;
+/// let values: StreamAs<'_, AsyncIo, u64> = reader.stream_as();
+/// let values: Vec<u64> = smol::block_on(values.take(2).try_collect())?;
+/// assert_eq!(values, [7, 8]);
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "async-io"))]
+/// # fn main() {}
+/// ```
 #[must_use = "streams do nothing unless polled"]
 pub struct StreamAs<'r, R: Reactor, T> {
     reader: &'r mut AsyncReader<R>,

@@ -121,6 +121,27 @@ unsafe impl Send for Observer {}
 unsafe impl Sync for Observer {}
 
 /// What [`Observer::try_copy`] found.
+///
+/// # Examples
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use ringview::{Observed, Observer};
+///
+/// let mut tap = Observer::from_pinned("/sys/fs/bpf/events")?;
+/// let mut copy = Vec::new();
+/// let mut lost_bytes = 0;
+/// while let Some(found) = tap.try_copy(&mut copy)? {
+///     match found {
+///         Observed::Record { pos } => println!("record at {pos}: {} bytes", copy.len()),
+///         // The records in `from..to` were overwritten before they were copied.
+///         Observed::Lapped { from, to } => lost_bytes += to - from,
+///     }
+/// }
+/// println!("caught up; {lost_bytes} bytes of records missed in {} laps", tap.missed());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Observed {
     /// A record, copied: intact when the copy ended.
@@ -142,6 +163,28 @@ pub enum Observed {
 }
 
 /// A ring's positions, as an observer sees them.
+///
+/// # Examples
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+///
+/// use ringview::Observer;
+///
+/// let tap = Observer::from_pinned("/sys/fs/bpf/events")?;
+/// let before = tap.positions();
+/// std::thread::sleep(Duration::from_secs(1));
+/// let now = tap.positions();
+/// println!(
+///     "{} of {} bytes pending; {:?} records produced in the last second",
+///     now.pending(),
+///     tap.buffer_size(),
+///     tap.count_records(before.producer, now.producer),
+/// );
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ObservedPositions {
     /// `consumer_pos`: what the ring's consumer has released.

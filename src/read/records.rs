@@ -108,6 +108,30 @@ impl std::iter::FusedIterator for Records<'_> {}
 /// The records of a [`Reader`] as owned values of `T` (copied from the
 /// start of each record, as [`Reader::read_as`] does), as an iterator that
 /// ends as [`Records`] does. Made by [`Reader::records_as`].
+///
+/// # Examples
+///
+/// ```
+/// use std::time::{Duration, Instant};
+///
+/// use ringview::testing::MemoryRing;
+/// use ringview::{ReadError, Reader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut reader = Reader::new(ring.ring_buf())?;
+/// ring.output(&7u32.to_ne_bytes(), 0)?;
+/// ring.output(b"x", 0)?; // too short for a `u32`
+/// ring.output(&9u32.to_ne_bytes(), 0)?;
+/// // Ends once the deadline passes with the ring empty.
+/// reader.set_deadline(Some(Instant::now() + Duration::from_millis(10)));
+/// let mut pids = reader.records_as::<u32>();
+/// assert_eq!(pids.next().transpose()?, Some(7));
+/// // A record too short is yielded as an error, and the iteration goes on.
+/// assert!(matches!(pids.next(), Some(Err(ReadError::RecordTooShort { .. }))));
+/// assert_eq!(pids.next().transpose()?, Some(9));
+/// assert!(pids.next().is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use = "iterators do nothing unless iterated"]
 pub struct RecordsAs<'r, T> {
     reader: &'r mut Reader,

@@ -163,6 +163,21 @@ where
 /// Whether a set's handlers must be `Send`: [`SendHandlers`] (the
 /// default; the set is `Send` and may move into a thread or a task) or
 /// [`LocalHandlers`] (any handler; the set stays on its thread).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::{Handlers, RingSet};
+///
+/// // Code for either kind of set.
+/// fn describe<'h, H: Handlers<'h>>(set: &RingSet<'h, H>) -> String {
+///     format!("{} rings, {} records per round", set.len(), set.records_per_round())
+/// }
+///
+/// assert_eq!(describe(&RingSet::new()?), "0 rings, 256 records per round");
+/// assert_eq!(describe(&RingSet::new_local()?), "0 rings, 256 records per round");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Handlers<'h>: sealed::Sealed {
     /// The handlers as the set keeps them.
     #[doc(hidden)]
@@ -170,11 +185,60 @@ pub trait Handlers<'h>: sealed::Sealed {
 }
 
 /// The handlers of a [`RingSet`] are `Send`, and so is the set.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+///
+/// use ringview::testing::MemoryRing;
+/// use ringview::{RingSet, SendHandlers, UnsafeReader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let seen = Arc::new(AtomicUsize::new(0));
+/// let mut set: RingSet<'static, SendHandlers> = RingSet::new()?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let counter = Arc::clone(&seen);
+/// set.add(reader, move |_: &[u8]| {
+///     counter.fetch_add(1, Ordering::Relaxed);
+/// })?;
+/// ring.output(b"one", 0)?;
+/// ring.output(b"two", 0)?;
+/// // The set is `Send`: it may move into another thread.
+/// let handled = std::thread::spawn(move || set.consume()).join().unwrap()?;
+/// assert_eq!((handled, seen.load(Ordering::Relaxed)), (2, 2));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum SendHandlers {}
 
 /// The handlers of a [`RingSet`] need not be `Send` (they may hold an `Rc`
 /// or a `&RefCell`); the set stays on the thread that made it.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+///
+/// use ringview::testing::MemoryRing;
+/// use ringview::{LocalHandlers, RingSet, UnsafeReader};
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let lengths = RefCell::new(Vec::new());
+/// // The handler borrows `lengths`, a `RefCell` (not `Sync`): a local set.
+/// let mut set: RingSet<'_, LocalHandlers> = RingSet::new_local()?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// set.add(reader, |bytes: &[u8]| lengths.borrow_mut().push(bytes.len()))?;
+/// ring.output(b"abc", 0)?;
+/// ring.output(b"de", 0)?;
+/// set.consume()?;
+/// drop(set);
+/// assert_eq!(lengths.into_inner(), [3, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub enum LocalHandlers {}
 
@@ -197,6 +261,31 @@ mod sealed {
 /// What [`RingSet::remove`] returns for a key of this type: the reader and
 /// the handler for a key from `add` (`RingKey<Handles<T, F>>`), nothing for
 /// an untyped key (they are dropped).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{Removed, RingKey, RingSet, UnsafeReader};
+///
+/// // Removes a ring the set is known to hold, whatever its key's type.
+/// fn take_back<'h, K: Removed<'h>>(set: &mut RingSet<'h>, key: RingKey<K>) -> K::Parts {
+///     set.remove(key).expect("epoll_ctl").expect("the set holds the ring")
+/// }
+///
+/// let ring = MemoryRing::new(4096)?;
+/// let mut set = RingSet::new()?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let key = set.add(reader, |_: &[u8]| ())?;
+/// // A key from `add`: the parts are the reader and the handler.
+/// let (reader, _handler) = take_back(&mut set, key);
+/// // An untyped key: the parts are `()` (the reader and handler are dropped).
+/// let key = set.add(reader, |_: &[u8]| ())?.erase();
+/// let () = take_back(&mut set, key);
+/// assert!(set.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub trait Removed<'h>: sealed::Sealed + Sized {
     /// The ring's parts.
     type Parts;
@@ -793,6 +882,30 @@ impl<'h, H: Handlers<'h>> AsFd for RingSet<'h, H> {
 
 /// The rings of an ended [`RingSet`] ([`RingSet::into_rings`]): each
 /// reader and handler, until taken back by its key.
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{RingSet, UnsafeReader};
+///
+/// let (first, second) = (MemoryRing::new(4096)?, MemoryRing::new(4096)?);
+/// let mut set = RingSet::new()?;
+/// // SAFETY: each ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(first.ring_buf())? };
+/// let key = set.add(reader, |_: &[u8]| ())?;
+/// // SAFETY: as above.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(second.ring_buf())? };
+/// let other = set.add(reader, |_: &[u8]| ())?;
+///
+/// let mut rings = set.into_rings();
+/// let (reader, _handler) = rings.take(key).expect("not taken yet");
+/// assert_eq!(reader.ring().id(), first.ring_buf().id());
+/// assert!(rings.take(key).is_none());
+/// // `other` is still there; the rings not taken are dropped with `rings`.
+/// assert_eq!(rings.keys(), [other.erase()]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Rings<'h, H: Handlers<'h> = SendHandlers> {
     slots: Vec<Slot<H::Source>>,
 }

@@ -62,10 +62,51 @@ pub type AsyncUnsafeReader<T = [u8]> = reactor::AsyncUnsafeReader<Tokio, T>;
 
 /// The future of [`AsyncUnsafeReader::read`] on tokio: a view of the next
 /// record (see [`reactor::ReadFuture`]).
+///
+/// # Examples
+///
+/// ```
+/// use ringview::testing::MemoryRing;
+/// use ringview::{AsyncUnsafeReader, ReadFuture, UnsafeReader};
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+/// let _entered = rt.enter(); // `new` registers with the current runtime
+/// let ring = MemoryRing::new(4096)?;
+/// // SAFETY: the ring's only consumer.
+/// let reader = unsafe { UnsafeReader::<[u8]>::new(ring.ring_buf())? };
+/// let mut reader = AsyncUnsafeReader::new(reader)?;
+/// ring.output(b"view", 0)?;
+/// // The reader's view type and the view handed out.
+/// let read: ReadFuture<'_, [u8], [u8]> = reader.read();
+/// assert_eq!(rt.block_on(read)?, b"view");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub type ReadFuture<'r, T, U> = reactor::ReadFuture<'r, Tokio, T, U>;
 
 /// `futures_core::Stream` of owned `T`s from an [`AsyncReader`] on tokio
 /// (see [`reactor::StreamAs`]).
+///
+/// # Examples
+///
+/// ```
+/// use std::future::poll_fn;
+/// use std::pin::Pin;
+///
+/// use futures_core::Stream;
+/// use ringview::testing::MemoryRing;
+/// use ringview::{AsyncReader, Reader, StreamAs};
+///
+/// let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+/// let _entered = rt.enter(); // `new` registers with the current runtime
+/// let ring = MemoryRing::new(4096)?;
+/// let mut reader = AsyncReader::new(Reader::new(ring.ring_buf())?)?;
+/// ring.output(&7u64.to_ne_bytes(), 0)?;
+/// let mut values: StreamAs<'_, u64> = reader.stream_as();
+/// // `StreamExt::next` (futures, tokio-stream), written out:
+/// let next = rt.block_on(poll_fn(|cx| Pin::new(&mut values).poll_next(cx)));
+/// assert_eq!(next.transpose()?, Some(7));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[cfg(feature = "stream")]
 pub type StreamAs<'r, T> = reactor::StreamAs<'r, Tokio, T>;
 
