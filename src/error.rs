@@ -850,6 +850,40 @@ impl From<SyscallError> for OpenError {
     }
 }
 
+/// Why this process cannot map a ring map of a given size: the check that
+/// [`RingBuf`](crate::RingBuf), [`UserRingBuf`](crate::UserRingBuf) and
+/// [`Observer`](crate::Observer) share (`mmap::ring_size`), converted into
+/// each one's enum.
+#[derive(Debug)]
+pub(crate) enum GeometryError {
+    PositionsTooWide { machine: String },
+    BadSize { size: u64, page_size: usize },
+}
+
+impl From<GeometryError> for RingBufError {
+    fn from(error: GeometryError) -> Self {
+        match error {
+            GeometryError::PositionsTooWide { machine } => Self::PositionsTooWide {
+                bits: usize::BITS,
+                machine,
+            },
+            GeometryError::BadSize { size, page_size } => Self::BadSize { size, page_size },
+        }
+    }
+}
+
+impl From<GeometryError> for UserRingBufError {
+    fn from(error: GeometryError) -> Self {
+        match error {
+            GeometryError::PositionsTooWide { machine } => Self::PositionsTooWide {
+                bits: usize::BITS,
+                machine,
+            },
+            GeometryError::BadSize { size, page_size } => Self::BadSize { size, page_size },
+        }
+    }
+}
+
 impl From<OpenError> for RingBufError {
     fn from(error: OpenError) -> Self {
         match error {

@@ -1,5 +1,6 @@
-//! The two mappings of a kernel ring: the consumer page read-write, and the
-//! producer page followed by the data pages mapped twice, read-only.
+//! The mappings of a ring map: a consumer's (the consumer page read-write,
+//! the producer and data pages read-only), a user ring producer's (the
+//! reverse), and an observer's (all of it read-only).
 //!
 //! `memmap2::MmapRaw` owns each mapping (unmapped on drop) and hands out raw
 //! pointers only, which is what memory that another agent writes needs: no
@@ -10,7 +11,7 @@ use std::ptr::NonNull;
 
 use memmap2::{MmapOptions, MmapRaw};
 
-use crate::error::SyscallError;
+use crate::error::{GeometryError, SyscallError};
 
 /// Where a ring's mappings put its parts: the page-aligned first words of
 /// the consumer page and the producer page, and the data pages (`2 * size`
@@ -23,47 +24,100 @@ pub(crate) struct RingPointers {
     pub data: NonNull<u8>,
 }
 
-/// The mappings of one kernel ring.
+/// The two mappings of one ring map: the consumer page, then the producer
+/// page followed by the data pages mapped twice (the kernel's
+/// `bpf_ringbuf_area_alloc` maps them back to back). Which of the two is
+/// writable depends on the side this process writes: a kernel ring's
+/// consumer page (`ringbuf_map_mmap_kern` allows exactly that writable
+/// mapping, offset 0, one page), or a user ring's producer and data pages
+/// (`ringbuf_map_mmap_user` refuses a writable mapping at offset 0; see
+/// `write/protocol.rs`).
 #[derive(Debug)]
 pub(crate) struct Mapping {
-    // Held for their `Drop` (munmap); the ring's `RawRing` points into them.
+    // Held for their `Drop` (munmap); the ring's `RawRing` or `RawUserRing`
+    // points into them.
     _consumer: MmapRaw,
     _producer: MmapRaw,
 }
 
 impl Mapping {
-    /// Maps the ring behind `fd`, whose data area is `size` bytes
-    /// (`max_entries`, a power of two multiple of `page_size`).
+    /// Maps the kernel ring behind `fd` as its consumer, whose data area is
+    /// `size` bytes (`max_entries`, a power of two multiple of
+    /// `page_size`). The consumer page is accessed only through atomics in
+    /// `read/cursor.rs`, never through references.
     pub fn new(
         fd: BorrowedFd<'_>,
         size: usize,
         page_size: usize,
     ) -> Result<(Self, RingPointers), SyscallError> {
+        Self::map(
+            fd,
+            size,
+            page_size,
+            false,
+            ["mmap(consumer page)", "mmap(producer and data pages)"],
+        )
+    }
+
+    /// Maps the user ring behind `fd` as its producer (`size` as for
+    /// [`new`](Self::new)).
+    pub fn new_user(
+        fd: BorrowedFd<'_>,
+        size: usize,
+        page_size: usize,
+    ) -> Result<(Self, RingPointers), SyscallError> {
+        Self::map(
+            fd,
+            size,
+            page_size,
+            true,
+            [
+                "mmap(user ring consumer page)",
+                "mmap(user ring producer and data pages)",
+            ],
+        )
+    }
+
+    /// Maps the consumer page (writable unless `producer_writes`) and the
+    /// producer and data pages (writable if `producer_writes`); `calls`
+    /// names the two in errors.
+    fn map(
+        fd: BorrowedFd<'_>,
+        size: usize,
+        page_size: usize,
+        producer_writes: bool,
+        calls: [&'static str; 2],
+    ) -> Result<(Self, RingPointers), SyscallError> {
         let raw_fd = fd.as_raw_fd();
-        // The consumer page is accessed only through atomics in `read/cursor.rs`,
-        // never through references. The kernel allows exactly this writable
-        // mapping (offset 0, one page) in `ringbuf_map_mmap_kern`.
-        let consumer = MmapOptions::new()
-            .len(page_size)
-            .map_raw(raw_fd)
-            .map_err(|io_error| SyscallError {
-                call: "mmap(consumer page)",
-                io_error,
-            })?;
-        // The producer page, then the data pages twice (the kernel's
-        // `bpf_ringbuf_area_alloc` maps them back to back).
-        let producer = MmapOptions::new()
+        let [consumer_call, producer_call] = calls;
+        let mut consumer_options = MmapOptions::new();
+        consumer_options.len(page_size);
+        let consumer = if producer_writes {
+            consumer_options.map_raw_read_only(raw_fd)
+        } else {
+            consumer_options.map_raw(raw_fd)
+        }
+        .map_err(|io_error| SyscallError {
+            call: consumer_call,
+            io_error,
+        })?;
+        let mut producer_options = MmapOptions::new();
+        producer_options
             .offset(page_size as u64)
-            .len(page_size + 2 * size)
-            .map_raw_read_only(raw_fd)
-            .map_err(|io_error| SyscallError {
-                call: "mmap(producer and data pages)",
-                io_error,
-            })?;
+            .len(page_size + 2 * size);
+        let producer = if producer_writes {
+            producer_options.map_raw(raw_fd)
+        } else {
+            producer_options.map_raw_read_only(raw_fd)
+        }
+        .map_err(|io_error| SyscallError {
+            call: producer_call,
+            io_error,
+        })?;
         let consumer_pos = NonNull::new(consumer.as_mut_ptr().cast::<usize>())
-            .ok_or_else(|| null_mapping("mmap(consumer page)"))?;
+            .ok_or_else(|| null_mapping(consumer_call))?;
         let producer_pos = NonNull::new(producer.as_mut_ptr().cast::<usize>())
-            .ok_or_else(|| null_mapping("mmap(producer and data pages)"))?;
+            .ok_or_else(|| null_mapping(producer_call))?;
         // SAFETY: the data pages start `page_size` bytes into the producer
         // mapping, which is `page_size + 2 * size` bytes long.
         let data = unsafe { producer_pos.cast::<u8>().add(page_size) };
@@ -89,63 +143,26 @@ fn null_mapping(call: &'static str) -> SyscallError {
     }
 }
 
-/// The mappings of one user ring buffer (`BPF_MAP_TYPE_USER_RINGBUF`): the
-/// consumer page read-only, and the producer page followed by the data pages
-/// mapped twice, read-write (the reverse of a kernel ring's; see
-/// `write/protocol.rs`).
-#[derive(Debug)]
-pub(crate) struct UserMapping {
-    // Held for their `Drop` (munmap); the ring's `RawUserRing` points into
-    // them.
-    _consumer: MmapRaw,
-    _producer: MmapRaw,
-}
-
-impl UserMapping {
-    /// Maps the user ring behind `fd`, whose data area is `size` bytes
-    /// (`max_entries`, a power of two multiple of `page_size`).
-    pub fn new(
-        fd: BorrowedFd<'_>,
-        size: usize,
-        page_size: usize,
-    ) -> Result<(Self, RingPointers), SyscallError> {
-        let raw_fd = fd.as_raw_fd();
-        // `ringbuf_map_mmap_user` refuses a writable mapping at offset 0.
-        let consumer = MmapOptions::new()
-            .len(page_size)
-            .map_raw_read_only(raw_fd)
-            .map_err(|io_error| SyscallError {
-                call: "mmap(user ring consumer page)",
-                io_error,
-            })?;
-        let producer = MmapOptions::new()
-            .offset(page_size as u64)
-            .len(page_size + 2 * size)
-            .map_raw(raw_fd)
-            .map_err(|io_error| SyscallError {
-                call: "mmap(user ring producer and data pages)",
-                io_error,
-            })?;
-        let consumer_pos = NonNull::new(consumer.as_mut_ptr().cast::<usize>())
-            .ok_or_else(|| null_mapping("mmap(user ring consumer page)"))?;
-        let producer_pos = NonNull::new(producer.as_mut_ptr().cast::<usize>())
-            .ok_or_else(|| null_mapping("mmap(user ring producer and data pages)"))?;
-        // SAFETY: the data pages start `page_size` bytes into the producer
-        // mapping, which is `page_size + 2 * size` bytes long.
-        let data = unsafe { producer_pos.cast::<u8>().add(page_size) };
-        let ring = RingPointers {
-            consumer_pos,
-            producer_pos,
-            data,
-        };
-        Ok((
-            Self {
-                _consumer: consumer,
-                _producer: producer,
-            },
-            ring,
-        ))
+/// The data size of a ring map whose `max_entries` is `max_entries`, and
+/// the page size, checked: the ring's positions fit this process's `usize`
+/// ([`positions_fit`]), and the size is a power of two multiple of the page
+/// size, as the kernel creates every ring (the mappings and the position
+/// mask rest on it).
+///
+/// # Errors
+///
+/// The [`GeometryError`] for the first check that fails.
+pub fn ring_size(max_entries: u32) -> Result<(usize, usize), GeometryError> {
+    positions_fit().map_err(|machine| GeometryError::PositionsTooWide { machine })?;
+    let page_size = page_size();
+    let size = max_entries as usize;
+    if !size.is_power_of_two() || !size.is_multiple_of(page_size) {
+        return Err(GeometryError::BadSize {
+            size: u64::from(max_entries),
+            page_size,
+        });
     }
+    Ok((size, page_size))
 }
 
 /// The system page size.

@@ -241,18 +241,7 @@ impl Observer {
             }
             other => other?,
         };
-        mmap::positions_fit().map_err(|machine| RingBufError::PositionsTooWide {
-            bits: usize::BITS,
-            machine,
-        })?;
-        let page_size = mmap::page_size();
-        let size = info.max_entries as usize;
-        if !size.is_power_of_two() || !size.is_multiple_of(page_size) {
-            return Err(RingBufError::BadSize {
-                size: u64::from(info.max_entries),
-                page_size,
-            });
-        }
+        let (size, page_size) = mmap::ring_size(info.max_entries)?;
         let (mapping, at) = ReadOnlyMapping::new(fd.as_fd(), size, page_size)?;
         // `at` points into `mapping`, which the observer owns: the
         // positions are page-aligned words, the data `2 * size` readable,

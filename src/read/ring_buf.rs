@@ -142,18 +142,7 @@ impl RingBuf {
 
     fn open(origin: MapOrigin<'_>) -> Result<Self, RingBufError> {
         let (fd, info) = bpf::open_map(origin, BPF_MAP_TYPE_RINGBUF)?;
-        mmap::positions_fit().map_err(|machine| RingBufError::PositionsTooWide {
-            bits: usize::BITS,
-            machine,
-        })?;
-        let page_size = mmap::page_size();
-        let size = info.max_entries as usize;
-        if !size.is_power_of_two() || !size.is_multiple_of(page_size) {
-            return Err(RingBufError::BadSize {
-                size: u64::from(info.max_entries),
-                page_size,
-            });
-        }
+        let (size, page_size) = mmap::ring_size(info.max_entries)?;
         let (mapping, at) = Mapping::new(fd.as_fd(), size, page_size)?;
         // SAFETY: `at.consumer_pos` and `at.producer_pos` are page-aligned
         // words of live mappings of the consumer page (read-write) and

@@ -16,7 +16,7 @@ use crate::error::{ReserveError, SyscallError, UserRingBufError};
 use crate::event::RingEvent;
 use crate::kernel::bpf::{self, MapOrigin};
 use crate::kernel::claim::{Claim, Role};
-use crate::kernel::mmap::{self, UserMapping};
+use crate::kernel::mmap::{self, Mapping};
 use crate::ring_id::RingId;
 use crate::uapi::BPF_MAP_TYPE_USER_RINGBUF;
 use crate::write::protocol::{
@@ -115,7 +115,7 @@ struct KernelUserRing {
     /// INVARIANT: `raw` points into `_mapping`.
     raw: RawUserRing,
     id: RingId,
-    _mapping: UserMapping,
+    _mapping: Mapping,
 }
 
 // SAFETY: `raw` points into `_mapping`, which this value owns and unmaps
@@ -204,24 +204,13 @@ impl UserRingBuf {
 
     fn open(origin: MapOrigin<'_>) -> Result<Self, UserRingBufError> {
         let (fd, info) = bpf::open_map(origin, BPF_MAP_TYPE_USER_RINGBUF)?;
-        mmap::positions_fit().map_err(|machine| UserRingBufError::PositionsTooWide {
-            bits: usize::BITS,
-            machine,
-        })?;
-        let page_size = mmap::page_size();
-        let size = info.max_entries as usize;
-        if !size.is_power_of_two() || !size.is_multiple_of(page_size) {
-            return Err(UserRingBufError::BadSize {
-                size: u64::from(info.max_entries),
-                page_size,
-            });
-        }
+        let (size, page_size) = mmap::ring_size(info.max_entries)?;
         // Claim before mapping, so a second producer fails without touching
         // the ring.
         let id = RingId::Map(info.id);
         let claim = Claim::new(id, Role::Producer)
             .map_err(|ring| UserRingBufError::AlreadyProduced { ring })?;
-        let (mapping, at) = UserMapping::new(fd.as_fd(), size, page_size)?;
+        let (mapping, at) = Mapping::new_user(fd.as_fd(), size, page_size)?;
         // SAFETY: `at.consumer_pos` is the page-aligned first word of a live
         // read-only mapping of the consumer page; `at.producer_pos` the
         // page-aligned first word of a live read-write mapping of the
