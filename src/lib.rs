@@ -69,10 +69,10 @@
 //!   The check costs one load of `consumer_pos` (a cache line the reader
 //!   itself writes) and two compares per refill, not per record. The
 //!   copying [`Reader`] needs no promise at all: it copies each record with
-//!   volatile loads and checks `consumer_pos` again after every copy, so a
-//!   record that another consumer released (and a producer may have
-//!   overwritten) during the copy is [`ReadError::ConsumerMoved`], never
-//!   handed out.
+//!   machine loads (never through a reference to the ring's bytes) and
+//!   checks `consumer_pos` again after every copy, so a record that another
+//!   consumer released (and a producer may have overwritten) during the
+//!   copy is [`ReadError::ConsumerMoved`], never handed out.
 //!
 //! Maps created with `BPF_F_RB_OVERWRITE` let producers overwrite
 //! unconsumed records and are refused. Kernel data never causes a panic or

@@ -9,6 +9,7 @@ use std::ops::ControlFlow;
 use std::ptr::NonNull;
 use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 
+use super::copy::copy_volatile;
 use crate::uapi::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR_SZ};
 
 /// The space a record with `len` payload bytes takes in the ring:
@@ -16,111 +17,6 @@ use crate::uapi::{BPF_RINGBUF_BUSY_BIT, BPF_RINGBUF_DISCARD_BIT, BPF_RINGBUF_HDR
 #[inline]
 pub const fn stride(len: u32) -> usize {
     (len as usize + BPF_RINGBUF_HDR_SZ + 7) & !7
-}
-
-/// Replaces `dst`'s contents with the `len` bytes at `src`, read with
-/// volatile loads (the ring's memory may be written by another agent
-/// meanwhile, so no reference ever covers it), reusing `dst`'s buffer. The
-/// length is stored once, after the copy.
-///
-/// `src` must be 8-aligned and readable for `round_up(len, 8)` bytes: a
-/// record's payload, whose stride covers that much (see
-/// [`Cursor::copy_and_release`]).
-#[inline(always)]
-fn copy_volatile(src: NonNull<u8>, len: usize, dst: &mut Vec<u8>) {
-    let words = len.div_ceil(8);
-    if dst.capacity() < words * 8 {
-        dst.clear();
-        dst.reserve(words * 8);
-    }
-    let to = dst.as_mut_ptr();
-    #[cfg(target_arch = "x86_64")]
-    if words >= WIDE_COPY_WORDS && std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: AVX2 is available (detected above); `src` is 8-aligned and
-        // readable for `words * 8` bytes (the caller's promise), `to`
-        // writable for as many (reserved above), and `dst`'s buffer does not
-        // overlap the ring's memory.
-        unsafe { copy_words_avx2(src, to, words) };
-        // SAFETY: `len <= words * 8 <= capacity`, and the first `len` bytes
-        // were just written.
-        unsafe { dst.set_len(len) };
-        return;
-    }
-    // SAFETY: as above, for the 8-byte loop.
-    unsafe { copy_words(src, to, words) };
-    // SAFETY: `len <= words * 8 <= capacity`, and the first `len` bytes
-    // were just written.
-    unsafe { dst.set_len(len) };
-}
-
-/// From this many words on, [`copy_volatile`] copies 32 bytes a load where
-/// the CPU can: below it, the 8-byte loop is as fast.
-#[cfg(target_arch = "x86_64")]
-const WIDE_COPY_WORDS: usize = 32;
-
-/// Copies `words` 8-byte words from `src` to `to` with volatile loads.
-///
-/// # Safety
-///
-/// `src` is 8-aligned and readable for `words * 8` bytes, which are
-/// initialised; `to` is writable for `words * 8` bytes that do not overlap
-/// them.
-#[inline(always)]
-unsafe fn copy_words(src: NonNull<u8>, to: *mut u8, words: usize) {
-    let from = src.as_ptr().cast::<u64>();
-    for i in 0..words {
-        // SAFETY: `i < words`: the word is within the readable bytes.
-        let word_at = unsafe { from.add(i) };
-        // SAFETY: `word_at` is readable for 8 bytes (above), 8-aligned
-        // (`src` is) and initialised (the contract; a ring's bytes are: the
-        // kernel zeroes its pages, and producers write initialised bytes).
-        // Volatile: another agent may write them meanwhile.
-        let word = unsafe { word_at.read_volatile() };
-        // SAFETY: bytes `8 * i .. 8 * i + 8` are within the writable bytes.
-        let out = unsafe { to.add(8 * i) };
-        // SAFETY: `out` is writable for 8 bytes (above), not overlapping
-        // the source; alignment 1 suffices for an unaligned write.
-        unsafe { out.cast::<u64>().write_unaligned(word) };
-    }
-}
-
-/// [`copy_words`] with 32-byte volatile loads for the 32-aligned middle.
-///
-/// # Safety
-///
-/// As for [`copy_words`], and the CPU supports AVX2.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn copy_words_avx2(src: NonNull<u8>, to: *mut u8, words: usize) {
-    use std::arch::x86_64::__m256i;
-    let len = words * 8;
-    // Words up to the first 32-aligned address: 0 to 3, as `src` is
-    // 8-aligned.
-    let head = (src.as_ptr().addr().wrapping_neg() % 32).min(len);
-    // SAFETY: `head <= len`, and a multiple of 8: within the contract.
-    unsafe { copy_words(src, to, head / 8) };
-    let mut at = head;
-    while at + 32 <= len {
-        // SAFETY: `at + 32 <= len`: within the readable bytes.
-        let from = unsafe { src.as_ptr().add(at) }.cast::<__m256i>();
-        // SAFETY: `from` is readable for 32 bytes (above), initialised (the
-        // contract), and 32-aligned (`src + head` is, and `at - head` is a
-        // multiple of 32). Volatile, as in `copy_words`.
-        let chunk = unsafe { from.read_volatile() };
-        // SAFETY: `at + 32 <= len`: within the writable bytes.
-        let out = unsafe { to.add(at) };
-        // SAFETY: `out` is writable for 32 bytes (above), not overlapping
-        // the source; an unaligned write needs no alignment.
-        unsafe { out.cast::<__m256i>().write_unaligned(chunk) };
-        at += 32;
-    }
-    // SAFETY: `at <= len`: within (or at the end of) the readable bytes,
-    // and 8-aligned, as `at` is a multiple of 8.
-    let rest_from = unsafe { src.add(at) };
-    // SAFETY: `at <= len`: within (or at the end of) the writable bytes.
-    let rest_to = unsafe { to.add(at) };
-    // SAFETY: the words from `at` to `len`, within the contract.
-    unsafe { copy_words(rest_from, rest_to, (len - at) / 8) };
 }
 
 /// Raw pointers into one ring's shared memory.
@@ -762,12 +658,12 @@ impl Cursor {
     /// Copies the record `ready` found into `dst` and releases it, for the
     /// copying reader, which promises nothing about other consumers: the
     /// bytes may be another consumer's to release, and a producer's to
-    /// write, while they are copied. So they are copied with volatile loads
-    /// (never through a `&[u8]`), and the copy is kept only if the live
-    /// `consumer_pos` is still the one this cursor last published: no other
-    /// consumer released the record, so no producer could have reused its
-    /// space during the copy. Returns the bytes the producer had published
-    /// after the record.
+    /// write, while they are copied. So they are copied with machine loads
+    /// (never through a `&[u8]`: see `read/copy.rs`), and the copy is kept
+    /// only if the live `consumer_pos` is still the one this cursor last
+    /// published: no other consumer released the record, so no producer
+    /// could have reused its space during the copy. Returns the bytes the
+    /// producer had published after the record.
     ///
     /// # Errors
     ///
@@ -1055,36 +951,5 @@ impl Cursor {
     pub fn has_record(&self) -> Result<bool, Fault> {
         Ok(self.refill()?
             && self.raw.load_header(self.raw.header_at(self.pos.get())) & BPF_RINGBUF_BUSY_BIT == 0)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copies_payloads_of_every_length_exactly() {
-        // 8-aligned, as a payload is, with room for the last word.
-        let words: Vec<u64> = (0..64u64)
-            .map(|i| u64::from_le_bytes(std::array::from_fn(|b| (8 * i + b as u64 + 1) as u8)))
-            .collect();
-        let src: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        let base = NonNull::new(words.as_ptr().cast_mut().cast::<u8>()).unwrap();
-        // At every 8-aligned offset from a 32-byte boundary, for the wide
-        // copy's head.
-        for skip in 0..4 {
-            let at = base.map_addr(|a| a.checked_add(8 * skip).unwrap());
-            let src = &src[8 * skip..];
-            for capacity in [0, 8, 24, 64, 128] {
-                let mut dst = Vec::with_capacity(capacity);
-                dst.extend_from_slice(&[0xAA; 7]);
-                // Growing, then shrinking, over a buffer that held something
-                // longer or shorter.
-                for n in (0..=100).chain((0..=100).rev()).chain([300, 385, 480]) {
-                    copy_volatile(at, n, &mut dst);
-                    assert_eq!(dst, &src[..n], "{n} bytes over capacity {capacity}");
-                }
-            }
-        }
     }
 }

@@ -8,6 +8,7 @@
 //! ([`testing`](crate::testing)) another.
 
 pub(crate) mod consumer;
+pub(crate) mod copy;
 pub(crate) mod cursor;
 pub(crate) mod observer;
 pub(crate) mod policy;

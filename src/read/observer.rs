@@ -9,7 +9,8 @@
 //! The bytes an observer copies are not its own: the owner may consume a
 //! record, and the producer reuse its space, at any moment. So, following
 //! DESIGN.md ("Reading bytes you do not own"), a record is copied with
-//! atomic loads, never through `&[u8]`, and after the copy the producer
+//! machine loads, never through `&[u8]` (as the copying reader copies), and
+//! after the copy the producer
 //! position is loaded again: the bytes at position `p` are only rewritten
 //! by a record reserved at `p + size` or later, which moves the producer
 //! position past `p + size` before its header is written
@@ -30,6 +31,7 @@ use std::sync::atomic::{self, AtomicU32, AtomicUsize, Ordering};
 use crate::error::{ObserveError, RingBufError};
 use crate::kernel::bpf::{self, MapOrigin};
 use crate::kernel::mmap::{self, ReadOnlyMapping};
+use crate::read::copy::copy_volatile;
 use crate::read::cursor::stride;
 use crate::read::ring_buf::RingBuf;
 use crate::ring_id::RingId;
@@ -537,36 +539,26 @@ impl Observer {
         }
     }
 
-    /// Copies the `len` payload bytes of the record at `pos` into `out`,
-    /// a word at a time with atomic loads: the producer may be writing
-    /// them (a lap), which the caller checks afterwards.
+    /// Copies the `len` payload bytes of the record at `pos` into `out`
+    /// with machine loads, never through `&[u8]` (`copy_volatile`): the
+    /// producer may be writing them (a lap), which the caller checks
+    /// afterwards.
     fn copy_payload(&self, pos: usize, len: u32, out: &mut Vec<u8>) {
-        const WORD: usize = std::mem::size_of::<usize>();
-        out.clear();
-        let len = len as usize;
-        let words = len.div_ceil(WORD);
-        out.reserve(words * WORD);
         let start = (pos & self.mask) + BPF_RINGBUF_HDR_SZ;
-        // `start + words * WORD <= (pos & mask) + stride(len) <=
+        // `start + round_up(len, 8) = (pos & mask) + stride(len) <=
         // mask + 1 + (mask + 1)`: the caller checked `stride(len) <=
-        // available <= size`, and strides are multiples of 8, a multiple
-        // of `WORD`.
-        debug_assert!(start + words * WORD <= 2 * self.buffer_size());
-        for word in 0..words {
-            // SAFETY: within the `2 * size` readable bytes of `data` (the
-            // bound above).
-            let at = unsafe { self.data.add(start + word * WORD) };
-            // SAFETY: `at` is aligned for `usize` (`data` is 8-aligned,
-            // `start` and `word * WORD` are multiples of `WORD`) and valid
-            // for atomic loads while `_owner` lives; read-only memory
-            // allows atomic loads of a `usize` (see `consumer`). Relaxed:
-            // the header's Acquire load ordered the producer's writes
-            // before these loads, and `still_intact` orders them before
-            // its check.
-            let value = unsafe { AtomicUsize::from_ptr(at.as_ptr().cast::<usize>()) };
-            out.extend_from_slice(&value.load(Ordering::Relaxed).to_ne_bytes());
-        }
-        out.truncate(len);
+        // available <= size`.
+        debug_assert!(start + (len as usize).div_ceil(8) * 8 <= 2 * self.buffer_size());
+        // SAFETY: within the `2 * size` readable bytes of `data` (the bound
+        // above).
+        let payload = unsafe { self.data.add(start) };
+        // `payload` is 8-aligned (`data` is, and `start` is a multiple of
+        // 8: positions are, and so is the header's size), and readable for
+        // `round_up(len, 8)` bytes while `_owner` lives (the bound above),
+        // initialised (the kernel zeroes a ring's pages). The header's
+        // Acquire load ordered the producer's writes before these loads,
+        // and `still_intact` orders them before its check.
+        copy_volatile(payload, len as usize, out);
     }
 
     /// How many records (submitted, discarded or BUSY) lie between

@@ -54,13 +54,14 @@ pub struct Record {
 /// libbpf's `ring_buffer` in this process). What it guarantees then:
 ///
 /// - **No record is ever torn or misattributed.** Each record is copied with
-///   volatile loads (no reference to the ring's bytes is ever formed), and
-///   after the copy the live `consumer_pos` is compared with the position
-///   this reader last published. If another consumer moved it, that
-///   consumer may have released this record and a producer may have
-///   written over it during the copy: the copy is dropped and the read
-///   fails with [`ReadError::ConsumerMoved`] (also at every refill, before
-///   anything is copied). A producer that got more than a ring ahead is
+///   machine loads (volatile loads, or assembly on x86-64; no reference to
+///   the ring's bytes is ever formed), and after the copy the live
+///   `consumer_pos` is compared with the position this reader last
+///   published. If another consumer moved it, that consumer may have
+///   released this record and a producer may have written over it during
+///   the copy: the copy is dropped and the read fails with
+///   [`ReadError::ConsumerMoved`] (also at every refill, before anything is
+///   copied). A producer that got more than a ring ahead is
 ///   [`ReadError::Lapped`].
 ///   One other consumer, which only moves the position forward, is always
 ///   caught. Two others racing can move it forward and back to the very
