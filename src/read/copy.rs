@@ -235,13 +235,16 @@ mod x86_64 {
         debug_assert!(len >= LONG);
         // SAFETY:
         // - The instructions: `vmovdqu` and `vmovdqa` need AVX (the caller's
-        //   promise); `vmovdqa` stores at `to + off` with `off` the bytes up
-        //   to `to`'s next 32-aligned address, plus multiples of 32, so
-        //   they are aligned. The asm clobbers only the registers declared,
-        //   ends with `vzeroupper` (no AVX-to-SSE transition cost for the
-        //   code after it), and does not touch the stack.
+        //   promise); `vmovdqa` stores at `to + r8`, with `r8` the bytes up
+        //   to `to`'s next 32-aligned address plus multiples of 32, so they
+        //   are aligned. The asm ends with `vzeroupper` (no AVX-to-SSE
+        //   transition cost for the code after it), which zeroes the upper
+        //   halves of every vector register, so it declares the C ABI's
+        //   caller-saved registers (all vector registers among them)
+        //   clobbered, besides the ones it names; it does not touch the
+        //   stack.
         // - Bounds: every load is of 32 bytes at `src + k` with
-        //   `0 <= k <= len - 32` (the loops run while `off + 32 <= len`,
+        //   `0 <= k <= len - 32` (the loops run while `r8 + 32 <= len`,
         //   and `len >= 32` for the first and last moves), so within the
         //   readable bytes; likewise every store within `to .. to + len`.
         //   The two ranges do not overlap (the contract), so each loaded
@@ -259,51 +262,55 @@ mod x86_64 {
         unsafe {
             asm!(
                 // The first and last 32 bytes, loaded before any store.
-                "vmovdqu {first}, ymmword ptr [{src}]",
-                "vmovdqu {last}, ymmword ptr [{src} + {len} - 32]",
-                // `off`: bytes up to `to`'s next 32-aligned address (0..=31).
-                "mov {off}, {to}",
-                "neg {off}",
-                "and {off}, 31",
+                "vmovdqu ymm4, ymmword ptr [{src}]",
+                "vmovdqu ymm5, ymmword ptr [{src} + {len} - 32]",
+                // `r8`, the offset: bytes up to `to`'s next 32-aligned
+                // address (0..=31); `r9`, the next one.
+                "mov r8, {to}",
+                "neg r8",
+                "and r8, 31",
                 "2:",
-                "lea {next}, [{off} + 128]",
-                "cmp {next}, {len}",
+                "lea r9, [r8 + 128]",
+                "cmp r9, {len}",
                 "ja 3f",
-                "vmovdqu {a}, ymmword ptr [{src} + {off}]",
-                "vmovdqu {b}, ymmword ptr [{src} + {off} + 32]",
-                "vmovdqu {c}, ymmword ptr [{src} + {off} + 64]",
-                "vmovdqu {d}, ymmword ptr [{src} + {off} + 96]",
-                "vmovdqa ymmword ptr [{to} + {off}], {a}",
-                "vmovdqa ymmword ptr [{to} + {off} + 32], {b}",
-                "vmovdqa ymmword ptr [{to} + {off} + 64], {c}",
-                "vmovdqa ymmword ptr [{to} + {off} + 96], {d}",
-                "mov {off}, {next}",
+                "vmovdqu ymm0, ymmword ptr [{src} + r8]",
+                "vmovdqu ymm1, ymmword ptr [{src} + r8 + 32]",
+                "vmovdqu ymm2, ymmword ptr [{src} + r8 + 64]",
+                "vmovdqu ymm3, ymmword ptr [{src} + r8 + 96]",
+                "vmovdqa ymmword ptr [{to} + r8], ymm0",
+                "vmovdqa ymmword ptr [{to} + r8 + 32], ymm1",
+                "vmovdqa ymmword ptr [{to} + r8 + 64], ymm2",
+                "vmovdqa ymmword ptr [{to} + r8 + 96], ymm3",
+                "mov r8, r9",
                 "jmp 2b",
                 "3:",
-                "lea {next}, [{off} + 32]",
-                "cmp {next}, {len}",
+                "lea r9, [r8 + 32]",
+                "cmp r9, {len}",
                 "ja 4f",
-                "vmovdqu {a}, ymmword ptr [{src} + {off}]",
-                "vmovdqa ymmword ptr [{to} + {off}], {a}",
-                "mov {off}, {next}",
+                "vmovdqu ymm0, ymmword ptr [{src} + r8]",
+                "vmovdqa ymmword ptr [{to} + r8], ymm0",
+                "mov r8, r9",
                 "jmp 3b",
                 "4:",
                 // The head before `to`'s first aligned address, and the
                 // tail after the loop's last store.
-                "vmovdqu ymmword ptr [{to}], {first}",
-                "vmovdqu ymmword ptr [{to} + {len} - 32], {last}",
+                "vmovdqu ymmword ptr [{to}], ymm4",
+                "vmovdqu ymmword ptr [{to} + {len} - 32], ymm5",
                 "vzeroupper",
                 src = in(reg) src.as_ptr(),
                 to = in(reg) to,
                 len = in(reg) len,
-                off = out(reg) _,
-                next = out(reg) _,
-                first = out(ymm_reg) _,
-                last = out(ymm_reg) _,
-                a = out(ymm_reg) _,
-                b = out(ymm_reg) _,
-                c = out(ymm_reg) _,
-                d = out(ymm_reg) _,
+                // Written before the last read of an input, so not `lateout`
+                // (which `clobber_abi` is): no input may share them.
+                out("r8") _,
+                out("r9") _,
+                out("ymm0") _,
+                out("ymm1") _,
+                out("ymm2") _,
+                out("ymm3") _,
+                out("ymm4") _,
+                out("ymm5") _,
+                clobber_abi("C"),
                 options(nostack),
             );
         }
