@@ -329,7 +329,7 @@ mod tests {
             .collect();
         let src: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
         let base = NonNull::new(words.as_ptr().cast_mut().cast::<u8>()).unwrap();
-        // At every 8-aligned offset from a 32-byte boundary.
+        // At four 8-aligned offsets, so at each one modulo 32.
         for skip in 0..4 {
             let at = base.map_addr(|a| a.checked_add(8 * skip).unwrap());
             let src = &src[8 * skip..];
@@ -346,12 +346,55 @@ mod tests {
         }
     }
 
-    /// The copy of 32 bytes a load where the CPU has AVX (the 8-byte one
-    /// where not), at every destination alignment, between inaccessible
-    /// pages on each side: a load or store one byte out of bounds faults.
+    /// A copy under test: its name, the lengths it takes, and the copy.
+    type Copy = (
+        &'static str,
+        std::ops::RangeInclusive<usize>,
+        unsafe fn(NonNull<u8>, *mut u8, usize),
+    );
+
+    /// [`copy_words`], over a length in bytes.
+    ///
+    /// # Safety
+    ///
+    /// As [`copy_words`], for `len / 8` words.
+    unsafe fn words(src: NonNull<u8>, to: *mut u8, len: usize) {
+        // SAFETY: the caller's promise.
+        unsafe { copy_words(src, to, len / 8) }
+    }
+
+    /// Every copy this CPU can run, each on its own: the dispatch, and
+    /// each shape it chooses from.
+    fn copies() -> Vec<Copy> {
+        #[cfg_attr(
+            not(all(target_arch = "x86_64", not(miri))),
+            expect(unused_mut, reason = "only x86-64 adds copies")
+        )]
+        let mut copies: Vec<Copy> = vec![
+            ("dispatch", 0..=usize::MAX, copy_raw),
+            ("words", 0..=usize::MAX, words),
+        ];
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        {
+            copies.push(("short", 0..=x86_64::LONG - 8, x86_64::copy_short));
+            // Every x86-64 CPU has `rep movsb`; ERMS only makes it fast.
+            copies.push(("string", 0..=usize::MAX, x86_64::copy_string));
+            if std::arch::is_x86_feature_detected!("avx") {
+                copies.push(("long", x86_64::LONG..=usize::MAX, x86_64::copy_long));
+            } else {
+                eprintln!("no AVX on this CPU: the AVX copy is not tested");
+            }
+        }
+        copies
+    }
+
+    /// Each copy at every source and destination alignment near both ends
+    /// of two pages that lie between inaccessible ones: a load or a store
+    /// one byte out of bounds faults, and one within the page but outside
+    /// the range is caught by the check that the rest stays zero.
     #[test]
     #[cfg_attr(miri, ignore = "mprotect is not supported under Miri")]
-    fn the_copy_stays_within_both_ranges_at_every_alignment() {
+    fn each_copy_stays_within_both_ranges_at_every_alignment() {
         let guarded = Guarded::new();
         let page = guarded.page;
         // SAFETY: page 1 is read-write; nothing else references it.
@@ -365,36 +408,37 @@ mod tests {
         let expected = src_page.to_vec();
         let src_base = NonNull::new(src_page.as_mut_ptr()).unwrap();
         let to_base = dst_page.as_mut_ptr();
-        for len in (0..=300).step_by(8).chain([1024, 2040, 2048, 2432, page]) {
-            // The source at the start and at the end of its page; the
-            // destination at each alignment, at the start and at the end.
-            for src_at in [0, page - len] {
-                for to_at in (0..64).chain((page - len).saturating_sub(63)..=page - len) {
-                    if to_at + len > page {
-                        continue;
+        let lengths = (0..=300)
+            .step_by(8)
+            .chain([1024, 2040, 2048, 2056, 2432, page]);
+        for (name, takes, copy) in copies() {
+            for len in lengths.clone().filter(|len| takes.contains(len)) {
+                // The source 8-aligned near both ends of its page; the
+                // destination at each byte near both ends of its own.
+                let src_ats = (0..=32).chain((page - len).saturating_sub(32)..=page - len);
+                for src_at in src_ats.filter(|at| at % 8 == 0 && at + len <= page) {
+                    let to_ats = (0..64).chain((page - len).saturating_sub(63)..=page - len);
+                    for to_at in to_ats.filter(|at| at + len <= page) {
+                        dst_page.fill(0);
+                        // SAFETY: `src_at + len <= page`: within the source
+                        // page.
+                        let src = unsafe { src_base.add(src_at) };
+                        // SAFETY: `to_at + len <= page`: within the
+                        // destination page.
+                        let to = unsafe { to_base.add(to_at) };
+                        // SAFETY: `src` is 8-aligned and readable for `len`
+                        // initialised bytes of the source page; `len` is a
+                        // multiple of 8 that `copy` takes (and AVX is there
+                        // for the AVX copy); `to` is writable for `len`
+                        // bytes of the other page.
+                        unsafe { copy(src, to, len) };
+                        let at = format!("{name}: {len} bytes from {src_at} to {to_at}");
+                        let copied = &dst_page[to_at..to_at + len];
+                        assert_eq!(copied, &expected[src_at..src_at + len], "{at}");
+                        assert!(dst_page[..to_at].iter().all(|&b| b == 0), "before, {at}");
+                        let after = &dst_page[to_at + len..];
+                        assert!(after.iter().all(|&b| b == 0), "after, {at}");
                     }
-                    dst_page.fill(0);
-                    // SAFETY: `src_at + len <= page`: within the source
-                    // page.
-                    let src = unsafe { src_base.add(src_at) };
-                    // SAFETY: `to_at + len <= page`: within the
-                    // destination page.
-                    let to = unsafe { to_base.add(to_at) };
-                    // SAFETY: `src` is 8-aligned (`src_at` and `len` are
-                    // multiples of 8), readable for `len` initialised bytes
-                    // of the source page; `to` is writable for `len` bytes
-                    // of the other page.
-                    unsafe { copy_raw(src, to, len) };
-                    let copied = &dst_page[to_at..to_at + len];
-                    assert_eq!(copied, &expected[src_at..src_at + len], "{len} at {to_at}");
-                    assert!(
-                        dst_page[..to_at].iter().all(|&b| b == 0),
-                        "before, {len} at {to_at}"
-                    );
-                    assert!(
-                        dst_page[to_at + len..].iter().all(|&b| b == 0),
-                        "after, {len} at {to_at}"
-                    );
                 }
             }
         }
@@ -408,7 +452,9 @@ mod tests {
 
     impl Guarded {
         fn new() -> Self {
-            let page = 4096;
+            // SAFETY: `sysconf` only reads a configuration value.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            let page = usize::try_from(page).expect("sysconf(_SC_PAGESIZE)");
             // SAFETY: an anonymous private mapping at an address the kernel
             // picks: no existing memory is affected.
             let map = unsafe {
