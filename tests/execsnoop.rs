@@ -23,7 +23,9 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 #[test]
 fn prints_the_execs_of_spawned_processes() {
     require_kernel!();
-    let mut tracer = Tracer::start(&["--duration", "4"]);
+    // Stopped by SIGINT once every row is in, not by `--duration`: on a
+    // loaded machine the spawns alone can outlast a short duration.
+    let mut tracer = Tracer::start(&[]);
     tracer.wait_for_header();
 
     // Unique arguments, so these runs are ours even in `ps`.
@@ -40,6 +42,10 @@ fn prints_the_execs_of_spawned_processes() {
         sh.args(["-c", "exit 0", &format!("{tag}-sh-{i}")]);
         spawned.push(("sh", run(&mut sh)));
     }
+    for &(_, pid) in &spawned {
+        tracer.wait_for_row(pid);
+    }
+    tracer.signal(libc::SIGINT);
 
     let finished = tracer.finish();
     assert!(finished.status.success(), "execsnoop failed: {finished:#?}");
@@ -72,6 +78,19 @@ fn sigint_stops_it_with_the_count() {
     let finished = tracer.finish();
     assert!(finished.status.success(), "after SIGINT: {finished:#?}");
     assert!(finished.rows().any(|row| row.pid == pid), "{finished:#?}");
+    finished.assert_count_matches_rows();
+}
+
+#[test]
+fn duration_stops_it_on_its_own() {
+    require_kernel!();
+    let mut tracer = Tracer::start(&["--duration", "1"]);
+    tracer.wait_for_header();
+
+    // With no signal and no count, only the duration ends the run;
+    // `finish` fails the test if it runs past its deadline (30 s).
+    let finished = tracer.finish();
+    assert!(finished.status.success(), "{finished:#?}");
     finished.assert_count_matches_rows();
 }
 
