@@ -2,7 +2,7 @@
 //! `producer_pos`, each on its own 128-byte line as the kernel keeps them on
 //! their own pages, then a data area of twice the ring's size, which its
 //! owner keeps mirrored as the kernel's double mapping is. The in-memory
-//! kernel-to-user ring (`memory_ring`) and user ring (`memory_user_ring`)
+//! kernel-to-user ring (`testing::ring`) and user ring (`testing::user_ring`)
 //! both live in one.
 
 use std::ptr::NonNull;

@@ -1259,7 +1259,7 @@ mod tests {
     #[test]
     fn drain_errors_are_the_kernels() {
         // A ring this library filled never fails a drain; one a faulty
-        // producer filled does (see `memory_user_ring`'s tests).
+        // producer filled does (see `testing::user_ring`'s tests).
         let ring = MemoryUserRing::new(128).unwrap();
         let mut producer = ring.user_ring_buf().unwrap();
         for len in 0..scale(300) {
