@@ -21,25 +21,26 @@
 
 use std::ptr::NonNull;
 
-/// Replaces `dst`'s contents with the `len` bytes at `src`, read once each
-/// by machine loads (see the module docs), reusing `dst`'s buffer. The
-/// length is stored once, after the copy.
+/// Replaces `dst`'s contents with the `len` bytes at `src`, read by machine
+/// loads (see the module docs), reusing `dst`'s buffer. The length is
+/// stored once, after the copy.
 ///
-/// `src` must be 8-aligned and readable for `round_up(len, 8)` bytes: a
-/// record's payload, whose stride covers that much (see
+/// # Safety
+///
+/// `src` is 8-aligned and readable for `round_up(len, 8)` initialised bytes
+/// that do not overlap `dst`'s buffer: a record's payload, whose stride
+/// covers that much (see
 /// [`Cursor::copy_and_release`](super::cursor::Cursor::copy_and_release)).
 #[inline(always)]
-pub(crate) fn copy_volatile(src: NonNull<u8>, len: usize, dst: &mut Vec<u8>) {
+pub(crate) unsafe fn copy_volatile(src: NonNull<u8>, len: usize, dst: &mut Vec<u8>) {
     let words = len.div_ceil(8);
     if dst.capacity() < words * 8 {
         dst.clear();
         dst.reserve(words * 8);
     }
     // SAFETY: `src` is 8-aligned and readable for `words * 8` initialised
-    // bytes (the caller's promise; a ring's bytes are initialised: the
-    // kernel zeroes its pages, and producers write initialised bytes); the
-    // buffer is writable for as many (reserved above) and does not overlap
-    // the ring's memory.
+    // bytes that do not overlap the buffer (the contract); the buffer is
+    // writable for as many (reserved above).
     unsafe { copy_raw(src, dst.as_mut_ptr(), words * 8) };
     // SAFETY: `len <= words * 8 <= capacity`, and the first `len` bytes
     // were just written.
@@ -339,7 +340,10 @@ mod tests {
                 // Growing, then shrinking, over a buffer that held something
                 // longer or shorter.
                 for n in (0..=100).chain((0..=100).rev()).chain([300, 385, 480]) {
-                    copy_volatile(at, n, &mut dst);
+                    // SAFETY: `at` is 8-aligned and readable for
+                    // `round_up(n, 8) <= 480` initialised bytes of `words`,
+                    // another allocation than `dst`'s.
+                    unsafe { copy_volatile(at, n, &mut dst) };
                     assert_eq!(dst, &src[..n], "{n} bytes over capacity {capacity}");
                 }
             }

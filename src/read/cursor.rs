@@ -679,7 +679,13 @@ impl Cursor {
         let Ready { pos, len, end, at } = ready;
         assert_eq!(pos, self.pos.get(), "a record is taken where it was found");
         let payload = self.payload_ptr(at, len);
-        copy_volatile(payload, len as usize, dst);
+        // SAFETY: `payload` is 8-aligned (the data area is, and positions
+        // and the header's size are multiples of 8) and readable for the
+        // record's `round_up(len, 8)` bytes (`payload_ptr`), initialised (a
+        // ring's bytes are: the kernel zeroes its pages, and producers
+        // write initialised bytes); `dst` is the caller's own buffer, not
+        // the ring's memory.
+        unsafe { copy_volatile(payload, len as usize, dst) };
         // Acquire: the copy's loads above happen before the load of
         // `consumer_pos` below. A producer reuses the record's space only
         // after loading (`smp_load_acquire` in `__bpf_ringbuf_reserve`) a

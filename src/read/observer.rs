@@ -552,13 +552,14 @@ impl Observer {
         // SAFETY: within the `2 * size` readable bytes of `data` (the bound
         // above).
         let payload = unsafe { self.data.add(start) };
-        // `payload` is 8-aligned (`data` is, and `start` is a multiple of
-        // 8: positions are, and so is the header's size), and readable for
-        // `round_up(len, 8)` bytes while `_owner` lives (the bound above),
-        // initialised (the kernel zeroes a ring's pages). The header's
-        // Acquire load ordered the producer's writes before these loads,
-        // and `still_intact` orders them before its check.
-        copy_volatile(payload, len as usize, out);
+        // SAFETY: `payload` is 8-aligned (`data` is, and `start` is a
+        // multiple of 8: positions are, and so is the header's size), and
+        // readable for `round_up(len, 8)` bytes while `_owner` lives (the
+        // bound above), initialised (the kernel zeroes a ring's pages);
+        // `out` is the caller's own buffer, not the ring's memory. The
+        // header's Acquire load ordered the producer's writes before these
+        // loads, and `still_intact` orders them before its check.
+        unsafe { copy_volatile(payload, len as usize, out) };
     }
 
     /// How many records (submitted, discarded or BUSY) lie between
