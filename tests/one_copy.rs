@@ -44,8 +44,7 @@ fn cargo_refuses_two_copies_of_ringview_in_one_build() {
     )
     .unwrap();
     std::fs::write(app.join("src/main.rs"), "fn main() {}\n").unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
+    let output = Command::new(env!("CARGO"))
         .args(["generate-lockfile", "--offline", "--manifest-path"])
         .arg(app.join("Cargo.toml"))
         .output()

@@ -35,10 +35,11 @@
 //! of the machine hits them all alike. The CPU clock (not the wall clock)
 //! leaves out the time other work holds the core.
 //!
-//! `--callgrind PRODUCER SIZE` (PRODUCER: `ringview`, `hand`, `libbpf`)
-//! fills one ring once and prints the records written, for instruction
-//! counts: `valgrind --tool=callgrind --toggle-collect=PATTERN`, with
-//! PATTERN `*fill_ringview*`, `*fill_hand*` or `libbpf_user_ring_fill_*`
+//! `--callgrind PRODUCER SIZE` (PRODUCER: `ringview`, `unzeroed`, `push`,
+//! `hand`, `libbpf`) fills one ring once and prints the records written,
+//! for instruction counts: `valgrind --tool=callgrind --toggle-collect=PATTERN`,
+//! with PATTERN `*fill_ringview*` (all three ringview producers),
+//! `*fill_hand*` or `libbpf_user_ring_fill_*`
 //! (the one function that runs per record, with what it calls).
 
 use std::ffi::c_void;
