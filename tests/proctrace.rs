@@ -1,7 +1,8 @@
 //! The `proctrace` example against the real kernel: an exec row and an exit
 //! row (with its exit code) for each process this test runs, the exec
 //! always first, and its three ways to stop (`--duration`, `--count`,
-//! Ctrl-C).
+//! Ctrl-C). The tests that look for rows stop it with Ctrl-C once the rows
+//! are in, so a loaded machine cannot end the run first.
 //!
 //! Runs the example's binary from `target/<profile>/examples/`, after
 //! `cargo build --all-features --example proctrace` brings it up to date.
@@ -161,6 +162,24 @@ impl Tracer {
         (rows, count)
     }
 
+    /// Reads rows until `done` holds for those read so far, then stops the
+    /// run with Ctrl-C (SIGINT) and finishes it: a run ended by what it
+    /// printed, not by a duration that a loaded machine can outlast.
+    fn stop_once(mut self, done: impl Fn(&[Row]) -> bool) -> (Vec<Row>, u64) {
+        let mut rows = Vec::new();
+        while !done(&rows) {
+            let left = TIMEOUT.saturating_sub(self.started.elapsed());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("{e} before the rows awaited: {rows:#?}"));
+            rows.extend(Row::parse(&line));
+            self.stdout.push(line);
+        }
+        self.signal(libc::SIGINT);
+        self.finish()
+    }
+
     fn signal(&self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.child.id()).unwrap();
         // SAFETY: kill has no memory preconditions; `pid` is our child, not
@@ -189,10 +208,11 @@ fn run(command: &mut Command) -> u32 {
 #[test]
 fn prints_exec_and_exit_of_each_process() {
     require_kernel!();
-    let tracer = Tracer::start(&["--duration", "3"]);
+    let tracer = Tracer::start(&[]);
     let sh = run(Command::new("/bin/sh").args(["-c", "exit 3", "proctrace-test"]));
     let truth = run(Command::new("/bin/true").arg("proctrace-test"));
-    let (rows, count) = tracer.finish();
+    let (rows, count) =
+        tracer.stop_once(|rows| [sh, truth].iter().all(|&pid| both_rows(rows, pid)));
     assert_eq!(count, rows.len() as u64, "the count is the rows printed");
     let me = std::process::id();
     for (pid, comm, code) in [(sh, "sh", 3), (truth, "true", 0)] {
@@ -221,7 +241,7 @@ fn prints_exec_and_exit_of_each_process() {
 #[test]
 fn never_prints_an_exit_before_the_exec_of_the_same_process() {
     require_kernel!();
-    let tracer = Tracer::start(&["--duration", "4"]);
+    let tracer = Tracer::start(&[]);
     let mut ours = Vec::new();
     for _ in 0..10 {
         let children: Vec<_> = (0..20)
@@ -232,21 +252,21 @@ fn never_prints_an_exit_before_the_exec_of_the_same_process() {
             child.wait().expect("wait");
         }
     }
-    let (rows, count) = tracer.finish();
+    let (rows, count) = tracer.stop_once(|rows| ours.iter().all(|&pid| both_rows(rows, pid)));
     assert_eq!(count, rows.len() as u64);
-    let both = ours
-        .iter()
-        .filter(|&&pid| {
-            rows.iter().any(|r| r.pid == pid && r.event == "exec")
-                && rows.iter().any(|r| r.pid == pid && r.event == "exit")
-        })
-        .count();
+    let both = ours.iter().filter(|&&pid| both_rows(&rows, pid)).count();
     assert_eq!(
         both,
         ours.len(),
         "an exec and an exit row for each: {rows:#?}"
     );
     assert_exec_before_exit(&rows);
+}
+
+/// Whether `rows` hold an exec and an exit row of `pid`.
+fn both_rows(rows: &[Row], pid: u32) -> bool {
+    rows.iter().any(|r| r.pid == pid && r.event == "exec")
+        && rows.iter().any(|r| r.pid == pid && r.event == "exit")
 }
 
 /// For every process with both rows, the exec row comes first.
@@ -279,20 +299,20 @@ fn count_and_ctrl_c_stop_it() {
     let tracer = Tracer::start(&[]);
     let pid = run(&mut Command::new("/bin/true"));
     // Until its exit is printed (by the reader task, not by the timer).
-    let mut lines = Vec::new();
-    while !lines
-        .iter()
-        .filter_map(|l: &String| Row::parse(l))
-        .any(|r| r.pid == pid && r.event == "exit")
-    {
-        lines.push(tracer.lines.recv_timeout(TIMEOUT).expect("the exit row"));
-    }
-    tracer.signal(libc::SIGINT);
-    let mut tracer = tracer;
-    tracer.stdout = lines;
-    let (rows, count) = tracer.finish();
+    let (rows, count) =
+        tracer.stop_once(|rows| rows.iter().any(|r| r.pid == pid && r.event == "exit"));
     assert_eq!(count, rows.len() as u64);
     assert!(rows.iter().any(|r| r.pid == pid && r.event == "exec"));
+}
+
+#[test]
+fn duration_stops_it_on_its_own() {
+    require_kernel!();
+    let tracer = Tracer::start(&["--duration", "1"]);
+    // With no signal and no count, only the duration ends the run;
+    // `finish` fails the test if it runs past its deadline (30 s).
+    let (rows, count) = tracer.finish();
+    assert_eq!(count, rows.len() as u64);
 }
 
 fn current_uid() -> u32 {
