@@ -83,7 +83,10 @@ impl Consumer {
 
     /// Passes a checkpoint every `bytes` released (0 for none); see
     /// `Cursor::set_checkpoint_every`.
-    #[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "tokio", feature = "async-io")),
+        expect(dead_code, reason = "only the async readers use it")
+    )]
     pub fn set_checkpoint_every(&mut self, bytes: usize) {
         self.cursor.set_checkpoint_every(bytes);
     }
@@ -91,7 +94,10 @@ impl Consumer {
     /// Whether a checkpoint passed since the last call; if so, the cached
     /// producer position it set aside is put back (see
     /// `Cursor::take_checkpoint`).
-    #[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "tokio", feature = "async-io")),
+        expect(dead_code, reason = "only the async readers use it")
+    )]
     pub fn take_checkpoint(&mut self) -> bool {
         self.cursor.take_checkpoint()
     }

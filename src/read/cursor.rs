@@ -340,9 +340,9 @@ pub(crate) struct Cursor {
     // - all four are multiples of 8: the first comes from `new`, which
     //   refuses anything else, `producer` is rounded down at each refill,
     //   and strides are multiples of 8;
-    // - `pos` is only advanced past records decoded by
-    //   `peek`, so every position in `released..pos` starts a submitted
-    //   record or follows one;
+    // - `pos` is only advanced past records decoded by `find` or `step`,
+    //   so every position in `released..pos` starts a submitted record or
+    //   follows one;
     // - `published` is the value this cursor last stored to (or found in)
     //   `consumer_pos`: no producer reuses space at or after it;
     // - `pos <= held_producer` while it is `Some`, and every record below
@@ -606,9 +606,14 @@ impl Cursor {
             let start = at.as_ptr() as usize - self.raw.data.as_ptr() as usize;
             start + stride(len) <= 2 * self.raw.size()
         });
-        // SAFETY: as in `payload_at`: `at + BPF_RINGBUF_HDR_SZ` is within
-        // the record's `stride(len)` bytes, which lie within the `2 * size`
-        // readable bytes of the data area.
+        // SAFETY: `at` is `data + (pos & mask)` for the record's `pos`, and
+        // the decoder found `stride(len) <= available <= size` (`refill`
+        // refuses a producer more than a ring ahead of the published
+        // position, which is at or before every position the cursor takes,
+        // a batch's rewind included, as a `Fault::Lapped`), with
+        // `pos & mask < size`: the record's `stride(len)` bytes from `at`,
+        // and so `at + BPF_RINGBUF_HDR_SZ`, stay within the `2 * size`
+        // readable bytes of the data area (`RawRing` invariant).
         unsafe { at.add(BPF_RINGBUF_HDR_SZ) }
     }
 
@@ -616,22 +621,11 @@ impl Cursor {
     /// (which the decoder already computed).
     #[inline(always)]
     fn payload_at(&self, at: NonNull<u8>, len: u32) -> &[u8] {
-        debug_assert!({
-            let start = at.as_ptr() as usize - self.raw.data.as_ptr() as usize;
-            start + BPF_RINGBUF_HDR_SZ + len as usize <= 2 * self.raw.size()
-        });
-        // SAFETY: `at` is `data + (pos & mask)` for the record's `pos`, and
-        // the decoder found `stride(len) <= available <= size` (`refill`
-        // refuses a producer more than a ring ahead of the published
-        // position, which is at or before every position the cursor takes,
-        // a batch's rewind included, as a `Fault::Lapped`), with
-        // `pos & mask < size`: `at + BPF_RINGBUF_HDR_SZ + len` stays within
-        // the `2 * size` readable bytes of the data area (`RawRing`
-        // invariant).
-        let ptr = unsafe { at.as_ptr().add(BPF_RINGBUF_HDR_SZ) };
-        // SAFETY: `ptr..ptr + len` is readable (above), and holds a record
-        // whose header the decoder loaded (Acquire) with BUSY clear, so its
-        // producer finished writing it. No producer writes it again until
+        let ptr = self.payload_ptr(at, len);
+        // SAFETY: `ptr..ptr + len` is readable (`payload_ptr`: within the
+        // record's stride), and holds a record whose header the decoder
+        // loaded (Acquire) with BUSY clear, so its producer finished
+        // writing it. No producer writes it again until
         // `consumer_pos` passes `pos`: this cursor publishes only with
         // `&mut self`, which the returned borrow of `self` excludes, and no
         // other consumer moves `consumer_pos` (the readers' claim in this
@@ -639,7 +633,7 @@ impl Cursor {
         // outlives `self` (the `RingBuf` owning it is dropped after the
         // cursor). The bytes are initialised: the kernel zeroes the ring on
         // allocation and producers write only initialised bytes.
-        unsafe { std::slice::from_raw_parts(ptr, len as usize) }
+        unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len as usize) }
     }
 
     /// Takes the record `ready` found: the cursor moves past it.
@@ -790,7 +784,7 @@ impl Cursor {
                     }
                 }
                 Err(_) => {
-                    // Make the next `peek` refill, so it sees the move.
+                    // Make the next `find` refill, so it sees the move.
                     self.producer.set(self.pos.get());
                     self.held_producer.set(None);
                 }
@@ -818,7 +812,6 @@ impl Cursor {
     ///
     /// [`publish_lazily`]: Self::publish_lazily
     /// [`take_checkpoint`]: Self::take_checkpoint
-    #[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
     pub fn set_checkpoint_every(&mut self, bytes: usize) {
         // At most `isize::MAX`, so a checkpoint just passed is never due.
         self.checkpoint_every = bytes.min(isize::MAX as usize);
@@ -831,7 +824,6 @@ impl Cursor {
     /// the cached producer position it emptied, so the records it covered
     /// are found again without a refill (a load of `producer_pos`, whose
     /// line the producer keeps writing).
-    #[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
     pub fn take_checkpoint(&mut self) -> bool {
         let Some(held) = self.held_producer.take() else {
             return false;
@@ -941,11 +933,7 @@ impl Cursor {
     pub fn should_sleep(&self) -> Result<bool, Fault> {
         debug_assert_eq!(self.released.get(), self.pos.get());
         atomic::fence(Ordering::SeqCst);
-        if !self.refill()? {
-            return Ok(true);
-        }
-        let at = self.raw.header_at(self.pos.get());
-        Ok(self.raw.load_header(at) & BPF_RINGBUF_BUSY_BIT != 0)
+        Ok(!self.has_record()?)
     }
 
     /// Whether a submitted (or discarded) record is at the cursor, without

@@ -226,12 +226,7 @@ impl Reader {
         ready: Ready,
         record: &mut Record,
     ) -> Result<(), ReadError> {
-        let cursor = self.consumer.cursor();
-        match cursor.copy_and_release(ready, &mut record.sample) {
-            Ok(remaining) => record.remaining = remaining,
-            Err(fault) => return Err(self.consumer.fault(fault)),
-        }
-        self.consumer.publish_lazily();
+        record.remaining = copy_ready(&mut self.consumer, ready, &mut record.sample)?;
         Ok(())
     }
 
@@ -254,14 +249,7 @@ impl Reader {
         let ready = self.consumer.ready_blocking()?;
         // Copied out (and checked intact) first, as every record of this
         // reader; `rejected` is the copy's buffer.
-        let remaining = self
-            .consumer
-            .cursor()
-            .copy_and_release(ready, &mut self.rejected);
-        if let Err(fault) = remaining {
-            return Err(self.consumer.fault(fault));
-        }
-        self.consumer.publish_lazily();
+        copy_ready(&mut self.consumer, ready, &mut self.rejected)?;
         match T::read_from_prefix(&self.rejected) {
             Ok((value, _)) => Ok(value),
             Err(_) => Err(ReadError::RecordTooShort {
@@ -312,6 +300,25 @@ impl Reader {
     /// The ring's positions as this reader sees them.
     pub fn positions(&self) -> Positions {
         self.consumer.positions()
+    }
+}
+
+/// Copies the record `ready` found into `dst` and releases it (checked
+/// intact, see `Cursor::copy_and_release`), then publishes as the policy
+/// says: every copying read's one path. Returns the bytes published after
+/// the record.
+#[inline(always)]
+fn copy_ready(
+    consumer: &mut Consumer,
+    ready: Ready,
+    dst: &mut Vec<u8>,
+) -> Result<usize, ReadError> {
+    match consumer.cursor().copy_and_release(ready, dst) {
+        Ok(remaining) => {
+            consumer.publish_lazily();
+            Ok(remaining)
+        }
+        Err(fault) => Err(consumer.fault(fault)),
     }
 }
 

@@ -13,7 +13,8 @@ use crate::kernel::epoll::{self, Epoll, Wake};
 /// Shared between a reader and its handles.
 #[derive(Debug)]
 struct Control {
-    /// Written to wake the reader; registered edge-triggered, never read.
+    /// Written to wake the reader; registered edge-triggered, and read only
+    /// by a nap (`ppoll_and_drain`).
     eventfd: OwnedFd,
     flushed: AtomicBool,
     closed: AtomicBool,
@@ -22,6 +23,16 @@ struct Control {
 impl Control {
     fn wake(&self) {
         epoll::eventfd_signal(self.eventfd.as_fd());
+    }
+
+    fn is_closed(&self) -> bool {
+        // Acquire pairs with the Release store in `ReaderHandle::close`.
+        self.closed.load(Ordering::Acquire)
+    }
+
+    fn take_flush(&self) -> bool {
+        // Acquire pairs with the Release store in `ReaderHandle::flush`.
+        self.flushed.swap(false, Ordering::Acquire)
     }
 }
 
@@ -87,8 +98,7 @@ impl ReaderHandle {
 
     /// Whether [`close`](Self::close) was called.
     pub fn is_closed(&self) -> bool {
-        // Acquire pairs with the Release store in `close`.
-        self.control.closed.load(Ordering::Acquire)
+        self.control.is_closed()
     }
 
     /// The control eventfd, written by every `flush` and `close`: the async
@@ -102,8 +112,7 @@ impl ReaderHandle {
     /// the core's).
     #[cfg(any(feature = "tokio", feature = "async-io"))]
     pub(crate) fn take_flush(&self) -> bool {
-        // Acquire pairs with the Release store in `flush`.
-        self.control.flushed.swap(false, Ordering::Acquire)
+        self.control.take_flush()
     }
 }
 
@@ -144,8 +153,7 @@ impl Waiter {
 
     #[inline]
     pub fn is_closed(&self) -> bool {
-        // Acquire pairs with the Release store in `ReaderHandle::close`.
-        self.control.closed.load(Ordering::Acquire)
+        self.control.is_closed()
     }
 
     /// Whether a flush is pending, without consuming it.
@@ -168,8 +176,7 @@ impl Waiter {
 
     /// Consumes a pending flush.
     pub fn take_flush(&self) -> bool {
-        // Acquire pairs with the Release store in `ReaderHandle::flush`.
-        self.control.flushed.swap(false, Ordering::Acquire)
+        self.control.take_flush()
     }
 
     /// Waits for an edge on the ring or the control eventfd, or until

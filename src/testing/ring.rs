@@ -270,7 +270,7 @@ impl MemoryRing {
     /// The published consumer position (`consumer_pos`).
     pub fn consumer_pos(&self) -> usize {
         // Acquire pairs with the consumer's Release store
-        // (`RawRing::store_consumer`).
+        // (`RawRing::publish_consumer`).
         self.shared.consumer_pos().load(Ordering::Acquire)
     }
 
@@ -493,7 +493,7 @@ impl Reservation<'_> {
         // whose Acquire load sees the cleared BUSY bit. Full-barrier half:
         // pairs with the consumer's SeqCst fence between publishing its
         // position and re-checking the ring, so a sleeping consumer is
-        // always woken (see `RawRing::should_sleep`).
+        // always woken (see `Cursor::should_sleep`).
         header.swap(new_len, Ordering::SeqCst);
         atomic::fence(Ordering::SeqCst);
         let mask = self.shared.size() - 1;
