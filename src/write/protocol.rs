@@ -251,7 +251,7 @@ impl RawUserRing {
         let mut orphans = Orphans::default();
         let mut pos = consumer;
         while pos != producer {
-            let header = self.header_at(pos);
+            let header = self.busy_probe().header_at(pos);
             let word = header.load();
             let len = (word & !(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT)) as usize;
             let step = stride(len);
@@ -259,7 +259,7 @@ impl RawUserRing {
                 orphans.malformed_at = Some(pos);
                 break;
             }
-            if word & BPF_RINGBUF_BUSY_BIT != 0 && word & BPF_RINGBUF_DISCARD_BIT == 0 {
+            if is_reserved(word) {
                 header.commit(len, true);
                 orphans.count += 1;
                 orphans.first.get_or_insert(pos);
@@ -267,19 +267,6 @@ impl RawUserRing {
             pos = pos.wrapping_add(step);
         }
         orphans
-    }
-
-    /// The header of the record at `pos` (8-aligned).
-    fn header_at(&self, pos: usize) -> RecordHeader {
-        let offset = pos & self.mask;
-        debug_assert_eq!(offset % 8, 0);
-        // SAFETY: `offset <= mask`, so `data + offset` is within the
-        // `2 * (mask + 1)` bytes of the data area (struct invariant).
-        let len_word = unsafe { self.data.add(offset) }.cast::<u32>();
-        // SAFETY: `len_word` is 8-aligned (`data` is 8-aligned and `offset`
-        // a multiple of 8), inside the data area, which stays valid for
-        // atomic accesses while the owner lives (struct invariant).
-        unsafe { RecordHeader::new(len_word) }
     }
 
     /// Writes the header of a record reserved at `pos` with `len` payload
@@ -332,17 +319,29 @@ impl BusyProbe {
     /// the consumer and producer positions) is reserved and neither
     /// submitted nor discarded.
     pub fn reserved_at(self, pos: usize) -> Option<usize> {
-        // SAFETY: `pos & mask <= mask`, so the header is within the data
-        // area, which outlives the `RawUserRing` this probe came from (its
-        // invariant); every caller holds that ring's owner.
-        let len_word = unsafe { self.data.add(pos & self.mask) }.cast::<u32>();
-        // SAFETY: 8-aligned (`data` is, and `pos` is a multiple of 8),
-        // inside the data area, valid for atomic accesses while the owner
-        // lives.
-        let header = unsafe { RecordHeader::new(len_word) };
-        let word = header.load();
-        (word & BPF_RINGBUF_BUSY_BIT != 0 && word & BPF_RINGBUF_DISCARD_BIT == 0).then_some(pos)
+        is_reserved(self.header_at(pos).load()).then_some(pos)
     }
+
+    /// The header of the record at `pos` (8-aligned).
+    fn header_at(self, pos: usize) -> RecordHeader {
+        let offset = pos & self.mask;
+        debug_assert_eq!(offset % 8, 0);
+        // SAFETY: `offset <= mask`, so `data + offset` is within the
+        // `2 * (mask + 1)` bytes of the data area, which outlives the
+        // `RawUserRing` this probe came from (its invariant); every caller
+        // holds that ring's owner.
+        let len_word = unsafe { self.data.add(offset) }.cast::<u32>();
+        // SAFETY: `len_word` is 8-aligned (`data` is 8-aligned and `offset`
+        // a multiple of 8), inside the data area, which stays valid for
+        // atomic accesses while the owner lives.
+        unsafe { RecordHeader::new(len_word) }
+    }
+}
+
+/// Whether a header word is a reservation's: BUSY, and neither submitted
+/// nor discarded.
+fn is_reserved(word: u32) -> bool {
+    word & BPF_RINGBUF_BUSY_BIT != 0 && word & BPF_RINGBUF_DISCARD_BIT == 0
 }
 
 /// What [`RawUserRing::discard_orphans`] did.
