@@ -213,6 +213,16 @@ pub fn normalize(value: u64, size: u32, signed: bool) -> u64 {
     }
 }
 
+/// One line per member, for telling two layouts of one name apart.
+pub(crate) fn summarize(layout: &StructLayout) -> String {
+    let members: Vec<String> = layout
+        .members
+        .iter()
+        .map(|m| format!("{} {} at {}", m.type_name, m.name, m.byte_offset))
+        .collect();
+    format!("{} bytes {{ {} }}", layout.size, members.join(", "))
+}
+
 /// A named type that is no struct or union, found where one was looked
 /// for: what the name stands for, so a message can say so.
 #[derive(Debug, Clone, PartialEq, Eq)]

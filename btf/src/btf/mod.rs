@@ -21,7 +21,7 @@ pub use error::BtfError;
 use record::{Record, Strings};
 
 use crate::layout::{
-    Budget, CompositeKind, Member, OtherType, Scalar, Shape, StructLayout, MAX_MEMBERS,
+    summarize, Budget, CompositeKind, Member, OtherType, Scalar, Shape, StructLayout, MAX_MEMBERS,
     MAX_RESOLVE_DEPTH,
 };
 
@@ -526,16 +526,6 @@ fn qualify(qualifier: &str, target: &str) -> String {
         (false, "*") => format!("{target} *"),
         (false, _) => format!("{qualifier} {target}"),
     }
-}
-
-/// One line per member, for telling two layouts of one name apart.
-fn summarize(layout: &StructLayout) -> String {
-    let members: Vec<String> = layout
-        .members
-        .iter()
-        .map(|m| format!("{} {} at {}", m.type_name, m.name, m.byte_offset))
-        .collect();
-    format!("{} bytes {{ {} }}", layout.size, members.join(", "))
 }
 
 /// The `len` bytes at `offset`, if they all lie in `bytes`.
