@@ -9,6 +9,8 @@
 //! a member that lies outside it decodes as [`Value::Missing`], never a
 //! panic.
 
+use std::fmt::Write as _;
+
 use ringview_btf::layout::normalize;
 use ringview_btf::{Member, Scalar, Shape, StructLayout};
 
@@ -181,6 +183,18 @@ fn slice(bytes: &[u8], at: u64, len: u64) -> Option<&[u8]> {
     bytes.get(start..end)
 }
 
+/// Two lowercase hex digits per byte, `separator` between bytes.
+pub fn hex_digits<'a>(bytes: impl IntoIterator<Item = &'a u8>, separator: &str) -> String {
+    let mut out = String::new();
+    for (i, byte) in bytes.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
 /// A little-endian integer of up to 8 bytes.
 fn read_le(raw: &[u8]) -> u64 {
     raw.iter()
@@ -201,10 +215,7 @@ fn scalar(info: Option<&Scalar>, bytes: &[u8], at: u64, size: u32) -> Value {
             8 => Value::Float(f64::from_le_bytes(raw.try_into().unwrap_or_default())),
             _ => Value::Bytes(raw.to_vec()),
         },
-        _ if raw.len() > 8 => {
-            let hex: String = raw.iter().rev().map(|b| format!("{b:02x}")).collect();
-            Value::Hex(format!("0x{hex}"))
-        }
+        _ if raw.len() > 8 => Value::Hex(format!("0x{}", hex_digits(raw.iter().rev(), ""))),
         Some(Scalar::Pointer) => Value::Hex(format!("{:#x}", read_le(raw))),
         Some(scalar @ Scalar::Enum { signed, .. }) => {
             enumerated(scalar, read_le(raw), size, *signed)

@@ -17,6 +17,7 @@
 
 mod decode;
 mod failure;
+mod out;
 mod record_type;
 mod render;
 mod signal;
