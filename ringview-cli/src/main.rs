@@ -15,6 +15,8 @@
 //! programs; otherwise shown as hex. Exit code 2 means bad input (the
 //! message says what), 1 a failure while running.
 
+#![forbid(unsafe_code)]
+
 mod decode;
 mod failure;
 mod out;
