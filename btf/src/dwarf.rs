@@ -20,8 +20,8 @@ use gimli::{constants as dw, AttributeValue, EndianSlice, LittleEndian, SectionI
 
 use crate::btf::elf;
 use crate::layout::{
-    Budget, CompositeKind, Enumerator, Member, OtherType, Scalar, Shape, StructLayout, MAX_MEMBERS,
-    MAX_RESOLVE_DEPTH,
+    summarize, Budget, CompositeKind, Enumerator, Member, OtherType, Scalar, Shape, StructLayout,
+    MAX_MEMBERS, MAX_RESOLVE_DEPTH,
 };
 
 /// Pointer size on the BPF target.
@@ -178,17 +178,7 @@ impl Dwarf {
             }
         }
         if layouts.len() > 1 {
-            let layouts = layouts
-                .iter()
-                .map(|l| {
-                    let members: Vec<String> = l
-                        .members
-                        .iter()
-                        .map(|m| format!("{} {} at {}", m.type_name, m.name, m.byte_offset))
-                        .collect();
-                    format!("{} bytes {{ {} }}", l.size, members.join(", "))
-                })
-                .collect();
+            let layouts = layouts.iter().map(summarize).collect();
             let name = name.to_owned();
             return Err(DwarfError::Ambiguous { name, layouts });
         }

@@ -10,12 +10,12 @@ use std::fmt;
 /// expand to. Anonymous members that share one type are expanded once per
 /// use, so a crafted object can double the count per level; this bounds the
 /// work with a clear error instead.
-pub const MAX_MEMBERS: u64 = 1 << 16;
+pub(crate) const MAX_MEMBERS: u64 = 1 << 16;
 
 /// The kernel's `MAX_RESOLVE_DEPTH`: the longest chain of typedefs,
 /// qualifiers, array dimensions or nested members followed before the type
 /// graph is taken to be cyclic.
-pub const MAX_RESOLVE_DEPTH: u32 = 32;
+pub(crate) const MAX_RESOLVE_DEPTH: u32 = 32;
 
 /// Whether a composite type is a `struct` or a `union`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +213,16 @@ pub fn normalize(value: u64, size: u32, signed: bool) -> u64 {
     }
 }
 
+/// One line per member, for telling two layouts of one name apart.
+pub(crate) fn summarize(layout: &StructLayout) -> String {
+    let members: Vec<String> = layout
+        .members
+        .iter()
+        .map(|m| format!("{} {} at {}", m.type_name, m.name, m.byte_offset))
+        .collect();
+    format!("{} bytes {{ {} }}", layout.size, members.join(", "))
+}
+
 /// A named type that is no struct or union, found where one was looked
 /// for: what the name stands for, so a message can say so.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,8 +237,8 @@ pub enum OtherType {
 /// Counts expanded members against [`MAX_MEMBERS`], and remembers the
 /// shapes already expanded.
 #[derive(Debug, Default)]
-pub struct Budget {
-    pub used: u64,
+pub(crate) struct Budget {
+    used: u64,
     /// Shapes by (type, depth), with the members each cost: a type used by
     /// several members (anonymous members sharing one composite type, at
     /// every level of a crafted object) is expanded once, and each further
@@ -239,7 +249,7 @@ pub struct Budget {
 
 impl Budget {
     /// Takes `weight` members from the budget; `false` once it is spent.
-    pub fn take(&mut self, weight: u64) -> bool {
+    pub(crate) fn take(&mut self, weight: u64) -> bool {
         self.used = self.used.saturating_add(weight);
         self.used <= MAX_MEMBERS
     }
@@ -250,7 +260,7 @@ impl Budget {
     /// # Errors
     ///
     /// `expand`'s, or `too_many()` when the charge spends the budget.
-    pub fn memoized<E>(
+    pub(crate) fn memoized<E>(
         &mut self,
         key: u64,
         depth: u32,

@@ -32,4 +32,4 @@ pub mod layout;
 mod object;
 
 pub use layout::{CompositeKind, Enumerator, Member, OtherType, Scalar, Shape, StructLayout};
-pub use object::{similar_names, Object};
+pub use object::Object;

@@ -179,7 +179,7 @@ fn not_found(name: &str, file: &str, btf: &str, dwarf: &str, names: &[String]) -
 }
 
 /// At most ten names, closest to `name` first (`SUGGESTIONS`).
-pub fn similar_names<'a>(name: &str, names: &'a [String]) -> Vec<&'a str> {
+pub(crate) fn similar_names<'a>(name: &str, names: &'a [String]) -> Vec<&'a str> {
     let mut scored: Vec<(usize, &str)> = names
         .iter()
         .map(|n| (distance(name, n), n.as_str()))

@@ -1078,13 +1078,14 @@ impl ByName<'_> {
         anchor: Option<&str>,
     ) {
         // Anonymous unions nested in a struct: which arm the Rust type holds
-        // is not known here, so only the enclosing size is checked.
+        // is not known here, so only the enclosing size is checked. Offsets
+        // add saturating, as elsewhere: a crafted object's sum may not fit.
         let mut members: Vec<(&Member, u32)> = Vec::new();
         fn flatten<'m>(out: &mut Vec<(&'m Member, u32)>, members: &'m [Member], base: u32) {
             for m in members {
                 match m.anonymous() {
                     Some(inner) if inner.kind == CompositeKind::Struct => {
-                        flatten(out, &inner.members, base + m.byte_offset)
+                        flatten(out, &inner.members, base.saturating_add(m.byte_offset))
                     }
                     Some(_) => {}
                     None => out.push((m, base)),
@@ -1112,7 +1113,9 @@ impl ByName<'_> {
                 ));
                 continue;
             };
-            let offset = base + inner_base + m.byte_offset;
+            let offset = base
+                .saturating_add(inner_base)
+                .saturating_add(m.byte_offset);
             let member_path = format!("{path}.{ident}");
             let this_offset = offset_path.as_deref().map(|p| {
                 if p.is_empty() {
@@ -1125,7 +1128,7 @@ impl ByName<'_> {
                 "`{rust_name}{member_path}`: {} is {} at byte offset {} of `{}` in `{c_desc}`",
                 c_decl(&m.type_name, &m.name),
                 bytes(m.size),
-                inner_base + m.byte_offset,
+                inner_base.saturating_add(m.byte_offset),
                 layout.describe()
             );
             self.plan.checks.push(Check::Nested {

@@ -9,7 +9,8 @@
 //! a member that lies outside it decodes as [`Value::Missing`], never a
 //! panic.
 
-use ringview_btf::layout::normalize;
+use std::fmt::Write as _;
+
 use ringview_btf::{Member, Scalar, Shape, StructLayout};
 
 /// A decoded value.
@@ -181,6 +182,18 @@ fn slice(bytes: &[u8], at: u64, len: u64) -> Option<&[u8]> {
     bytes.get(start..end)
 }
 
+/// Two lowercase hex digits per byte, `separator` between bytes.
+pub fn hex_digits<'a>(bytes: impl IntoIterator<Item = &'a u8>, separator: &str) -> String {
+    let mut out = String::new();
+    for (i, byte) in bytes.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
 /// A little-endian integer of up to 8 bytes.
 fn read_le(raw: &[u8]) -> u64 {
     raw.iter()
@@ -201,43 +214,44 @@ fn scalar(info: Option<&Scalar>, bytes: &[u8], at: u64, size: u32) -> Value {
             8 => Value::Float(f64::from_le_bytes(raw.try_into().unwrap_or_default())),
             _ => Value::Bytes(raw.to_vec()),
         },
-        _ if raw.len() > 8 => {
-            let hex: String = raw.iter().rev().map(|b| format!("{b:02x}")).collect();
-            Value::Hex(format!("0x{hex}"))
-        }
+        _ if raw.len() > 8 => Value::Hex(format!("0x{}", hex_digits(raw.iter().rev(), ""))),
         Some(Scalar::Pointer) => Value::Hex(format!("{:#x}", read_le(raw))),
-        Some(scalar @ Scalar::Enum { signed, .. }) => {
-            enumerated(scalar, read_le(raw), size, *signed)
-        }
-        Some(Scalar::Int {
-            signed, is_bool, ..
-        }) => integer(read_le(raw), size, *signed, *is_bool),
-        // No scalar information (a layout built without it): unsigned.
-        None => Value::Unsigned(read_le(raw)),
+        // Integers, enums, and scalars without information (a layout built
+        // without it): unsigned.
+        _ => from_bits(info, read_le(raw), size * 8),
     }
 }
 
-fn integer(bits: u64, size: u32, signed: bool, is_bool: bool) -> Value {
+/// The `width` low bits of a scalar (`bits`, none set above them) as
+/// `info` says: a bool, an integer or enum sign-extended as declared, an
+/// enum by name; unsigned for anything else.
+fn from_bits(info: Option<&Scalar>, bits: u64, width: u32) -> Value {
+    let (signed, is_bool) = match info {
+        Some(Scalar::Int {
+            signed, is_bool, ..
+        }) => (*signed, *is_bool),
+        Some(Scalar::Enum { signed, .. }) => (*signed, false),
+        _ => (false, false),
+    };
     if is_bool {
         return Value::Bool(bits != 0);
     }
-    let bits = normalize(bits, size, signed);
-    if signed {
-        Value::Signed(bits as i64)
+    let value = if signed && width > 0 && width < 64 && bits >> (width - 1) & 1 == 1 {
+        bits | (u64::MAX << width)
     } else {
-        Value::Unsigned(bits)
-    }
-}
-
-fn enumerated(scalar: &Scalar, bits: u64, size: u32, signed: bool) -> Value {
-    let bits = normalize(bits, size, signed);
-    Value::Enum {
-        name: scalar.enumerator(bits).map(str::to_owned),
-        value: if signed {
-            Value64::Signed(bits as i64)
-        } else {
-            Value64::Unsigned(bits)
+        bits
+    };
+    match info {
+        Some(scalar @ Scalar::Enum { .. }) => Value::Enum {
+            name: scalar.enumerator(value).map(str::to_owned),
+            value: if signed {
+                Value64::Signed(value as i64)
+            } else {
+                Value64::Unsigned(value)
+            },
         },
+        _ if signed => Value::Signed(value as i64),
+        _ => Value::Unsigned(value),
     }
 }
 
@@ -264,29 +278,7 @@ fn bitfield(info: Option<&Scalar>, bytes: &[u8], start: u64, width: u32) -> Valu
     } else {
         (1u64 << width) - 1
     };
-    let bits = (value as u64) & mask;
-    let signed = match info {
-        Some(Scalar::Int { signed, .. } | Scalar::Enum { signed, .. }) => *signed,
-        _ => false,
-    };
-    let extended = if signed && width < 64 && bits >> (width - 1) & 1 == 1 {
-        bits | !mask
-    } else {
-        bits
-    };
-    match info {
-        Some(scalar @ Scalar::Enum { .. }) => Value::Enum {
-            name: scalar.enumerator(extended).map(str::to_owned),
-            value: if signed {
-                Value64::Signed(extended as i64)
-            } else {
-                Value64::Unsigned(extended)
-            },
-        },
-        Some(Scalar::Int { is_bool: true, .. }) => Value::Bool(bits != 0),
-        _ if signed => Value::Signed(extended as i64),
-        _ => Value::Unsigned(bits),
-    }
+    from_bits(info, (value as u64) & mask, width)
 }
 
 #[cfg(test)]

@@ -15,8 +15,11 @@
 //! programs; otherwise shown as hex. Exit code 2 means bad input (the
 //! message says what), 1 a failure while running.
 
+#![forbid(unsafe_code)]
+
 mod decode;
 mod failure;
+mod out;
 mod record_type;
 mod render;
 mod signal;

@@ -76,13 +76,13 @@ fn from_kernel(map_id: u32, name: &str) -> Result<StructLayout, Failure> {
         let id = id.map_err(|e| Failure::syscall("cannot list the BPF programs", &e))?;
         // A program unloaded during the walk is simply not seen.
         if let Ok(prog) = inspect::prog_info(id) {
-            if prog.map_ids.contains(&map_id) {
+            // Each id once, in the order first seen.
+            if prog.map_ids.contains(&map_id) && !btf_ids.contains(&prog.btf_id) {
                 btf_ids.push(prog.btf_id);
             }
         }
     }
     btf_ids.retain(|&id| id != 0);
-    btf_ids.dedup();
     let mut tried = Vec::new();
     for id in &btf_ids {
         let found = inspect::btf(*id)

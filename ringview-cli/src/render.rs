@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use ringview_btf::StructLayout;
 
-use crate::decode::{decode, Value, Value64};
+use crate::decode::{decode, hex_digits, Value, Value64};
 
 /// How records are shown.
 #[derive(Debug)]
@@ -55,7 +55,7 @@ impl Renderer {
 
     /// A record as hex; `short` is the layout it is shorter than.
     fn hex(&self, index: u64, bytes: &[u8], short: Option<&StructLayout>) -> String {
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let hex = hex_digits(bytes, "");
         if self.json {
             let mut out = format!("{{\"len\":{},\"hex\":\"{hex}\"", bytes.len());
             if let Some(layout) = short {
@@ -152,8 +152,7 @@ fn json_value(value: &Value, out: &mut String) {
         }
         Value::Fields(fields) => json_fields(fields, out),
         Value::Bytes(bytes) => {
-            let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            out.push_str(&json_string(&hex));
+            out.push_str(&json_string(&hex_digits(bytes, "")));
         }
     }
 }
@@ -212,10 +211,7 @@ fn text_scalar(value: &Value) -> String {
             format!("[{}]", items.join(", "))
         }
         Value::Fields(_) => "{..}".to_owned(),
-        Value::Bytes(bytes) => {
-            let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
-            hex.join(" ")
-        }
+        Value::Bytes(bytes) => hex_digits(bytes, " "),
         Value::Missing => "<outside the record>".to_owned(),
     }
 }

@@ -2,12 +2,12 @@
 //! `Observer`) and `ringview dump` (consume it, through a `Reader`): the
 //! same output.
 
-use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
 use ringview::{Observed, Observer, ReadError, Reader, Record, RingBuf, RingId};
 
 use crate::failure::Failure;
+use crate::out::Out;
 use crate::record_type;
 use crate::render::Renderer;
 use crate::signal;
@@ -25,33 +25,6 @@ const DUMP_SLICE: Duration = Duration::from_millis(100);
 struct Seen {
     records: u64,
     laps: u64,
-}
-
-/// Writes records to stdout, flushing each; a closed pipe ends the loop
-/// quietly (`ringview tap ... | head`).
-struct Out {
-    stdout: io::StdoutLock<'static>,
-}
-
-impl Out {
-    fn new() -> Self {
-        Self {
-            stdout: io::stdout().lock(),
-        }
-    }
-
-    /// `false` when stdout is closed.
-    fn write(&mut self, text: &str) -> Result<bool, Failure> {
-        let written = self
-            .stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| self.stdout.flush());
-        match written {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-            Err(e) => Err(Failure::runtime(format!("cannot write to stdout: {e}"))),
-        }
-    }
 }
 
 fn map_id(id: RingId) -> u32 {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal};
 use std::time::{Duration, Instant};
 
 use ringview::inspect::{self, MapInfo};
@@ -12,12 +12,13 @@ use ringview::{ObservedPositions, Observer, BPF_MAP_TYPE_USER_RINGBUF};
 use serde::Serialize;
 
 use crate::failure::Failure;
+use crate::out::Out;
 use crate::signal;
 use crate::target;
 use crate::TopArgs;
 
 /// One ring, as `top --json` prints it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Default, Serialize)]
 struct Row {
     id: u32,
     name: String,
@@ -76,7 +77,7 @@ pub fn top(args: &TopArgs) -> Result<(), Failure> {
     if !args.once {
         signal::stop_on_interrupt();
     }
-    let mut stdout = io::stdout().lock();
+    let mut out = Out::new();
     let clear = !args.json && !args.once && io::stdout().is_terminal();
     loop {
         if !nap(interval) {
@@ -94,13 +95,8 @@ pub fn top(args: &TopArgs) -> Result<(), Failure> {
         if clear {
             text.insert_str(0, "\x1b[H\x1b[2J");
         }
-        match stdout
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.flush())
-        {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Ok(()),
-            Err(e) => return Err(Failure::runtime(format!("cannot write to stdout: {e}"))),
+        if !out.write(&text)? {
+            return Ok(());
         }
         if args.once {
             return Ok(());
@@ -154,16 +150,7 @@ impl Top {
             size: map.max_entries,
             flags: map.map_flags,
             programs,
-            consumer_pos: None,
-            producer_pos: None,
-            fill_bytes: None,
-            fill_percent: None,
-            producer_bytes_per_s: None,
-            consumer_bytes_per_s: None,
-            producer_records_per_s: None,
-            consumer_records_per_s: None,
-            stalled_s: None,
-            error: None,
+            ..Default::default()
         };
         let now = Instant::now();
         let watch = match self.watches.entry(map.id) {

@@ -93,7 +93,7 @@ impl std::error::Error for ElfError {}
 ///
 /// When the file is not a little-endian ELF64 object, a header lies outside
 /// it, or the section has no bytes in the file or is compressed.
-pub fn section<'a>(file: &'a [u8], name: &str) -> Result<Option<&'a [u8]>, ElfError> {
+pub(crate) fn section<'a>(file: &'a [u8], name: &str) -> Result<Option<&'a [u8]>, ElfError> {
     let file_len = file.len();
     let get = |what, offset: u64, len: u64| {
         slice(file, offset, len).ok_or(ElfError::OutOfBounds {

@@ -58,7 +58,7 @@ pub enum BtfError {
         type_id: u32,
         count: usize,
     },
-    /// A chain longer than [`MAX_RESOLVE_DEPTH`].
+    /// A chain longer than the kernel's `MAX_RESOLVE_DEPTH` (32).
     TooDeep {
         type_id: u32,
     },

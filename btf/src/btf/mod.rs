@@ -12,7 +12,7 @@
 //! that is what `clang -target bpf` (an alias of `bpfel`) emits on the
 //! little-endian hosts the derive runs on.
 
-pub mod elf;
+pub(crate) mod elf;
 mod error;
 mod record;
 
@@ -21,7 +21,7 @@ pub use error::BtfError;
 use record::{Record, Strings};
 
 use crate::layout::{
-    Budget, CompositeKind, Member, OtherType, Scalar, Shape, StructLayout, MAX_MEMBERS,
+    summarize, Budget, CompositeKind, Member, OtherType, Scalar, Shape, StructLayout, MAX_MEMBERS,
     MAX_RESOLVE_DEPTH,
 };
 
@@ -528,24 +528,14 @@ fn qualify(qualifier: &str, target: &str) -> String {
     }
 }
 
-/// One line per member, for telling two layouts of one name apart.
-fn summarize(layout: &StructLayout) -> String {
-    let members: Vec<String> = layout
-        .members
-        .iter()
-        .map(|m| format!("{} {} at {}", m.type_name, m.name, m.byte_offset))
-        .collect();
-    format!("{} bytes {{ {} }}", layout.size, members.join(", "))
-}
-
 /// The `len` bytes at `offset`, if they all lie in `bytes`.
-pub fn slice(bytes: &[u8], offset: u64, len: u64) -> Option<&[u8]> {
+pub(crate) fn slice(bytes: &[u8], offset: u64, len: u64) -> Option<&[u8]> {
     let start = usize::try_from(offset).ok()?;
     let end = start.checked_add(usize::try_from(len).ok()?)?;
     bytes.get(start..end)
 }
 
-pub fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
+pub(crate) fn read_u32(bytes: &[u8], offset: usize) -> Option<u32> {
     let bytes = bytes.get(offset..offset.checked_add(4)?)?;
     Some(u32::from_le_bytes(bytes.try_into().ok()?))
 }
