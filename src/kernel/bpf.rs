@@ -11,6 +11,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use crate::error::{OpenError, SyscallError};
+use crate::kernel::epoll::dup;
 use crate::uapi::{
     BPF_BTF_GET_FD_BY_ID, BPF_MAP_GET_FD_BY_ID, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD,
     BPF_PROG_GET_FD_BY_ID,
@@ -213,10 +214,7 @@ pub enum MapOrigin<'a> {
 /// `expected`, with its info.
 pub fn open_map(origin: MapOrigin<'_>, expected: u32) -> Result<(OwnedFd, MapInfo), OpenError> {
     let fd = match origin {
-        MapOrigin::Fd(fd) => fd.try_clone_to_owned().map_err(|io_error| SyscallError {
-            call: "fcntl(F_DUPFD_CLOEXEC)",
-            io_error,
-        })?,
+        MapOrigin::Fd(fd) => dup(fd)?,
         MapOrigin::Pinned(path) => obj_get(path).map_err(|e| OpenError::Pinned {
             path: path.to_path_buf(),
             error: e.io_error,

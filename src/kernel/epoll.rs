@@ -6,6 +6,16 @@ use std::time::{Duration, Instant};
 
 use crate::error::SyscallError;
 
+/// A close-on-exec duplicate of `fd` (`fcntl(F_DUPFD_CLOEXEC)`): it
+/// refers to the same open file, so it has the same readiness, and owning
+/// it ties no lifetime to the caller's descriptor.
+pub fn dup(fd: BorrowedFd<'_>) -> Result<OwnedFd, SyscallError> {
+    fd.try_clone_to_owned().map_err(|io_error| SyscallError {
+        call: "fcntl(F_DUPFD_CLOEXEC)",
+        io_error,
+    })
+}
+
 /// A new non-blocking, close-on-exec eventfd.
 pub fn eventfd() -> Result<OwnedFd, SyscallError> {
     // SAFETY: `eventfd` has no memory preconditions.
