@@ -60,10 +60,14 @@ use crate::error::ReadError;
 ///
 /// # Safety
 ///
-/// `__view` must return `Some` only with a reference to the start of
-/// `bytes`, and only when `bytes` holds at least `SIZE` bytes aligned for
-/// `Self` and every bit pattern of them is a valid `Self`. Leave
-/// implementing this trait to the derive.
+/// `Self` must be plain data with the same layout (size, alignment, at
+/// most 8, and field offsets) and the same valid values on the BPF target
+/// and the host, every bit pattern of its bytes a valid `Self`: what
+/// `RingField` asks of a field, so that a ring event can be one. `__view`
+/// must return `Some` only with a reference to the start of `bytes`, and
+/// only when `bytes` holds at least `SIZE` bytes aligned for `Self` and
+/// every bit pattern of them is a valid `Self`. Leave implementing this
+/// trait to the derive.
 pub unsafe trait RingEvent: Sized {
     /// The C struct's name (`name = ".."`, else the Rust name).
     const C_NAME: &'static str;
@@ -455,7 +459,10 @@ pub mod __private {
         const TABLE: Option<&'static Table> = T::TABLE;
         const PROVEN: bool = T::PROVEN;
     }
-    // SAFETY: a ring event's layout is itself checked by the derive.
+    // SAFETY: `RingEvent`'s `# Safety` contract: a ring event has the same
+    // size, alignment (at most 8) and valid values on the BPF target and the
+    // host, and every bit pattern of it is valid, which is all this trait
+    // asks.
     unsafe impl<T: super::RingEvent> RingField for T {
         const KIND: Kind = match T::__MEMBERS {
             Some(table) => table.kind,

@@ -1,4 +1,4 @@
-//! `bpf(2)` calls: map info, pinned-object get, fd by id.
+//! `bpf(2)` calls: object info, pinned-object get, fd by id.
 //!
 //! The attribute layouts below are prefixes of `union bpf_attr` and
 //! `struct bpf_map_info` from `include/uapi/linux/bpf.h`; the kernel accepts
@@ -11,7 +11,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use crate::error::{OpenError, SyscallError};
-use crate::uapi::{BPF_MAP_GET_FD_BY_ID, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD};
+use crate::kernel::epoll::dup;
+use crate::uapi::{
+    BPF_BTF_GET_FD_BY_ID, BPF_MAP_GET_FD_BY_ID, BPF_OBJ_GET, BPF_OBJ_GET_INFO_BY_FD,
+    BPF_PROG_GET_FD_BY_ID,
+};
 
 /// The prefix of `struct bpf_map_info` that ringview reads.
 #[repr(C)]
@@ -44,13 +48,14 @@ struct ObjGetAttr {
     _pad: u32,
 }
 
-/// `bpf_attr` for `BPF_MAP_GET_FD_BY_ID`.
+/// `bpf_attr` for the `*_GET_NEXT_ID` and `*_GET_FD_BY_ID` commands
+/// (`start_id` shares its place with `map_id`, `prog_id` and `btf_id`).
 #[repr(C, align(8))]
-struct GetFdByIdAttr {
-    map_id: u32,
-    next_id: u32,
-    open_flags: u32,
-    _pad: u32,
+pub(crate) struct IdAttr {
+    pub(crate) start_id: u32,
+    pub(crate) next_id: u32,
+    pub(crate) open_flags: u32,
+    pub(crate) _pad: u32,
 }
 
 /// Calls `bpf(cmd, attr, size_of::<A>())`, retrying on `EINTR`.
@@ -92,24 +97,35 @@ pub(crate) unsafe fn bpf<A>(
 }
 
 /// Wraps a descriptor that `bpf(2)` just returned.
-pub(crate) fn owned_fd(ret: i64) -> OwnedFd {
+///
+/// # Safety
+///
+/// `ret` is a descriptor this process owns and nothing else will close:
+/// the return of a `bpf(2)` command that returns a new descriptor
+/// (`BPF_OBJ_GET`, `BPF_*_GET_FD_BY_ID`).
+pub(crate) unsafe fn owned_fd(ret: i64) -> OwnedFd {
     let raw = ret as i32;
     debug_assert!(raw >= 0 && i64::from(raw) == ret);
-    // SAFETY: `bpf(2)` returned `raw` as a new descriptor that nothing else
-    // owns; this is its only owner.
+    // SAFETY: `raw` is a descriptor this process owns and nothing else will
+    // close, by this function's contract; this is its only owner.
     unsafe { OwnedFd::from_raw_fd(raw) }
 }
 
-/// `BPF_OBJ_GET_INFO_BY_FD` for a map.
-pub fn map_info(fd: BorrowedFd<'_>) -> Result<MapInfo, SyscallError> {
-    let mut info = MapInfo::default();
+/// `BPF_OBJ_GET_INFO_BY_FD` into `info`.
+///
+/// # Safety
+///
+/// Every pointer field of `info` (an info struct of the object's kind) is
+/// 0 or valid for the writes its length field allows, for the call.
+pub(crate) unsafe fn obj_info<T>(fd: BorrowedFd<'_>, info: &mut T) -> Result<(), SyscallError> {
     let mut attr = InfoAttr {
         bpf_fd: fd.as_raw_fd() as u32,
-        info_len: mem::size_of::<MapInfo>() as u32,
-        info: &mut info as *mut MapInfo as u64,
+        info_len: mem::size_of::<T>() as u32,
+        info: info as *mut T as u64,
     };
     // SAFETY: `attr.info` points at `info`, writable for `attr.info_len`
-    // bytes, and `info` outlives the call.
+    // bytes and alive for the call; the pointers inside `info` are valid by
+    // this function's contract.
     unsafe {
         bpf(
             BPF_OBJ_GET_INFO_BY_FD,
@@ -117,6 +133,14 @@ pub fn map_info(fd: BorrowedFd<'_>) -> Result<MapInfo, SyscallError> {
             "bpf(BPF_OBJ_GET_INFO_BY_FD)",
         )?
     };
+    Ok(())
+}
+
+/// `BPF_OBJ_GET_INFO_BY_FD` for a map.
+pub fn map_info(fd: BorrowedFd<'_>) -> Result<MapInfo, SyscallError> {
+    let mut info = MapInfo::default();
+    // SAFETY: `MapInfo` has no pointer fields.
+    unsafe { obj_info(fd, &mut info)? };
     Ok(info)
 }
 
@@ -136,20 +160,41 @@ pub fn obj_get(path: &Path) -> Result<OwnedFd, SyscallError> {
     // SAFETY: `attr.pathname` points at a NUL-terminated string that lives
     // until `c_path` drops, after the call.
     let ret = unsafe { bpf(BPF_OBJ_GET, &mut attr, "bpf(BPF_OBJ_GET)")? };
-    Ok(owned_fd(ret))
+    // SAFETY: `BPF_OBJ_GET` returns a new descriptor, which this process
+    // owns and nothing else will close.
+    Ok(unsafe { owned_fd(ret) })
 }
 
-/// `BPF_MAP_GET_FD_BY_ID`.
-pub fn map_fd_by_id(id: u32) -> Result<OwnedFd, SyscallError> {
-    let mut attr = GetFdByIdAttr {
-        map_id: id,
+/// The kinds of object a `*_GET_FD_BY_ID` command opens.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FdById {
+    /// `BPF_MAP_GET_FD_BY_ID`.
+    Map,
+    /// `BPF_PROG_GET_FD_BY_ID`.
+    Prog,
+    /// `BPF_BTF_GET_FD_BY_ID`.
+    Btf,
+}
+
+/// `BPF_MAP_GET_FD_BY_ID`, `BPF_PROG_GET_FD_BY_ID` or
+/// `BPF_BTF_GET_FD_BY_ID`: opens the object of that kind with id `id`.
+pub(crate) fn fd_by_id(kind: FdById, id: u32) -> Result<OwnedFd, SyscallError> {
+    let (cmd, call) = match kind {
+        FdById::Map => (BPF_MAP_GET_FD_BY_ID, "bpf(BPF_MAP_GET_FD_BY_ID)"),
+        FdById::Prog => (BPF_PROG_GET_FD_BY_ID, "bpf(BPF_PROG_GET_FD_BY_ID)"),
+        FdById::Btf => (BPF_BTF_GET_FD_BY_ID, "bpf(BPF_BTF_GET_FD_BY_ID)"),
+    };
+    let mut attr = IdAttr {
+        start_id: id,
         next_id: 0,
         open_flags: 0,
         _pad: 0,
     };
     // SAFETY: the attribute carries no pointers.
-    let ret = unsafe { bpf(BPF_MAP_GET_FD_BY_ID, &mut attr, "bpf(BPF_MAP_GET_FD_BY_ID)")? };
-    Ok(owned_fd(ret))
+    let ret = unsafe { bpf(cmd, &mut attr, call)? };
+    // SAFETY: the `*_GET_FD_BY_ID` commands return a new descriptor, which
+    // this process owns and nothing else will close.
+    Ok(unsafe { owned_fd(ret) })
 }
 
 /// How the caller named a map, so that the errors of opening it name what
@@ -169,15 +214,12 @@ pub enum MapOrigin<'a> {
 /// `expected`, with its info.
 pub fn open_map(origin: MapOrigin<'_>, expected: u32) -> Result<(OwnedFd, MapInfo), OpenError> {
     let fd = match origin {
-        MapOrigin::Fd(fd) => fd.try_clone_to_owned().map_err(|io_error| SyscallError {
-            call: "fcntl(F_DUPFD_CLOEXEC)",
-            io_error,
-        })?,
+        MapOrigin::Fd(fd) => dup(fd)?,
         MapOrigin::Pinned(path) => obj_get(path).map_err(|e| OpenError::Pinned {
             path: path.to_path_buf(),
             error: e.io_error,
         })?,
-        MapOrigin::Id(id) => map_fd_by_id(id).map_err(|e| OpenError::MapId {
+        MapOrigin::Id(id) => fd_by_id(FdById::Map, id).map_err(|e| OpenError::MapId {
             id,
             error: e.io_error,
         })?,

@@ -6,6 +6,16 @@ use std::time::{Duration, Instant};
 
 use crate::error::SyscallError;
 
+/// A close-on-exec duplicate of `fd` (`fcntl(F_DUPFD_CLOEXEC)`): it
+/// refers to the same open file, so it has the same readiness, and owning
+/// it ties no lifetime to the caller's descriptor.
+pub fn dup(fd: BorrowedFd<'_>) -> Result<OwnedFd, SyscallError> {
+    fd.try_clone_to_owned().map_err(|io_error| SyscallError {
+        call: "fcntl(F_DUPFD_CLOEXEC)",
+        io_error,
+    })
+}
+
 /// A new non-blocking, close-on-exec eventfd.
 pub fn eventfd() -> Result<OwnedFd, SyscallError> {
     // SAFETY: `eventfd` has no memory preconditions.
@@ -230,25 +240,7 @@ impl Epoll {
     /// registered descriptor signals after this is queued anew.
     #[cfg(feature = "async-io")]
     pub fn take_edges(&self) -> Result<bool, SyscallError> {
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 4];
-        // SAFETY: `fd` is a live epoll descriptor; `events` is writable for
-        // the entries passed as `maxevents`.
-        let n = unsafe {
-            libc::epoll_wait(
-                self.fd.as_raw_fd(),
-                events.as_mut_ptr(),
-                events.len() as i32,
-                0,
-            )
-        };
-        if n < 0 {
-            let err = SyscallError::last("epoll_wait");
-            if err.io_error.kind() == std::io::ErrorKind::Interrupted {
-                return Ok(true);
-            }
-            return Err(err);
-        }
-        Ok(n > 0)
+        self.epoll_wait(0)
     }
 
     /// Waits for an edge on any registered descriptor, or until `deadline`.
@@ -268,6 +260,17 @@ impl Epoll {
                 i32::try_from(micros.div_ceil(1000)).unwrap_or(i32::MAX)
             }
         };
+        let took = self.epoll_wait(timeout_ms)?;
+        if !took && deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(Wake::Deadline);
+        }
+        Ok(Wake::Again)
+    }
+
+    /// `epoll_wait` for at most `timeout_ms` milliseconds (0: do not wait,
+    /// -1: no limit), taking the edges queued: whether it took one. A
+    /// signal counts as one (the caller looks again either way).
+    fn epoll_wait(&self, timeout_ms: i32) -> Result<bool, SyscallError> {
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; 4];
         // SAFETY: `fd` is a live epoll descriptor; `events` is writable for
         // the entries passed as `maxevents`.
@@ -282,13 +285,10 @@ impl Epoll {
         if n < 0 {
             let err = SyscallError::last("epoll_wait");
             if err.io_error.kind() == std::io::ErrorKind::Interrupted {
-                return Ok(Wake::Again);
+                return Ok(true);
             }
             return Err(err);
         }
-        if n == 0 && deadline.is_some_and(|d| Instant::now() >= d) {
-            return Ok(Wake::Deadline);
-        }
-        Ok(Wake::Again)
+        Ok(n > 0)
     }
 }

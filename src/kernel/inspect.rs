@@ -27,14 +27,13 @@
 //! # }
 //! ```
 
-use std::mem;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 
+use crate::cstr::cstr;
 use crate::error::{map_type_name, SyscallError};
-use crate::kernel::bpf::{bpf, map_fd_by_id, owned_fd};
+use crate::kernel::bpf::{bpf, fd_by_id, obj_info, FdById, IdAttr};
 use crate::uapi::{
-    BPF_BTF_GET_FD_BY_ID, BPF_MAP_GET_NEXT_ID, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF,
-    BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_GET_FD_BY_ID, BPF_PROG_GET_NEXT_ID,
+    BPF_MAP_GET_NEXT_ID, BPF_MAP_TYPE_RINGBUF, BPF_MAP_TYPE_USER_RINGBUF, BPF_PROG_GET_NEXT_ID,
 };
 
 /// The most map ids one program's info is asked for: the verifier allows
@@ -209,23 +208,6 @@ struct RawBtfInfo {
     kernel_btf: u32,
 }
 
-/// `bpf_attr` for the `*_GET_NEXT_ID` and `*_GET_FD_BY_ID` commands.
-#[repr(C, align(8))]
-struct IdAttr {
-    start_id: u32,
-    next_id: u32,
-    open_flags: u32,
-    _pad: u32,
-}
-
-/// `bpf_attr.info` for `BPF_OBJ_GET_INFO_BY_FD`.
-#[repr(C, align(8))]
-struct InfoAttr {
-    bpf_fd: u32,
-    info_len: u32,
-    info: u64,
-}
-
 /// Which kind of object an id walk visits.
 #[derive(Debug, Clone, Copy)]
 enum Walk {
@@ -310,35 +292,9 @@ impl Iterator for Ids {
     }
 }
 
-/// `BPF_OBJ_GET_INFO_BY_FD` into `info`.
-///
-/// # Safety
-///
-/// Every pointer field of `info` (an info struct of the object's kind) is
-/// 0 or valid for the writes its length field allows, for the call.
-unsafe fn obj_info<T>(fd: BorrowedFd<'_>, info: &mut T) -> Result<(), SyscallError> {
-    let mut attr = InfoAttr {
-        bpf_fd: fd.as_raw_fd() as u32,
-        info_len: mem::size_of::<T>() as u32,
-        info: info as *mut T as u64,
-    };
-    // SAFETY: `attr.info` points at `info`, writable for `attr.info_len`
-    // bytes and alive for the call; the pointers inside `info` are valid by
-    // this function's contract.
-    unsafe {
-        bpf(
-            BPF_OBJ_GET_INFO_BY_FD,
-            &mut attr,
-            "bpf(BPF_OBJ_GET_INFO_BY_FD)",
-        )?
-    };
-    Ok(())
-}
-
 /// The name in a `char name[16]`, up to its NUL.
 fn name_of(raw: &[u8; 16]) -> String {
-    let len = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
-    String::from_utf8_lossy(&raw[..len]).into_owned()
+    cstr(raw).to_string_lossy().into_owned()
 }
 
 /// What the kernel says of the map behind `fd`.
@@ -372,27 +328,8 @@ pub fn map_info_of(fd: BorrowedFd<'_>) -> Result<MapInfo, SyscallError> {
 /// `ENOENT` when no map has this id (it may have been freed since the walk
 /// saw it), `EPERM` without CAP_SYS_ADMIN.
 pub fn map_info(id: u32) -> Result<MapInfo, SyscallError> {
-    let fd = map_fd_by_id(id)?;
+    let fd = fd_by_id(FdById::Map, id)?;
     map_info_of(fd.as_fd())
-}
-
-/// `BPF_PROG_GET_FD_BY_ID`.
-fn prog_fd_by_id(id: u32) -> Result<OwnedFd, SyscallError> {
-    let mut attr = IdAttr {
-        start_id: id,
-        next_id: 0,
-        open_flags: 0,
-        _pad: 0,
-    };
-    // SAFETY: the attribute carries no pointers.
-    let ret = unsafe {
-        bpf(
-            BPF_PROG_GET_FD_BY_ID,
-            &mut attr,
-            "bpf(BPF_PROG_GET_FD_BY_ID)",
-        )?
-    };
-    Ok(owned_fd(ret))
 }
 
 /// What the kernel says of program `id`, with the ids of the maps it uses.
@@ -401,7 +338,7 @@ fn prog_fd_by_id(id: u32) -> Result<OwnedFd, SyscallError> {
 ///
 /// `ENOENT` when no program has this id, `EPERM` without CAP_SYS_ADMIN.
 pub fn prog_info(id: u32) -> Result<ProgInfo, SyscallError> {
-    let fd = prog_fd_by_id(id)?;
+    let fd = fd_by_id(FdById::Prog, id)?;
     let mut raw = RawProgInfo::default();
     // SAFETY: every pointer field of `raw` is 0 (`nr_map_ids` too: this
     // asks for the count).
@@ -436,15 +373,7 @@ pub fn prog_info(id: u32) -> Result<ProgInfo, SyscallError> {
 ///
 /// `ENOENT` when no BTF has this id, `EPERM` without CAP_SYS_ADMIN.
 pub fn btf(id: u32) -> Result<Vec<u8>, SyscallError> {
-    let mut attr = IdAttr {
-        start_id: id,
-        next_id: 0,
-        open_flags: 0,
-        _pad: 0,
-    };
-    // SAFETY: the attribute carries no pointers.
-    let ret = unsafe { bpf(BPF_BTF_GET_FD_BY_ID, &mut attr, "bpf(BPF_BTF_GET_FD_BY_ID)")? };
-    let fd = owned_fd(ret);
+    let fd = fd_by_id(FdById::Btf, id)?;
     let mut info = RawBtfInfo::default();
     // SAFETY: the pointer fields of `info` are 0: this asks for the size.
     unsafe { obj_info(fd.as_fd(), &mut info)? };

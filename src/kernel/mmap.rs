@@ -90,6 +90,7 @@ impl Mapping {
     ) -> Result<(Self, RingPointers), SyscallError> {
         let raw_fd = fd.as_raw_fd();
         let [consumer_call, producer_call] = calls;
+        let producer_len = mapping_len(size, page_size, producer_call)?;
         let mut consumer_options = MmapOptions::new();
         consumer_options.len(page_size);
         let consumer = if producer_writes {
@@ -102,9 +103,7 @@ impl Mapping {
             io_error,
         })?;
         let mut producer_options = MmapOptions::new();
-        producer_options
-            .offset(page_size as u64)
-            .len(page_size + 2 * size);
+        producer_options.offset(page_size as u64).len(producer_len);
         let producer = if producer_writes {
             producer_options.map_raw(raw_fd)
         } else {
@@ -134,6 +133,19 @@ impl Mapping {
             ring,
         ))
     }
+}
+
+/// The length of a mapping of `header_len` bytes of header pages followed
+/// by the data pages of a ring of `size` bytes, mapped twice: `header_len
+/// + 2 * size`, checked (it overflows a 32-bit `usize` for a ring of
+/// 2 GiB); `call` names the mapping in the error.
+fn mapping_len(size: usize, header_len: usize, call: &'static str) -> Result<usize, SyscallError> {
+    size.checked_mul(2)
+        .and_then(|data| data.checked_add(header_len))
+        .ok_or_else(|| SyscallError {
+            call,
+            io_error: std::io::Error::other(format!("a ring of {size} bytes is too large")),
+        })
 }
 
 fn null_mapping(call: &'static str) -> SyscallError {
@@ -230,13 +242,7 @@ impl ReadOnlyMapping {
         page_size: usize,
     ) -> Result<(Self, RingPointers), SyscallError> {
         let call = "mmap(read-only ring)";
-        let len = size
-            .checked_mul(2)
-            .and_then(|data| data.checked_add(2 * page_size))
-            .ok_or_else(|| SyscallError {
-                call,
-                io_error: std::io::Error::other(format!("a ring of {size} bytes is too large")),
-            })?;
+        let len = mapping_len(size, 2 * page_size, call)?;
         let map = MmapOptions::new()
             .len(len)
             .map_raw_read_only(fd.as_raw_fd())

@@ -66,7 +66,10 @@ pub struct AsyncReader<R: Reactor> {
     readiness: Readiness<R>,
     reader: Reader,
     /// The reader's `Stream` ended (see `stream.rs`).
-    #[cfg_attr(not(feature = "stream"), allow(dead_code))]
+    #[cfg_attr(
+        not(feature = "stream"),
+        expect(dead_code, reason = "only the `Stream` impls read it")
+    )]
     pub(crate) stream_ended: bool,
 }
 

@@ -4,8 +4,9 @@ use std::future::poll_fn;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use crate::error::{RingSetError, SyscallError};
+use crate::error::RingSetError;
 use crate::event::View;
+use crate::kernel::epoll::dup;
 use crate::reactor::coop::Coop;
 use crate::reactor::Reactor;
 use crate::read::ring_set::{HandlerOutput, Removed, RingSet};
@@ -73,13 +74,7 @@ impl<'h, R: Reactor> AsyncRingSet<'h, R> {
     /// Registers a duplicate of `set`'s epoll descriptor with the reactor
     /// (each reactor's `from_set` checks first what it needs).
     pub(crate) fn register(set: RingSet<'h>) -> Result<Self, RingSetError> {
-        let owned = set
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|io_error| SyscallError {
-                call: "fcntl(F_DUPFD_CLOEXEC)",
-                io_error,
-            })?;
+        let owned = dup(set.as_fd())?;
         Ok(Self {
             readiness: R::register(owned)?,
             set,

@@ -8,9 +8,9 @@ use std::os::fd::BorrowedFd;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::error::{ReadError, ReaderError, SyscallError};
+use crate::error::{ReadError, ReaderError};
 use crate::event::View;
-use crate::kernel::epoll::Timer;
+use crate::kernel::epoll::{dup, Timer};
 use crate::reactor::coop::{Coop, COOP_SLICE};
 use crate::reactor::sealed::Sealed as Reactor;
 use crate::read::consumer::{Consumer, Linger, LingerStep};
@@ -133,15 +133,9 @@ impl<R: Reactor> Readiness<R> {
     /// readiness; owning it means no lifetime ties the registration to the
     /// reader), and a new timerfd.
     pub(crate) fn new(ring_fd: BorrowedFd<'_>, handle: ReaderHandle) -> Result<Self, ReaderError> {
-        let duplicate = |fd: BorrowedFd<'_>| {
-            fd.try_clone_to_owned().map_err(|io_error| SyscallError {
-                call: "fcntl(F_DUPFD_CLOEXEC)",
-                io_error,
-            })
-        };
         Ok(Self {
-            ring: R::register(duplicate(ring_fd)?)?,
-            control: R::register(duplicate(handle.control_fd())?)?,
+            ring: R::register(dup(ring_fd)?)?,
+            control: R::register(dup(handle.control_fd())?)?,
             timer: R::register(Timer::new()?.into_fd())?,
             slack: Timer::thread_slack(),
             handle,

@@ -12,3 +12,10 @@ pub(crate) mod reactor;
 pub(crate) mod reader;
 pub(crate) mod ring_set;
 pub(crate) mod user_ring;
+
+/// Whether the calling thread is in a tokio runtime: the constructors
+/// fail with their `NoRuntime` error outside one, rather than let tokio
+/// panic.
+fn in_runtime() -> bool {
+    tokio::runtime::Handle::try_current().is_ok()
+}

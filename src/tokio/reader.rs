@@ -7,6 +7,7 @@ use crate::event::View;
 use crate::reactor::{self, Tokio};
 use crate::read::reader::Reader;
 use crate::read::unsafe_reader::UnsafeReader;
+use crate::tokio::in_runtime;
 
 /// The copying [`Reader`] on tokio: `read().await` instead of a blocking
 /// read, over tokio's `AsyncFd`. Every method but [`new`](Self::new) is
@@ -112,9 +113,10 @@ pub type StreamAs<'r, T> = reactor::StreamAs<'r, Tokio, T>;
 
 /// Fails, rather than letting tokio panic, outside a runtime.
 fn runtime() -> Result<(), ReaderError> {
-    match tokio::runtime::Handle::try_current() {
-        Ok(_) => Ok(()),
-        Err(_) => Err(ReaderError::NoRuntime),
+    if in_runtime() {
+        Ok(())
+    } else {
+        Err(ReaderError::NoRuntime)
     }
 }
 

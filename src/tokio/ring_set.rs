@@ -4,6 +4,7 @@
 use crate::error::RingSetError;
 use crate::reactor::{self, Tokio};
 use crate::read::ring_set::RingSet;
+use crate::tokio::in_runtime;
 
 /// A [`RingSet`] on tokio: `poll().await` instead of a blocking poll, over
 /// tokio's `AsyncFd`. Every method but the constructors is
@@ -55,7 +56,7 @@ impl<'h> AsyncRingSet<'h> {
     ///
     /// As [`new`](Self::new).
     pub fn from_set(set: RingSet<'h>) -> Result<Self, RingSetError> {
-        if tokio::runtime::Handle::try_current().is_err() {
+        if !in_runtime() {
             return Err(RingSetError::NoRuntime);
         }
         Self::register(set)

@@ -9,6 +9,8 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 
 use crate::error::{ReserveError, SyscallError, UserRingBufError};
 use crate::event::RingEvent;
+use crate::kernel::epoll::dup;
+use crate::tokio::in_runtime;
 use crate::write::user_ring_buf::{Reserved, UserRingBuf};
 
 /// A [`UserRingBuf`] on tokio: `reserve().await` waits for room instead of
@@ -69,14 +71,11 @@ impl AsyncUserRingBuf {
     /// In a tokio runtime built without I/O (`enable_io`), as tokio's
     /// `AsyncFd` does: tokio offers no way to ask.
     pub fn new(ring: UserRingBuf) -> Result<Self, UserRingBufError> {
-        if tokio::runtime::Handle::try_current().is_err() {
+        if !in_runtime() {
             return Err(UserRingBufError::NoRuntime);
         }
         let (fd, events) = ring.room_descriptor();
-        let owned = fd.try_clone_to_owned().map_err(|io_error| SyscallError {
-            call: "fcntl(F_DUPFD_CLOEXEC)",
-            io_error,
-        })?;
+        let owned = dup(fd)?;
         // EPOLLOUT for a kernel map, EPOLLIN for an in-memory ring's
         // eventfd.
         let interest = if events & libc::EPOLLOUT != 0 {
